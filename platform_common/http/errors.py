@@ -1,0 +1,86 @@
+"""One error format for every service: {"error": {"code", "message", "details"}}.
+
+Validation problems become 422 with one detail per field (its path and a message), malformed
+JSON becomes 400, and anything unexpected a 500 without internals, logged with its trace id.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from platform_common.observability.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class ApiError(Exception):
+    """Raise from a route or service function to answer with a clean error."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def not_found(what: str, identifier: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} {identifier!r} does not exist")
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def conflict(message: str, details: Any = None) -> ApiError:
+    return ApiError(409, "conflict", message, details)
+
+
+def field_error(path: list[str | int], message: str, status: int = 422) -> ApiError:
+    return ApiError(status, "validation_error", "The request is invalid.",
+                    [{"field": ".".join(map(str, path)), "path": path, "message": message}])
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _validation_details(error: RequestValidationError) -> tuple[bool, list[dict]]:
+    details, malformed = [], False
+    for item in error.errors():
+        loc = [part for part in item.get("loc", ()) if part not in ("body", "query", "path")]
+        if item.get("type") == "json_invalid":
+            malformed = True
+        message = item.get("msg", "invalid value")
+        details.append({"field": ".".join(map(str, loc)) or "body", "path": loc,
+                        "message": message, "type": item.get("type")})
+    return malformed, details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError):
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError):
+        malformed, details = _validation_details(exc)
+        if malformed:
+            return JSONResponse(error_body("malformed_json", "The request body is not valid JSON.",
+                                           details), status_code=400)
+        return JSONResponse(error_body("validation_error", "The request is invalid.", details),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException):
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+                 403: "forbidden", 413: "payload_too_large", 415: "unsupported_media_type"}
+        return JSONResponse(error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.error("unhandled_error", path=request.url.path, error=repr(exc), exc_info=exc)
+        return JSONResponse(error_body("internal_error", "Something went wrong on our side."),
+                            status_code=500)

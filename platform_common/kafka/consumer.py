@@ -1,0 +1,199 @@
+"""The one way services consume events.
+
+Rules (DESIGN.md, "Events"): offsets are committed only after the handler succeeded; a failing
+handler is retried with exponential backoff; a message that keeps failing (or cannot be parsed)
+goes to `<topic>.dlq` with the error and its original headers, and the consumer goes on; a
+redelivered event can be skipped through a `ProcessedEvents` store. Handlers must still be
+idempotent, because a crash between handling and committing redelivers the message.
+"""
+from __future__ import annotations
+
+import asyncio
+import traceback
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import trace
+from pydantic import BaseModel
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
+
+from platform_common.events import Envelope, read_event, utcnow
+from platform_common.kafka.idempotency import ProcessedEvents
+from platform_common.kafka.producer import EventProducer
+from platform_common.kafka.topics import dlq_topic
+from platform_common.observability.logging import get_logger
+from platform_common.observability.metrics import (
+    CONSUMER_LAG, EVENT_AGE_SECONDS, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_FAILED,
+    EVENTS_PROCESSED,
+)
+from platform_common.observability.tracing import context_from_kafka_headers, tracer
+from platform_common.settings import CommonSettings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumedEvent:
+    envelope: Envelope  # upcast to the current version of its type
+    data: BaseModel     # the typed payload
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+
+
+Handler = Callable[[ConsumedEvent], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """A message no retry can fix (not an event, unknown type, newer version)."""
+
+
+class EventConsumer:
+    def __init__(self, settings: CommonSettings, *, group_id: str, topics: list[str],
+                 handler: Handler, producer: EventProducer,
+                 processed: ProcessedEvents | None = None, max_batch: int = 200,
+                 auto_offset_reset: str = "earliest"):
+        self._settings, self._topics, self._handler = settings, topics, handler
+        self._producer, self._processed, self._max_batch = producer, processed, max_batch
+        self.group_id = group_id
+        self._consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=group_id,
+            client_id=f"{settings.kafka_client_prefix}-{settings.service_name}",
+            enable_auto_commit=False,
+            auto_offset_reset=auto_offset_reset,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=max(500, settings.kafka_session_timeout_ms // 3),
+            max_poll_records=max_batch,
+        )
+        self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
+        self.healthy = True
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.group_id}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self._consumer.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+            except KafkaError as exc:
+                log.warning("consumer_fetch_failed", group=self.group_id, error=repr(exc))
+                await asyncio.sleep(1)
+                continue
+            for partition, records in batches.items():
+                for record in records:
+                    await self._process(record)
+                await self._commit(partition, records[-1].offset + 1)
+            await self._report_lag()
+
+    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
+        try:
+            await self._consumer.commit({partition: next_offset})
+        except (CommitFailedError, KafkaError) as exc:
+            # The partition moved to another member during a rebalance: it will redeliver the
+            # uncommitted messages, and the handlers are idempotent.
+            log.warning("commit_failed", group=self.group_id, partition=str(partition), error=repr(exc))
+
+    async def _report_lag(self) -> None:
+        # Approximate on the local broker, whose end offsets are wrong for multi-record batches.
+        for partition in self._consumer.assignment():
+            highwater = self._consumer.highwater(partition)
+            if highwater is None:
+                continue
+            position = await self._consumer.position(partition)
+            CONSUMER_LAG.labels(self._settings.service_name, partition.topic,
+                                str(partition.partition)).set(max(0, highwater - position))
+
+    async def _process(self, record: ConsumerRecord) -> None:
+        service = self._settings.service_name
+        try:
+            event = self._parse(record)
+        except PoisonMessage as exc:
+            await self._dead_letter(record, exc, attempts=0)
+            return
+        if self._processed is not None and await self._processed.seen(str(event.envelope.id)):
+            EVENTS_DUPLICATE.labels(service, record.topic).inc()
+            return
+        parent = context_from_kafka_headers(record.headers, event.envelope.traceparent)
+        with tracer().start_as_current_span(f"consume {event.envelope.type}", context=parent,
+                                            kind=trace.SpanKind.CONSUMER) as span:
+            span.set_attribute("messaging.destination.name", record.topic)
+            span.set_attribute("messaging.message.id", str(event.envelope.id))
+            attempts = 0
+            try:
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(self._settings.consumer_max_attempts),
+                    wait=wait_exponential(multiplier=self._settings.consumer_backoff_initial_s,
+                                          max=self._settings.consumer_backoff_max_s),
+                    reraise=True,
+                ):
+                    with attempt:
+                        attempts += 1
+                        try:
+                            await self._handler(event)
+                        except Exception as exc:
+                            EVENTS_FAILED.labels(service, record.topic).inc()
+                            log.warning("handler_failed", event_id=str(event.envelope.id),
+                                        event_type=event.envelope.type, attempt=attempts,
+                                        error=repr(exc))
+                            raise
+            except Exception as exc:
+                span.record_exception(exc)
+                await self._dead_letter(record, exc, attempts=attempts)
+                return
+        if self._processed is not None:
+            await self._processed.mark(str(event.envelope.id))
+        EVENTS_PROCESSED.labels(service, record.topic, event.envelope.type).inc()
+        EVENT_AGE_SECONDS.labels(service, record.topic).observe(
+            max(0.0, (utcnow() - event.envelope.occurred_at).total_seconds()))
+
+    def _parse(self, record: ConsumerRecord) -> ConsumedEvent:
+        try:
+            envelope, data = read_event(Envelope.from_bytes(record.value or b""))
+        except Exception as exc:
+            raise PoisonMessage(f"{exc.__class__.__name__}: {exc}") from exc
+        key = record.key.decode(errors="replace") if record.key else None
+        return ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, key)
+
+    async def _dead_letter(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
+        headers = list(record.headers or []) + [
+            ("dlq.error", str(error)[:2000].encode()),
+            ("dlq.error_type", error.__class__.__name__.encode()),
+            ("dlq.traceback", "".join(traceback.format_exception(error))[-4000:].encode()),
+            ("dlq.topic", record.topic.encode()),
+            ("dlq.partition", str(record.partition).encode()),
+            ("dlq.offset", str(record.offset).encode()),
+            ("dlq.attempts", str(attempts).encode()),
+            ("dlq.consumer_group", self.group_id.encode()),
+            ("dlq.failed_at", utcnow().isoformat().encode()),
+        ]
+        # Keep trying: dropping the message here would lose it, and the offset is committed after.
+        async for attempt in AsyncRetrying(wait=wait_exponential(0.2, max=5), reraise=True):
+            with attempt:
+                await self._producer.send_raw(
+                    dlq_topic(record.topic), record.value or b"",
+                    key=record.key.decode(errors="replace") if record.key else None,
+                    headers=headers)
+        EVENTS_DEAD_LETTERED.labels(self._settings.service_name, record.topic).inc()
+        log.error("event_dead_lettered", topic=record.topic, partition=record.partition,
+                  offset=record.offset, error=str(error)[:500], attempts=attempts)

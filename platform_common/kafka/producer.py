@@ -1,0 +1,52 @@
+"""The one way events leave a service: acks from all replicas, trace context in the headers."""
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+
+from platform_common.events import Envelope, event_type
+from platform_common.observability.metrics import EVENTS_PUBLISHED
+from platform_common.observability.tracing import current_traceparent, kafka_headers_from_context, tracer
+from platform_common.settings import CommonSettings
+
+
+class EventProducer:
+    def __init__(self, settings: CommonSettings, *, client_id: str | None = None):
+        self._settings = settings
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=client_id or f"{settings.kafka_client_prefix}-{settings.service_name}",
+            acks="all",
+            enable_idempotence=settings.kafka_enable_idempotence,
+            linger_ms=2,
+            request_timeout_ms=15000,
+            retry_backoff_ms=200,
+        )
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def publish(self, envelope: Envelope, *, topic: str | None = None,
+                      key: str | None = None) -> None:
+        """Send and wait for the broker's acknowledgement; raises when it is not acknowledged."""
+        topic = topic or event_type(envelope.type).topic
+        with tracer().start_as_current_span(f"publish {envelope.type}",
+                                            kind=trace.SpanKind.PRODUCER) as span:
+            span.set_attribute("messaging.destination.name", topic)
+            span.set_attribute("messaging.message.id", str(envelope.id))
+            if envelope.traceparent is None:
+                envelope = envelope.model_copy(update={"traceparent": current_traceparent()})
+            await self.send_raw(topic, envelope.to_bytes(), key=key or envelope.subject,
+                                headers=[("event_type", envelope.type.encode()),
+                                         ("event_id", str(envelope.id).encode()),
+                                         *kafka_headers_from_context()])
+        EVENTS_PUBLISHED.labels(self._settings.service_name, topic, envelope.type).inc()
+
+    async def send_raw(self, topic: str, value: bytes, *, key: str | None = None,
+                       headers: list[tuple[str, bytes]] | None = None) -> None:
+        await self._producer.send_and_wait(
+            topic, value=value, key=key.encode() if key else None, headers=headers or [],
+        )

@@ -1,0 +1,210 @@
+"""The delivery rules of DESIGN.md on the real local broker (and Redis for deduplication)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from platform_common.events import make_event
+from platform_common.kafka import (
+    ConsumedEvent, EventConsumer, EventProducer, RedisProcessedEvents, ensure_topics,
+)
+from platform_common.observability import configure_tracing, tracer
+from platform_common.settings import CommonSettings
+from platform_common.stores import redis_client
+from tests.support.kafka import read_topic
+from tests.support.waiting import eventually, eventually_sync
+
+pytestmark = pytest.mark.integration
+REPO_ROOT = Path(__file__).resolve().parents[3]
+SPANS = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="module")
+def settings(engines) -> CommonSettings:
+    configure_tracing("delivery-test", extra_exporter=SPANS)
+    return CommonSettings(kafka_bootstrap_servers=engines.kafka_bootstrap, service_name="delivery-test",
+                          consumer_max_attempts=3, consumer_backoff_initial_s=0.05,
+                          consumer_backoff_max_s=0.2)
+
+
+@pytest.fixture
+async def producer(settings):
+    producer = EventProducer(settings)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def fresh_topic(settings: CommonSettings, partitions: int = 3) -> str:
+    topic = f"test-{uuid.uuid4().hex[:10]}"
+    await ensure_topics(settings, {topic: partitions})
+    return topic
+
+
+def tenant_event(name: str = "Köln", tenant: str = "koeln"):
+    return make_event("tenant.created", tenant=tenant, subject=tenant, source="test", data={
+        "id": tenant, "name": name, "center": {"lat": 50.94, "lon": 6.96}, "version": 1})
+
+
+async def test_event_arrives_with_envelope_and_trace_context(settings, producer):
+    topic = await fresh_topic(settings)
+    received: list[tuple[ConsumedEvent, trace.SpanContext]] = []
+
+    async def handle(event: ConsumedEvent):
+        received.append((event, trace.get_current_span().get_span_context()))
+
+    sent = tenant_event()
+    with tracer().start_as_current_span("request") as request_span:
+        await producer.publish(sent, topic=topic)
+    consumer = EventConsumer(settings, group_id=f"g-{uuid.uuid4().hex}", topics=[topic],
+                             handler=handle, producer=producer)
+    await consumer.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, bool(received)), message="delivery")
+    finally:
+        await consumer.stop()
+
+    event, consumer_span = received[0]
+    assert event.envelope == sent.model_copy(update={"traceparent": event.envelope.traceparent})
+    assert event.data.name == "Köln" and event.key == "koeln"
+    trace_id = request_span.get_span_context().trace_id
+    assert consumer_span.trace_id == trace_id, "the consumer's span continues the producer's trace"
+    assert event.envelope.traceparent.split("-")[1] == format(trace_id, "032x")
+    spans = {span.name: span for span in SPANS.get_finished_spans()
+             if span.context.trace_id == trace_id}
+    consume_span, publish_span = spans["consume tenant.created"], spans["publish tenant.created"]
+    assert consume_span.parent.span_id == publish_span.context.span_id
+
+
+def start_consumer_process(engines, topic: str, group: str, record: Path, hang: bool):
+    command = [sys.executable, "-m", "tests.support.consumer_process", "--topic", topic,
+               "--group", group, "--record", str(record)]
+    if hang:
+        command.append("--hang-after-handling")
+    return subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True,
+                            env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": engines.kafka_bootstrap})
+
+
+async def test_consumer_killed_before_commit_gets_the_message_again(engines, settings, producer, tmp_path):
+    topic, group, record = await fresh_topic(settings, 1), f"g-{uuid.uuid4().hex}", tmp_path / "seen"
+    event = tenant_event()
+    await producer.publish(event, topic=topic)
+
+    crashing = start_consumer_process(engines, topic, group, record, hang=True)
+    try:
+        eventually_sync(lambda: record.exists() and record.read_text().strip(), timeout_s=30,
+                        message="first delivery")
+    finally:
+        os.killpg(crashing.pid, signal.SIGKILL)
+        crashing.wait()
+    assert record.read_text().split() == [str(event.id)]
+
+    restarted = start_consumer_process(engines, topic, group, record, hang=False)
+    try:
+        eventually_sync(lambda: len(record.read_text().split()) >= 2, timeout_s=30,
+                        message="redelivery after the crash")
+        # A further event proves the consumer goes on; the first one is not seen a third time.
+        second = tenant_event("Düsseldorf", "duesseldorf")
+        await producer.publish(second, topic=topic)
+        eventually_sync(lambda: str(second.id) in record.read_text(), timeout_s=30,
+                        message="next event")
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=20)
+    assert record.read_text().split() == [str(event.id), str(event.id), str(second.id)]
+
+
+async def test_poison_message_goes_to_dlq_and_the_consumer_goes_on(settings, producer):
+    topic = await fresh_topic(settings, 1)
+    handled: list[str] = []
+    failing = tenant_event("Immer kaputt", "kaputt")
+
+    async def handle(event: ConsumedEvent):
+        if event.envelope.id == failing.id:
+            raise RuntimeError("cannot handle this tenant")
+        handled.append(event.data.id)
+
+    await producer.send_raw(topic, b"{not json", key="garbage",
+                            headers=[("traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01")])
+    await producer.publish(failing, topic=topic)
+    after = [tenant_event(f"Stadt {i}", f"stadt-{i}") for i in range(3)]
+    for event in after:
+        await producer.publish(event, topic=topic)
+
+    consumer = EventConsumer(settings, group_id=f"g-{uuid.uuid4().hex}", topics=[topic],
+                             handler=handle, producer=producer)
+    await consumer.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, len(handled) == 3), message="later events")
+    finally:
+        await consumer.stop()
+    assert handled == ["stadt-0", "stadt-1", "stadt-2"]
+
+    dead = await read_topic(settings.kafka_bootstrap_servers, f"{topic}.dlq", min_count=2)
+    assert len(dead) == 2
+    garbage, poisoned = sorted(dead, key=lambda r: int(dict(r.headers)["dlq.offset"]))
+    garbage_headers, poisoned_headers = dict(garbage.headers), dict(poisoned.headers)
+    assert garbage.value == b"{not json"
+    assert garbage_headers["dlq.error_type"] == b"PoisonMessage"
+    assert garbage_headers["traceparent"].startswith(b"00-111"), "original headers are kept"
+    assert b"cannot handle this tenant" in poisoned_headers["dlq.error"]
+    assert poisoned_headers["dlq.attempts"] == str(settings.consumer_max_attempts).encode()
+    assert poisoned_headers["event_id"] == str(failing.id).encode()
+    assert poisoned_headers["dlq.topic"] == topic.encode()
+
+
+async def test_a_duplicate_delivery_changes_state_once(engines, settings, producer):
+    topic = await fresh_topic(settings, 1)
+    redis = redis_client(engines.redis_url)
+    counter = f"test-counter-{uuid.uuid4().hex}"
+
+    async def handle(event: ConsumedEvent):
+        await redis.incr(counter)
+
+    event = tenant_event()
+    await producer.publish(event, topic=topic)
+    await producer.publish(event, topic=topic)  # the same event id again: a redelivery
+    other = tenant_event("Aachen", "aachen")
+    await producer.publish(other, topic=topic)
+
+    consumer = EventConsumer(settings, group_id=f"g-{uuid.uuid4().hex}", topics=[topic],
+                             handler=handle, producer=producer,
+                             processed=RedisProcessedEvents(redis, namespace=f"t-{topic}"))
+    await consumer.start()
+    try:
+        await eventually(lambda: redis.get(counter), message="handling")
+        await eventually(lambda: _equals(redis.get(counter), "2"), message="both distinct events")
+        await asyncio.sleep(1)
+    finally:
+        await consumer.stop()
+    assert await redis.get(counter) == "2", "three deliveries of two distinct events change state twice"
+    await redis.aclose()
+
+
+async def _equals(value_coro, expected):
+    return (await value_coro) == expected
+
+
+async def test_topic_creation_is_idempotent(settings):
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    topic = f"test-{uuid.uuid4().hex[:10]}"
+    await ensure_topics(settings, {topic: 4})
+    await ensure_topics(settings, {topic: 4})
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic, f"{topic}.dlq"])
+    finally:
+        await admin.close()
+    partitions = {item["topic"]: len(item["partitions"]) for item in described}
+    assert partitions == {topic: 4, f"{topic}.dlq": 1}
