@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from deploy.local.stack import DEFAULT_PORTS, SERVICES, LocalStack
+from deploy.local.stack import DEFAULT_PORTS, SERVICES, LocalStack, free_ports
 
 STARTED = time.monotonic()
 
@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     pid_file = data_dir / "pids.json"
     kill_leftovers(pid_file)
-    stack = LocalStack(data_dir=data_dir, ports=dict(DEFAULT_PORTS), progress=say)
+    ports = free_ports() if args.free_ports else dict(DEFAULT_PORTS)
+    stack = LocalStack(data_dir=data_dir, ports=ports, progress=say)
 
     def on_term(_signum, _frame):
         raise KeyboardInterrupt
@@ -85,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         pid_file.write_text(json.dumps({n: c.process.pid for n, c in stack.children.items()}))
         if not args.no_demo:
             seed_demo(stack)
+        (data_dir / "stack.json").write_text(json.dumps({
+            "ports": stack.ports, "pids": {n: c.process.pid for n, c in stack.children.items()}}))
         print(url_table(stack), flush=True)
         while True:
             for child in stack.dead_children():
@@ -101,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         stack.stop()
         pid_file.unlink(missing_ok=True)
+        (data_dir / "stack.json").unlink(missing_ok=True)
         say("stopped; no process of the stack is left")
 
 
@@ -110,6 +114,8 @@ def main() -> None:
     start = commands.add_parser("run", help="start the platform with demo data")
     start.add_argument("--data-dir", default=".data")
     start.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    start.add_argument("--free-ports", action="store_true",
+                       help="pick free ports instead of the defaults (tests, a second stack)")
     args = parser.parse_args()
     sys.exit(run(args))
 

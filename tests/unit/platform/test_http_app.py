@@ -1,0 +1,85 @@
+"""The FastAPI skeleton every service shares: error format, request ids, health and readiness."""
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
+
+from platform_common.http import ApiError, create_service_app
+from platform_common.settings import CommonSettings
+
+
+class Body(BaseModel):
+    title: str = Field(min_length=1)
+    radius_km: float = Field(gt=0)
+
+
+def make_client(ready: bool = True) -> TestClient:
+    async def check():
+        if not ready:
+            raise ConnectionError("store down")
+
+    app = create_service_app(settings=CommonSettings(service_name="unit"), title="unit",
+                             readiness_checks={"store": check})
+
+    @app.post("/things")
+    async def create(body: Body):
+        return body
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("secret internals")
+
+    @app.get("/missing")
+    async def missing():
+        raise ApiError(404, "not_found", "nothing here")
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_validation_error_names_the_field():
+    response = make_client().post("/things", json={"title": "", "radius_km": -1})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert {d["field"] for d in error["details"]} == {"title", "radius_km"}
+    assert all(d["message"] for d in error["details"])
+
+
+def test_malformed_json_is_400():
+    response = make_client().post("/things", content=b'{"title": ', headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
+
+
+def test_unexpected_errors_do_not_leak_internals():
+    response = make_client().get("/boom")
+    assert response.status_code == 500
+    assert "secret" not in response.text
+    assert response.json()["error"]["code"] == "internal_error"
+
+
+def test_api_errors_and_unknown_routes_use_the_error_format():
+    client = make_client()
+    assert client.get("/missing").json() == {"error": {"code": "not_found", "message": "nothing here", "details": None}}
+    assert client.get("/nope").json()["error"]["code"] == "not_found"
+
+
+def test_request_id_is_kept_or_made():
+    client = make_client()
+    assert client.get("/healthz", headers={"X-Request-ID": "abc"}).headers["X-Request-ID"] == "abc"
+    assert len(client.get("/healthz").headers["X-Request-ID"]) == 32
+
+
+def test_readiness_reflects_dependencies():
+    assert make_client(ready=True).get("/readyz").status_code == 200
+    response = make_client(ready=False).get("/readyz")
+    assert response.status_code == 503
+    assert "store down" in response.json()["checks"]["store"]
+
+
+def test_metrics_are_exposed():
+    client = make_client()
+    client.get("/healthz")
+    client.post("/things", json={"title": "x", "radius_km": 1})
+    text = client.get("/metrics").text
+    assert 'http_request_duration_seconds_count{method="POST",route="/things",service="unit",status="200"}' in text
