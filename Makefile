@@ -20,10 +20,11 @@ help:
 install: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	@command -v redis-server >/dev/null || { \
-	  echo "==> installing redis-server (apt)"; \
+	@command -v redis-server >/dev/null && command -v promtool >/dev/null || { \
+	  echo "==> installing redis-server and prometheus (promtool) with apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q redis-server; }
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends redis-server prometheus; }
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	@test -x $(PY) || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "==> installing pinned Python packages into $(VENV) (first time: a minute or two)"
