@@ -11,8 +11,24 @@ from tests.support.backends import make_stack
 
 
 @pytest.fixture(scope="session")
-def engines(tmp_path_factory):
+def otlp_receiver():
+    """Every service of the test stack exports its spans here (OTLP over HTTP)."""
+    from tests.support.otlp import OtlpReceiver
+
+    receiver = OtlpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory, otlp_receiver):
     stack = make_stack(tmp_path_factory.mktemp("stack"))
+    stack.env_overrides.update({"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+                                "OTEL_BSP_SCHEDULE_DELAY": "200",
+                                # Every test request comes from 127.0.0.1; the rate-limit tests
+                                # start their own gateway with low limits.
+                                "RATE_LIMIT_PER_MINUTE": "1000000",
+                                "RATE_LIMIT_WRITES_PER_MINUTE": "1000000"})
     try:
         stack.start_engines()
         stack.create_topics()

@@ -1,0 +1,1 @@
+"""The public entry of the platform: auth, roles, rate limits, routing, one OpenAPI, the web UI."""

@@ -1,0 +1,76 @@
+"""The services behind the gateway, one pooled HTTP client each, with firm time limits."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+# Response headers worth passing on to the client; hop-by-hop and length headers are not.
+PASSED_RESPONSE_HEADERS = ("content-type", "location", "etag", "last-modified", "retry-after",
+                           "cache-control", "content-language", "link")
+
+
+class ServiceUnavailable(Exception):
+    def __init__(self, service: str, reason: str):
+        super().__init__(f"{service}: {reason}")
+        self.service, self.reason = service, reason
+
+
+@dataclass(frozen=True)
+class UpstreamResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class Upstreams:
+    def __init__(self, urls: dict[str, str], *, connect_timeout_s: float, timeout_s: float):
+        self._timeout_s = timeout_s
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        for name, url in urls.items():
+            client = httpx.AsyncClient(
+                base_url=url, follow_redirects=False,
+                timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+            # Continues the caller's trace into the service (W3C traceparent header).
+            HTTPXClientInstrumentor.instrument_client(client)
+            self._clients[name] = client
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._clients)
+
+    async def request(self, service: str, method: str, path: str, *, query: str = "",
+                      headers: dict[str, str] | None = None,
+                      body: bytes | None = None) -> UpstreamResponse:
+        client = self._clients[service]
+        url = httpx.URL(path, query=query.encode("ascii", "ignore")) if query else path
+        try:
+            # httpx limits each phase; this bounds the whole exchange.
+            async with asyncio.timeout(self._timeout_s):
+                response = await client.request(method, url, headers=headers, content=body)
+                content = await response.aread()
+        except TimeoutError:
+            raise ServiceUnavailable(service, f"no answer within {self._timeout_s:g} s") from None
+        except httpx.TimeoutException:
+            raise ServiceUnavailable(service, "timed out") from None
+        except httpx.TransportError as error:
+            raise ServiceUnavailable(service, error.__class__.__name__) from None
+        passed = {name: response.headers[name] for name in PASSED_RESPONSE_HEADERS
+                  if name in response.headers}
+        return UpstreamResponse(response.status_code, content, passed)
+
+    async def check_alive(self, service: str) -> None:
+        """Raises unless the service answers its /healthz with 200 (a readiness check)."""
+        response = await self.request(service, "GET", "/healthz")
+        if response.status != 200:
+            raise ServiceUnavailable(service, f"/healthz answered {response.status}")
+
+    async def close(self) -> None:
+        await asyncio.gather(*(client.aclose() for client in self._clients.values()))

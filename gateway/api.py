@@ -1,0 +1,284 @@
+"""The public HTTP API: /api/v1 routes (own and forwarded), the merged docs and the web UI."""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse
+from prometheus_client import Counter
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway import service
+from gateway.adapters.jwks import KeysUnavailable
+from gateway.bootstrap import Components
+from gateway.domain.access import SIGNED_IN, Access, access_problem
+from gateway.domain.auth import SUB_PATTERN, TENANT_PATTERN, InvalidToken, bearer_token
+from gateway.domain.openapi import BEARER
+from gateway.domain.rate_limit import caller_key, limits_for
+from gateway.domain.routes import API_PREFIX, PROXY_ROUTES, ProxyRoute
+from platform_common import vocabulary
+from platform_common.http import ApiError
+from platform_common.identity import Identity
+from platform_common.observability import get_logger
+
+log = get_logger(__name__)
+WEB_DIR = Path(__file__).parent / "web"
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# Optimistic concurrency: profiles takes the expected version from If-Match.
+PRECONDITION_HEADERS = ("if-match", "if-none-match")
+
+RATE_LIMITED = Counter("gateway_rate_limited_total", "Requests refused by a rate limit",
+                       ["bucket"])
+RATE_LIMIT_FAIL_OPEN = Counter("gateway_rate_limit_fail_open_total",
+                               "Requests let through unchecked because Redis did not answer")
+
+
+class GatewayError(ApiError):
+    """An ApiError that also sets response headers (Retry-After, WWW-Authenticate)."""
+
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str],
+                 details=None):
+        super().__init__(status, code, message, details)
+        self.headers = headers
+
+
+@dataclass(frozen=True)
+class Caller:
+    identity: Identity | None
+
+
+def components(request: Request) -> Components:
+    return request.app.state.components
+
+
+async def gate(request: Request) -> Caller:
+    """Once per request: the body size, who is calling (from the bearer token), the rate limits.
+
+    An invalid token is reported only after the rate limit, so token guessing is limited too.
+    """
+    parts = components(request)
+    declared_length = request.headers.get("content-length", "")
+    if declared_length.isdigit() and int(declared_length) > parts.settings.max_body_bytes:
+        raise body_too_large(parts.settings.max_body_bytes)
+    identity, token_problem = await resolve_identity(request, parts)
+    await enforce_rate_limits(request, parts, identity)
+    if token_problem is not None:
+        raise GatewayError(401, "invalid_token", f"The access token was refused: {token_problem}",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return Caller(identity)
+
+
+async def resolve_identity(request: Request, parts: Components
+                           ) -> tuple[Identity | None, str | None]:
+    """The verified identity, or why the presented token was refused (None, None: no token)."""
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+        return (await parts.verifier.verify(token) if token else None), None
+    except InvalidToken as problem:
+        return None, str(problem)
+    except KeysUnavailable as error:
+        log.warning("identity_provider_keys_unavailable", error=str(error))
+        raise ApiError(503, "service_unavailable",
+                       "The identity provider's keys cannot be fetched right now.") from None
+
+
+async def enforce_rate_limits(request: Request, parts: Components,
+                              identity: Identity | None) -> None:
+    settings = parts.settings
+    caller = caller_key(sub=identity.sub if identity else None,
+                        tenant=identity.tenant if identity else None,
+                        client_ip=request.client.host if request.client else None)
+    decision = await parts.limiter.check(
+        caller, limits_for(request.method, per_minute=settings.rate_limit_per_minute,
+                           writes_per_minute=settings.rate_limit_writes_per_minute))
+    if decision.degraded:
+        RATE_LIMIT_FAIL_OPEN.inc()
+        if decision.store_error:  # once per back-off period, not per request
+            log.warning("rate_limit_fail_open", error=decision.store_error,
+                        backoff_s=settings.rate_limit_redis_backoff_s)
+    if not decision.allowed:
+        RATE_LIMITED.labels(decision.bucket).inc()
+        raise GatewayError(429, "rate_limited",
+                           f"Too many requests: at most {decision.limit} per minute "
+                           f"({decision.bucket}). Try again in {decision.retry_after_s} s.",
+                           headers={"Retry-After": str(decision.retry_after_s)},
+                           details={"limit": decision.limit, "bucket": decision.bucket,
+                                    "retry_after_s": decision.retry_after_s})
+
+
+def body_too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large",
+                    f"The request body is larger than {limit // 1024} KiB.")
+
+
+def require(access: Access, caller: Caller) -> Identity | None:
+    problem = access_problem(access, caller.identity)
+    if problem == "unauthenticated":
+        raise GatewayError(401, "unauthorized", "This needs a sign-in: send a bearer token.",
+                           headers={"WWW-Authenticate": "Bearer"})
+    if problem == "forbidden":
+        raise ApiError(403, "forbidden",
+                       f"This needs one of these roles: {', '.join(sorted(access.roles))}.")
+    return caller.identity
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read in chunks: a body without Content-Length cannot exceed the limit either."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise body_too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request_id(request: Request) -> str:
+    """The request's id as the services should log it; odd ids from clients are replaced."""
+    given = getattr(request.state, "request_id", None) or ""
+    return given if REQUEST_ID_PATTERN.match(given) else uuid.uuid4().hex
+
+
+def proxy_endpoint(route: ProxyRoute):
+    async def endpoint(request: Request, caller: Caller = Depends(gate)) -> Response:
+        identity = require(route.access, caller)
+        body = b""
+        if route.method in BODY_METHODS and route.body == "json":
+            body = await read_body(request, components(request).settings.max_body_bytes)
+        answer = await service.forward(
+            upstreams=components(request).upstreams, route=route,
+            path_params=dict(request.path_params), query=request.url.query, body=body,
+            identity=identity, request_id=request_id(request),
+            language=request.headers.get("accept-language"),
+            preconditions={name: request.headers[name] for name in PRECONDITION_HEADERS
+                           if name in request.headers})
+        return Response(answer.body, status_code=answer.status, headers=answer.headers)
+
+    endpoint.__name__ = route.name
+    return endpoint
+
+
+# ---- the gateway's own routes --------------------------------------------------------------
+
+class Label(BaseModel):
+    de: str
+    en: str
+
+
+class VocabularyEntry(BaseModel):
+    id: str
+    label: Label
+
+
+# platform_common.identity.ROLES, spelled out so OpenAPI lists them (a unit test keeps them equal).
+RoleName = Literal["member", "org_admin", "tenant_admin", "operator"]
+
+
+class DevTokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sub: str = Field(pattern=SUB_PATTERN.pattern, examples=["demo-user"])
+    tenant: str = Field(pattern=TENANT_PATTERN.pattern, examples=["koeln"])
+    roles: list[RoleName] = Field(default_factory=lambda: ["member"])
+
+
+class ClientConfig(BaseModel):
+    auth_mode: Literal["dev", "jwks"]
+    dev_login: bool
+
+
+class DevTokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+PUBLIC_DOC = {"security": []}
+SIGNED_IN_DOC = {"security": [{BEARER: []}]}
+VOCABULARIES = {
+    "categories": (vocabulary.CATEGORIES, "Fields of engagement (Handlungsfelder)"),
+    "requirements": (vocabulary.REQUIREMENTS, "What a need may ask of a helper"),
+    "engagement-types": (vocabulary.ENGAGEMENT_TYPES, "Spontaneous, regular or project"),
+    "actor-types": (vocabulary.ACTOR_TYPES, "Kinds of actors"),
+    "visibilities": (vocabulary.VISIBILITIES, "Who may see an offer or need"),
+}
+
+
+def vocabulary_endpoint(entries: dict):
+    listed = vocabulary.as_list(entries)
+
+    async def endpoint() -> list[VocabularyEntry]:
+        return listed
+
+    return endpoint
+
+
+def api_router(dev_mode: bool) -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(gate)])
+
+    for name, (entries, summary) in VOCABULARIES.items():
+        router.add_api_route(f"/{name}", vocabulary_endpoint(entries), methods=["GET"],
+                             summary=summary, tags=["vocabularies"],
+                             response_model=list[VocabularyEntry], openapi_extra=PUBLIC_DOC,
+                             name=f"vocabulary_{name.replace('-', '_')}")
+
+    @router.get("/client-config", response_model=ClientConfig, tags=["auth"],
+                summary="What a web client needs to know to sign in", openapi_extra=PUBLIC_DOC)
+    async def client_config(request: Request) -> dict:
+        mode = components(request).settings.auth_mode
+        return {"auth_mode": mode, "dev_login": mode == "dev"}
+
+    if dev_mode:
+        @router.post("/auth/dev-token", response_model=DevTokenResponse, tags=["auth"],
+                     summary="A signed token for any identity (dev mode only)",
+                     openapi_extra=PUBLIC_DOC)
+        async def create_dev_token(body: DevTokenRequest, request: Request) -> dict:
+            return service.dev_token(settings=components(request).settings, sub=body.sub,
+                                     tenant=body.tenant, roles=list(body.roles))
+
+    @router.get("/me/export", tags=["me"], openapi_extra=SIGNED_IN_DOC,
+                summary="Everything stored about me, from every service, as one JSON document")
+    async def export_me(request: Request, caller: Caller = Depends(gate)) -> dict:
+        identity = require(SIGNED_IN, caller)
+        return await service.export_personal_data(
+            upstreams=components(request).upstreams, identity=identity,
+            request_id=request_id(request))
+
+    for route in PROXY_ROUTES:
+        router.add_api_route(route.path, proxy_endpoint(route), methods=[route.method],
+                             name=route.name, include_in_schema=False)
+    return router
+
+
+def docs_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/api/openapi.json", include_in_schema=False)
+    async def openapi_document(request: Request) -> JSONResponse:
+        app: FastAPI = request.app
+        document = await components(request).openapi.document(
+            own=app.openapi(), title="Engagement platform API", version=app.version,
+            description="Offers and needs of volunteers, associations, initiatives, education "
+                        "and companies; radius search; explained matches. Errors are "
+                        '`{"error": {"code", "message", "details"}}`.')
+        return JSONResponse(document)
+
+    @router.get("/api/docs", include_in_schema=False)
+    async def swagger_ui() -> Response:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json",
+                                   title="Engagement platform API",
+                                   swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/api/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/api/docs/assets/favicon-32x32.png")
+
+    @router.get("/", include_in_schema=False)
+    async def web_ui() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html")
+
+    return router
+

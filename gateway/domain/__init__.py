@@ -1,0 +1,1 @@
+"""Pure gateway rules: tokens and claims, access, route map, rate-limit windows, OpenAPI merge."""

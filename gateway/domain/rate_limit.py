@@ -1,0 +1,100 @@
+"""Fixed-window rate limits per caller: every request counts in the current minute's window.
+
+A caller is the identity's subject when signed in, else the client IP. Writes (POST, PUT,
+PATCH, DELETE) also count against a stricter budget. The counter store (Redis) is a port; when
+it fails the limiter lets requests through (fail open: availability over strictness) and
+skips the store for a short back-off so a dead Redis costs no timeout per request.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+WINDOW_S = 60
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class CounterStore(Protocol):
+    async def increment(self, key: str, expire_s: int) -> int:
+        """Add one to the counter, create it with this expiry, return the new value."""
+
+
+class CounterStoreUnavailable(Exception):
+    """The counter store did not answer; the limiter then lets the request through."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    bucket: str
+    per_window: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int = 0
+    remaining: int = 0
+    retry_after_s: int = 0
+    bucket: str = ""
+    # True when the request was let through unchecked because the store failed; store_error
+    # is set only on the request that met the failure (once per back-off, for one log line).
+    degraded: bool = False
+    store_error: str | None = None
+
+
+def limits_for(method: str, *, per_minute: int, writes_per_minute: int) -> list[Limit]:
+    limits = [Limit("all", per_minute)]
+    if method.upper() in WRITE_METHODS:
+        limits.append(Limit("writes", writes_per_minute))
+    return limits
+
+
+def caller_key(*, sub: str | None, tenant: str | None, client_ip: str | None) -> str:
+    if sub:
+        return f"sub:{tenant or '-'}:{sub}"
+    return f"ip:{client_ip or 'unknown'}"
+
+
+def window_of(now: float) -> tuple[int, int]:
+    """The window index and the whole seconds until it ends (at least 1)."""
+    index = int(now // WINDOW_S)
+    return index, max(1, math.ceil((index + 1) * WINDOW_S - now))
+
+
+def counter_key(bucket: str, caller: str, window_index: int) -> str:
+    return f"ratelimit:{bucket}:{caller}:{window_index}"
+
+
+def decide(count: int, limit: Limit, seconds_left: int) -> Decision:
+    if count > limit.per_window:
+        return Decision(False, limit.per_window, 0, seconds_left, limit.bucket)
+    return Decision(True, limit.per_window, limit.per_window - count, 0, limit.bucket)
+
+
+class RateLimiter:
+    def __init__(self, store: CounterStore, *, clock: Callable[[], float],
+                 store_backoff_s: float = 5.0):
+        self._store, self._clock, self._backoff_s = store, clock, store_backoff_s
+        self._skip_store_until = float("-inf")
+
+    async def check(self, caller: str, limits: list[Limit]) -> Decision:
+        """Count this request in every limit; denied when any limit is exceeded."""
+        now = self._clock()
+        if now < self._skip_store_until:
+            return Decision(True, degraded=True)
+        window_index, seconds_left = window_of(now)
+        tightest: Decision | None = None
+        for limit in limits:
+            try:
+                count = await self._store.increment(
+                    counter_key(limit.bucket, caller, window_index), WINDOW_S + 5)
+            except CounterStoreUnavailable as error:
+                self._skip_store_until = now + self._backoff_s
+                return Decision(True, degraded=True, store_error=str(error) or "unavailable")
+            decision = decide(count, limit, seconds_left)
+            if not decision.allowed:
+                return decision
+            if tightest is None or decision.remaining < tightest.remaining:
+                tightest = decision
+        return tightest or Decision(True)
