@@ -1,0 +1,1 @@
+"""The real adapters behind the ports in services/profiles/ports.py."""

@@ -1,0 +1,184 @@
+"""HTTP routes of the profiles service (the gateway maps /api/v1/<path> to <path>)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+
+from platform_common.events.models import ItemKind
+from platform_common.identity import CurrentIdentity, MaybeIdentity
+from services.profiles import service
+from services.profiles.domain import rules
+from services.profiles.domain.errors import invalid
+from services.profiles.domain.requests import (
+    ActorCreate, ActorPatch, HideRequest, ItemCreate, ItemPatch, MemberAdd, TenantCreate,
+    TenantPatch,
+)
+from services.profiles.ports import ProfileStore
+
+router = APIRouter()
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+Status = Literal["published", "closed", "expired", "hidden"]
+
+
+def _store(request: Request) -> ProfileStore:
+    return request.app.state.components.store
+
+
+def _expected_version(body_version: int | None, if_match: str | None) -> int | None:
+    """The version a change is based on: from the body, else from If-Match (`3` or `"3"`)."""
+    if body_version is not None:
+        return body_version
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or int(value) < 1:
+        raise invalid(["If-Match"], "must be the current version number")
+    return int(value)
+
+
+# ---- tenants ---------------------------------------------------------------------------------
+@router.post("/tenants", status_code=201, tags=["tenants"])
+async def create_tenant(body: TenantCreate, identity: CurrentIdentity, request: Request):
+    tenant = await service.create_tenant(store=_store(request), identity=identity, request=body,
+                                         now=service.now_ms())
+    return tenant.model_dump(mode="json")
+
+
+@router.get("/tenants", tags=["tenants"])
+async def list_tenants(request: Request):
+    tenants = await service.list_tenants(store=_store(request))
+    return {"items": [t.model_dump(mode="json") for t in tenants]}
+
+
+@router.get("/tenants/{tenant_id}", tags=["tenants"])
+async def get_tenant(tenant_id: str, request: Request):
+    tenant = await service.get_tenant(store=_store(request), tenant_id=tenant_id)
+    return tenant.model_dump(mode="json")
+
+
+@router.patch("/tenants/{tenant_id}", tags=["tenants"])
+async def update_tenant(tenant_id: str, body: TenantPatch, identity: CurrentIdentity,
+                        request: Request, if_match: IfMatch = None):
+    tenant = await service.update_tenant(
+        store=_store(request), identity=identity, tenant_id=tenant_id, patch=body,
+        expected_version=_expected_version(body.version, if_match), now=service.now_ms())
+    return tenant.model_dump(mode="json")
+
+
+# ---- actors ----------------------------------------------------------------------------------
+@router.post("/actors", status_code=201, tags=["actors"])
+async def register_actor(body: ActorCreate, identity: CurrentIdentity, request: Request):
+    actor = await service.register_actor(store=_store(request), identity=identity, request=body,
+                                         now=service.now_ms())
+    return rules.actor_view(actor, private=True)
+
+
+@router.get("/actors/{actor_id}", tags=["actors"])
+async def get_actor(actor_id: str, identity: MaybeIdentity, request: Request):
+    actor = await service.get_actor(store=_store(request), actor_id=actor_id)
+    return rules.actor_view(actor, private=rules.is_owner(identity, actor))
+
+
+@router.patch("/actors/{actor_id}", tags=["actors"])
+async def update_actor(actor_id: str, body: ActorPatch, identity: CurrentIdentity,
+                       request: Request, if_match: IfMatch = None):
+    actor = await service.update_actor(
+        store=_store(request), identity=identity, actor_id=actor_id, patch=body,
+        expected_version=_expected_version(body.version, if_match), now=service.now_ms())
+    return rules.actor_view(actor, private=True)
+
+
+@router.post("/actors/{actor_id}/members", tags=["actors"])
+async def add_member(actor_id: str, body: MemberAdd, identity: CurrentIdentity, request: Request):
+    actor = await service.add_member(store=_store(request), identity=identity, actor_id=actor_id,
+                                     sub=body.sub, now=service.now_ms())
+    return rules.actor_view(actor, private=True)
+
+
+@router.delete("/actors/{actor_id}/members/{sub}", tags=["actors"])
+async def remove_member(actor_id: str, sub: str, identity: CurrentIdentity, request: Request):
+    actor = await service.remove_member(store=_store(request), identity=identity,
+                                        actor_id=actor_id, sub=sub, now=service.now_ms())
+    return rules.actor_view(actor, private=rules.is_owner(identity, actor))
+
+
+# ---- offers and needs ------------------------------------------------------------------------
+def _item_routes(kind: ItemKind) -> APIRouter:
+    items = APIRouter(prefix=f"/{kind}s", tags=[f"{kind}s"])
+
+    @items.post("", status_code=201, name=f"create_{kind}")
+    async def create(body: ItemCreate, identity: CurrentIdentity, request: Request):
+        item = await service.create_item(store=_store(request), identity=identity, kind=kind,
+                                         request=body, now=service.now_ms())
+        return rules.item_view(item)
+
+    @items.get("", name=f"list_{kind}s")
+    async def list_(request: Request, identity: MaybeIdentity,
+                    actor_id: str | None = None, tenant: str | None = None,
+                    status: Status | None = None, after: str | None = None,
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50):
+        found, next_after = await service.list_items(
+            store=_store(request), identity=identity, kind=kind, actor_id=actor_id,
+            tenant=tenant, status=status, after=after, limit=limit)
+        return {"items": [rules.item_view(i) for i in found], "next": next_after}
+
+    @items.get("/{item_id}", name=f"get_{kind}")
+    async def get(item_id: str, identity: MaybeIdentity, request: Request):
+        item = await service.get_item(store=_store(request), identity=identity, kind=kind,
+                                      item_id=item_id)
+        return rules.item_view(item)
+
+    @items.patch("/{item_id}", name=f"update_{kind}")
+    async def update(item_id: str, body: ItemPatch, identity: CurrentIdentity, request: Request,
+                     if_match: IfMatch = None):
+        item = await service.update_item(
+            store=_store(request), identity=identity, kind=kind, item_id=item_id, patch=body,
+            expected_version=_expected_version(body.version, if_match), now=service.now_ms())
+        return rules.item_view(item)
+
+    @items.delete("/{item_id}", name=f"close_{kind}")
+    async def close(item_id: str, identity: CurrentIdentity, request: Request,
+                    if_match: IfMatch = None):
+        item = await service.close_item(
+            store=_store(request), identity=identity, kind=kind, item_id=item_id,
+            expected_version=_expected_version(None, if_match), now=service.now_ms())
+        return rules.item_view(item)
+
+    @items.post("/{item_id}/hide", name=f"hide_{kind}")
+    async def hide(item_id: str, body: HideRequest, identity: CurrentIdentity, request: Request):
+        item = await service.hide_item(store=_store(request), identity=identity, kind=kind,
+                                       item_id=item_id, reason=body.reason, now=service.now_ms())
+        return rules.item_view(item)
+
+    return items
+
+
+router.include_router(_item_routes("offer"))
+router.include_router(_item_routes("need"))
+
+
+# ---- the caller's own data -------------------------------------------------------------------
+@router.get("/me/export", tags=["me"])
+async def export_me(identity: CurrentIdentity, request: Request):
+    exported = await service.export_me(store=_store(request), identity=identity)
+    return {**exported, "exported_at": exported["exported_at"].isoformat()}
+
+
+@router.delete("/me", tags=["me"])
+async def erase_me(identity: CurrentIdentity, request: Request):
+    return await service.erase_me(store=_store(request), identity=identity, now=service.now_ms())
+
+
+# ---- internal (other services only; not in the public OpenAPI) -------------------------------
+@router.get("/internal/export/{collection}", include_in_schema=False)
+async def internal_export(collection: Literal["tenants", "actors", "offers", "needs"],
+                          request: Request, after: str | None = None,
+                          limit: Annotated[int, Query(ge=1, le=1000)] = 500):
+    return await service.export_page(store=_store(request), collection=collection, after=after,
+                                     limit=limit)
+
+
+@router.get("/internal/actors/{actor_id}", include_in_schema=False)
+async def internal_actor(actor_id: str, request: Request):
+    return await service.internal_actor(store=_store(request), actor_id=actor_id)

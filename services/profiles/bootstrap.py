@@ -1,0 +1,48 @@
+"""The one composition root: builds the adapters from settings."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+
+from platform_common.stores import mongo_client
+from services.profiles.adapters.kafka import KafkaEventPublisher
+from services.profiles.adapters.mongo import MongoOutbox, MongoProfileStore
+from services.profiles.settings import ProfilesSettings, RelaySettings
+
+
+@dataclass
+class ProfilesComponents:
+    mongo: AsyncMongoClient
+    store: MongoProfileStore
+
+    async def close(self) -> None:
+        # Closing ends server sessions; when the database is already gone (the whole stack
+        # stopping) that would wait for server selection, so give it a second at most.
+        with contextlib.suppress(asyncio.TimeoutError, PyMongoError):
+            await asyncio.wait_for(self.mongo.close(), timeout=1)
+
+
+@dataclass
+class RelayComponents(ProfilesComponents):
+    outbox: MongoOutbox
+    publisher: KafkaEventPublisher
+
+
+def build_components(settings: ProfilesSettings) -> ProfilesComponents:
+    client = mongo_client(settings.mongo_uri)
+    return ProfilesComponents(
+        mongo=client,
+        store=MongoProfileStore(client, settings.mongo_db,
+                                transaction_attempts=settings.transaction_attempts))
+
+
+def build_relay_components(settings: RelaySettings) -> RelayComponents:
+    base = build_components(settings)
+    return RelayComponents(
+        mongo=base.mongo, store=base.store,
+        outbox=MongoOutbox(base.mongo, settings.mongo_db),
+        publisher=KafkaEventPublisher(settings))

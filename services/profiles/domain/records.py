@@ -1,0 +1,135 @@
+"""The stored entities and every change to them, as pure functions returning new versions.
+
+A record is the event payload model (the snapshot consumers receive) plus a few fields only
+this service keeps. Each change increments `version` and sets `updated_at`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from platform_common.events.models import ActorData, ItemData, ItemKind, ItemStatus, TenantData
+from services.profiles.domain import rules
+from services.profiles.domain.requests import ActorCreate, ItemCreate, TenantCreate
+
+ERASED_TITLE = "Gelöscht"
+
+
+class Tenant(TenantData):
+    created_at: datetime
+    updated_at: datetime
+
+
+class Actor(ActorData):
+    created_at: datetime
+    updated_at: datetime
+
+
+class Item(ItemData):
+    hidden_reason: str | None = None
+
+
+R = TypeVar("R", Tenant, Actor, Item)
+
+
+def _changed(record: R, changes: dict, *, now: datetime) -> R:
+    """A validated copy with `changes` applied and the next version."""
+    data = {**record.model_dump(), **changes, "version": record.version + 1, "updated_at": now}
+    return type(record).model_validate(data)
+
+
+def _same_content(a: BaseModel, b: BaseModel) -> bool:
+    ignore = {"version", "updated_at"}
+    return a.model_dump(exclude=ignore) == b.model_dump(exclude=ignore)
+
+
+def snapshot(record: Tenant | Actor | Item) -> TenantData | ActorData | ItemData:
+    """The event payload of a record (without the fields only this service keeps)."""
+    model = {Tenant: TenantData, Actor: ActorData, Item: ItemData}[type(record)]
+    return model.model_validate(record.model_dump())
+
+
+# ---- tenants ---------------------------------------------------------------------------------
+def new_tenant(request: TenantCreate, *, now: datetime) -> Tenant:
+    return Tenant.model_validate({**request.model_dump(), "version": 1,
+                                  "created_at": now, "updated_at": now})
+
+
+def patched_tenant(tenant: Tenant, changes: dict, *, now: datetime) -> Tenant | None:
+    """The tenant after a PATCH, or None when nothing changes."""
+    updated = _changed(tenant, changes, now=now)
+    return None if _same_content(tenant, updated) else updated
+
+
+def with_neighbour(tenant: Tenant, other: str, *, present: bool, now: datetime) -> Tenant | None:
+    """`tenant` with `other` added to (or removed from) its neighbours; None when already so."""
+    if (other in tenant.neighbours) == present:
+        return None
+    neighbours = [*tenant.neighbours, other] if present else \
+        [n for n in tenant.neighbours if n != other]
+    return _changed(tenant, {"neighbours": neighbours}, now=now)
+
+
+# ---- actors ----------------------------------------------------------------------------------
+def new_actor(request: ActorCreate, *, actor_id: str, tenant: str, owner: str,
+              now: datetime) -> Actor:
+    return Actor.model_validate({**request.model_dump(), "id": actor_id, "tenant": tenant,
+                                 "owners": [owner], "version": 1,
+                                 "created_at": now, "updated_at": now})
+
+
+def patched_actor(actor: Actor, changes: dict, *, now: datetime) -> Actor | None:
+    updated = _changed(actor, changes, now=now)
+    return None if _same_content(actor, updated) else updated
+
+
+def with_owner(actor: Actor, sub: str, *, present: bool, now: datetime) -> Actor | None:
+    if (sub in actor.owners) == present:
+        return None
+    owners = [*actor.owners, sub] if present else [o for o in actor.owners if o != sub]
+    return _changed(actor, {"owners": owners}, now=now)
+
+
+# ---- offers and needs ------------------------------------------------------------------------
+def new_item(request: ItemCreate, *, item_id: str, kind: ItemKind, actor: Actor,
+             now: datetime) -> Item:
+    data = request.model_dump()
+    return Item.model_validate({
+        **data, "id": item_id, "kind": kind, "tenant": actor.tenant, "actor_type": actor.type,
+        "capacity_left": request.capacity, "status": "published",
+        "expires_at": rules.expiry_of(data["schedule"]),
+        "version": 1, "created_at": now, "updated_at": now,
+    })
+
+
+def patched_item(item: Item, changes: dict, *, now: datetime) -> Item | None:
+    """The item after a PATCH, or None when nothing changes."""
+    changes = dict(changes)
+    if "capacity" in changes:
+        # Places already taken stay taken when the capacity changes.
+        taken = item.capacity - item.capacity_left
+        changes["capacity_left"] = max(0, changes["capacity"] - taken)
+    if "schedule" in changes:
+        changes["expires_at"] = rules.expiry_of(changes["schedule"])
+    updated = _changed(item, changes, now=now)
+    return None if _same_content(item, updated) else updated
+
+
+def with_status(item: Item, status: ItemStatus, *, now: datetime,
+                reason: str | None = None) -> Item:
+    rules.check_transition(item.status, status)
+    changes: dict = {"status": status}
+    if reason is not None:
+        changes["hidden_reason"] = reason
+    return _changed(item, changes, now=now)
+
+
+def erased_item(item: Item, *, location: dict, now: datetime) -> Item:
+    """An item of an erased person: closed, its free text and place removed."""
+    return _changed(item, {
+        "status": "closed" if item.status == "published" else item.status,
+        "title": ERASED_TITLE, "description": "", "skills": [], "place_name": None,
+        "location": location, "hidden_reason": None,
+    }, now=now)

@@ -1,0 +1,294 @@
+"""Strict request bodies: unknown fields, wrong types and out-of-range values are refused.
+
+Every problem is reported by FastAPI as a 422 with the path of the offending field
+(e.g. `schedule.dates.0.end`). Values are normalised on the way in: strings are stripped,
+skills lowercased, naive datetimes read as Europe/Berlin and stored in UTC (millisecond
+precision, as MongoDB keeps them).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
+    ValidationInfo, field_validator,
+)
+
+from platform_common.vocabulary import (
+    ACTOR_TYPES, CATEGORIES, ENGAGEMENT_TYPES, LANGUAGES, REQUIREMENTS, VISIBILITIES,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MAX_DATES = 50
+MAX_WEEKLY = 50
+MAX_SKILLS = 20
+TENANT_ID_PATTERN = re.compile(r"^[a-z0-9-]{2,40}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+FACTOR_PATTERN = re.compile(r"^[a-z][a-z_]{1,39}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _known(vocabulary, what: str):
+    def check(value: str) -> str:
+        if value not in vocabulary:
+            raise ValueError(f"unknown {what} {value!r}")
+        return value
+    return AfterValidator(check)
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _unique(values: list) -> list:
+    return list(dict.fromkeys(values))
+
+
+def _tenant_id(value: str) -> str:
+    if not TENANT_ID_PATTERN.match(value):
+        raise ValueError("must be 2 to 40 characters of a-z, 0-9 and '-'")
+    return value
+
+
+def _email(value: str) -> str:
+    if not EMAIL_PATTERN.match(value):
+        raise ValueError("is not a valid e-mail address")
+    return value.lower()
+
+
+def _color(value: str) -> str:
+    if not COLOR_PATTERN.match(value):
+        raise ValueError("must be a colour like #1a2b3c")
+    return value.lower()
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _time_of_day(value: str) -> str:
+    if not TIME_PATTERN.match(value):
+        raise ValueError("must be a time HH:MM between 00:00 and 23:59")
+    return value
+
+
+def _skill(value: str) -> str:
+    value = value.strip().lower()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def to_utc(value: datetime) -> datetime:
+    """Naive datetimes are Berlin local time; stored in UTC with millisecond precision."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=BERLIN)
+    value = value.astimezone(timezone.utc)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+Title = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip),
+                  AfterValidator(_not_blank), AfterValidator(lambda v: _min_length(v, 3))]
+Name = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip),
+                 AfterValidator(_not_blank), AfterValidator(lambda v: _min_length(v, 2))]
+Description = Annotated[StrictStr, Field(max_length=5000), AfterValidator(str.strip)]
+PlaceName = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip)]
+Reason = Annotated[StrictStr, Field(max_length=500), AfterValidator(str.strip),
+                   AfterValidator(_not_blank)]
+Sub = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(str.strip),
+                AfterValidator(_not_blank)]
+TenantId = Annotated[StrictStr, AfterValidator(_tenant_id)]
+Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(str.strip), AfterValidator(_email)]
+Color = Annotated[StrictStr, AfterValidator(_color)]
+Url = Annotated[StrictStr, Field(max_length=500), AfterValidator(_url)]
+Category = Annotated[StrictStr, _known(CATEGORIES, "category")]
+Requirement = Annotated[StrictStr, _known(REQUIREMENTS, "requirement")]
+Language = Annotated[StrictStr, _known(LANGUAGES, "language")]
+Skill = Annotated[StrictStr, Field(max_length=40), AfterValidator(_skill)]
+EngagementType = Annotated[StrictStr, _known(ENGAGEMENT_TYPES, "engagement type")]
+ActorTypeName = Annotated[StrictStr, _known(ACTOR_TYPES, "actor type")]
+VisibilityName = Annotated[StrictStr, _known(VISIBILITIES, "visibility")]
+RadiusKm = Annotated[StrictFloat, Field(ge=1, le=200, allow_inf_nan=False)]
+Capacity = Annotated[StrictInt, Field(ge=1, le=10000)]
+Version = Annotated[StrictInt, Field(ge=1)]
+Weight = Annotated[StrictFloat, Field(ge=0, le=10, allow_inf_nan=False)]
+
+
+def _min_length(value: str, minimum: int) -> str:
+    if len(value) < minimum:
+        raise ValueError(f"must have at least {minimum} characters")
+    return value
+
+
+class Location(Strict):
+    lat: Annotated[StrictFloat, Field(ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[StrictFloat, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class DateWindow(Strict):
+    start: datetime
+    end: datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return to_utc(value)
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError("must be after start")
+        return value
+
+
+class WeeklyWindow(Strict):
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    start: Annotated[StrictStr, AfterValidator(_time_of_day)]
+    end: Annotated[StrictStr, AfterValidator(_time_of_day)]
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: str, info: ValidationInfo) -> str:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError("must be after start")
+        return value
+
+
+class Schedule(Strict):
+    dates: Annotated[list[DateWindow], Field(max_length=MAX_DATES)] = Field(default_factory=list)
+    weekly: Annotated[list[WeeklyWindow], Field(max_length=MAX_WEEKLY)] = Field(default_factory=list)
+
+
+Categories = Annotated[list[Category], Field(min_length=1, max_length=5), AfterValidator(_unique)]
+Skills = Annotated[list[Skill], Field(max_length=MAX_SKILLS), AfterValidator(_unique)]
+Requirements = Annotated[list[Requirement], Field(max_length=len(REQUIREMENTS)), AfterValidator(_unique)]
+Languages = Annotated[list[Language], Field(max_length=len(LANGUAGES)), AfterValidator(_unique)]
+
+
+# ---- tenants ---------------------------------------------------------------------------------
+class Branding(Strict):
+    display_name: Annotated[StrictStr, Field(max_length=140)] | None = None
+    primary_color: Color | None = None
+    secondary_color: Color | None = None
+    logo_url: Url | None = None
+
+
+def _factor_name(key: str) -> str:
+    if not FACTOR_PATTERN.match(key):
+        raise ValueError(f"{key!r} is not a factor name (a-z and '_')")
+    return key
+
+
+MatchingWeights = Annotated[dict[Annotated[StrictStr, AfterValidator(_factor_name)], Weight],
+                            Field(max_length=30)]
+
+
+class TenantCreate(Strict):
+    id: TenantId
+    name: Name
+    center: Location
+    neighbours: Annotated[list[TenantId], Field(max_length=100), AfterValidator(_unique)] = \
+        Field(default_factory=list)
+    categories: Annotated[list[Category], AfterValidator(_unique)] = Field(default_factory=list)
+    branding: Branding = Field(default_factory=Branding)
+    matching_weights: MatchingWeights = Field(default_factory=dict)
+
+
+class TenantPatch(Strict):
+    # A field given as null is refused: these defaults only stand for "not given".
+    name: Name = None
+    center: Location = None
+    neighbours: Annotated[list[TenantId], Field(max_length=100), AfterValidator(_unique)] = None
+    categories: Annotated[list[Category], AfterValidator(_unique)] = None
+    branding: Branding = None
+    matching_weights: MatchingWeights = None
+    version: Version | None = None
+
+
+# ---- actors ----------------------------------------------------------------------------------
+class ActorCreate(Strict):
+    type: ActorTypeName
+    name: Name
+    email: Email
+    location: Location
+    place_name: PlaceName | None = None
+    locale: Literal["de", "en"] = "de"
+
+
+class ActorPatch(Strict):
+    name: Name = None
+    email: Email = None
+    location: Location = None
+    place_name: PlaceName | None = None
+    locale: Literal["de", "en"] = None
+    version: Version | None = None
+
+
+class MemberAdd(Strict):
+    sub: Sub
+
+
+# ---- offers and needs ------------------------------------------------------------------------
+class ItemCreate(Strict):
+    actor_id: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    title: Title
+    description: Description = ""
+    categories: Categories
+    skills: Skills = Field(default_factory=list)
+    requirements: Requirements = Field(default_factory=list)
+    engagement: EngagementType
+    location: Location
+    place_name: PlaceName | None = None
+    radius_km: RadiusKm = 10.0
+    remote: StrictBool = False
+    schedule: Schedule = Field(default_factory=Schedule)
+    capacity: Capacity = 1
+    visibility: VisibilityName = "tenant"
+    languages: Languages = Field(default_factory=lambda: ["de"])
+    accessible: StrictBool = False
+
+
+class ItemPatch(Strict):
+    """The same fields as on creation, all optional; `version` (or If-Match) is required."""
+
+    title: Title = None
+    description: Description = None
+    categories: Categories = None
+    skills: Skills = None
+    requirements: Requirements = None
+    engagement: EngagementType = None
+    location: Location = None
+    place_name: PlaceName | None = None
+    radius_km: RadiusKm = None
+    remote: StrictBool = None
+    schedule: Schedule = None
+    capacity: Capacity = None
+    visibility: VisibilityName = None
+    languages: Languages = None
+    accessible: StrictBool = None
+    version: Version | None = None
+
+
+class HideRequest(Strict):
+    reason: Reason
+
+
+def changes_of(patch: BaseModel) -> dict:
+    """The fields a PATCH body actually set (without `version`), as plain data."""
+    return {name: value for name, value in patch.model_dump().items()
+            if name in patch.model_fields_set and name != "version"}

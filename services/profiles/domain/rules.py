@@ -1,0 +1,163 @@
+"""Who may see and change what, the item lifecycle, expiry and version checks."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Iterable
+
+from platform_common.identity import Identity
+from services.profiles.domain.errors import (
+    Conflict, Forbidden, InvalidInput, NotFound, VersionConflict, invalid,
+)
+
+if TYPE_CHECKING:
+    from services.profiles.domain.records import Actor, Item, Tenant
+
+ALL_VISIBILITIES = frozenset({"tenant", "region", "state"})
+ALL_STATUSES = ("published", "closed", "expired", "hidden")
+
+# Which status an item may move to from which; "closed" is final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "published": frozenset({"closed", "hidden", "expired"}),
+    "hidden": frozenset({"closed"}),
+    "expired": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+
+
+# ---- roles and ownership ---------------------------------------------------------------------
+def is_owner(identity: Identity | None, actor: "Actor | None") -> bool:
+    """Owners act for an actor, and only from the actor's own tenant."""
+    return (identity is not None and actor is not None and identity.sub in actor.owners
+            and identity.tenant == actor.tenant)
+
+
+def is_tenant_admin_of(identity: Identity | None, tenant: str) -> bool:
+    return identity is not None and identity.has("tenant_admin") and identity.tenant == tenant
+
+
+def can_moderate(identity: Identity | None, tenant: str) -> bool:
+    """Tenant admins moderate their own tenant; operators every tenant."""
+    return identity is not None and (identity.is_operator or is_tenant_admin_of(identity, tenant))
+
+
+def require_operator(identity: Identity) -> None:
+    if not identity.is_operator:
+        raise Forbidden("Only operators may do this.")
+
+
+def require_tenant_admin(identity: Identity, tenant: str) -> None:
+    if not can_moderate(identity, tenant):
+        raise Forbidden(f"Only an admin of tenant {tenant!r} or an operator may do this.")
+
+
+def require_member_manager(identity: Identity, actor: "Actor") -> None:
+    """An org_admin who owns an organisation manages who may act for it."""
+    if actor.type == "person":
+        raise Conflict("A person's profile has no members.", code="not_an_organisation")
+    if not (is_owner(identity, actor) and identity.has("org_admin")):
+        raise Forbidden("Only an org_admin who owns this organisation may manage its members.")
+
+
+# ---- visibility ------------------------------------------------------------------------------
+def allowed_visibilities(caller_tenant: str | None, item_tenant: str,
+                         item_tenant_neighbours: Iterable[str]) -> frozenset[str]:
+    """The visibilities of published items of `item_tenant` a caller from `caller_tenant` sees."""
+    if caller_tenant == item_tenant:
+        return ALL_VISIBILITIES
+    if caller_tenant is not None and caller_tenant in set(item_tenant_neighbours):
+        return frozenset({"region", "state"})
+    return frozenset({"state"})
+
+
+def can_see_item(identity: Identity | None, item: "Item", *, owner: bool,
+                 item_tenant_neighbours: Iterable[str]) -> bool:
+    if owner or can_moderate(identity, item.tenant):
+        return True
+    if item.status != "published":
+        return False
+    caller_tenant = identity.tenant if identity is not None else None
+    return item.visibility in allowed_visibilities(caller_tenant, item.tenant,
+                                                   item_tenant_neighbours)
+
+
+def denied(visible: bool, message: str) -> Exception:
+    """Forbidden when the caller may see the thing, else not found (existence stays hidden)."""
+    return Forbidden(message) if visible else NotFound("The item does not exist.")
+
+
+# ---- lifecycle -------------------------------------------------------------------------------
+def check_transition(current: str, target: str) -> None:
+    if target not in TRANSITIONS[current]:
+        raise Conflict(f"An item that is {current} cannot become {target}.",
+                       {"status": current, "requested": target}, code="invalid_transition")
+
+
+def check_open(item: "Item") -> None:
+    if item.status != "published":
+        raise Conflict(f"The item is {item.status} and can no longer be changed.",
+                       {"status": item.status}, code="item_not_open")
+
+
+def check_version(current: int, expected: int | None) -> None:
+    if expected is None:
+        raise invalid(["version"], "the current version is required (in the body or If-Match)")
+    if expected != current:
+        raise VersionConflict(current, expected)
+
+
+def expiry_of(schedule: dict) -> datetime | None:
+    """When an item expires: the end of its last date. Weekly windows mean ongoing (no expiry)."""
+    if schedule.get("weekly") or not schedule.get("dates"):
+        return None
+    return max(window["end"] for window in schedule["dates"])
+
+
+def check_not_past(schedule: dict, *, now: datetime) -> None:
+    """Publishing something whose every date already passed is a mistake; refuse it."""
+    expires_at = expiry_of(schedule)
+    if expires_at is not None and expires_at <= now:
+        raise invalid(["schedule", "dates"], "all dates are in the past")
+
+
+def check_categories_allowed(categories: list[str], tenant: "Tenant") -> None:
+    """A tenant may restrict which categories its items use (empty list = all)."""
+    if not tenant.categories:
+        return
+    problems = [(["categories", index], f"category {value!r} is not enabled in {tenant.id!r}")
+                for index, value in enumerate(categories) if value not in tenant.categories]
+    if problems:
+        raise InvalidInput(problems)
+
+
+def check_neighbours(tenant_id: str, neighbours: list[str], known: set[str]) -> None:
+    problems = []
+    for index, neighbour in enumerate(neighbours):
+        if neighbour == tenant_id:
+            problems.append((["neighbours", index], "a tenant cannot neighbour itself"))
+        elif neighbour not in known:
+            problems.append((["neighbours", index], f"unknown tenant {neighbour!r}"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+# ---- what callers see ------------------------------------------------------------------------
+def actor_view(actor: "Actor", *, private: bool) -> dict:
+    """Everyone sees an actor's public profile; e-mail and owners only its owners.
+
+    A person's location is shown to others only to about a kilometre (two decimals).
+    """
+    view = actor.model_dump(mode="json")
+    if not private:
+        view.pop("email", None)
+        view.pop("owners", None)
+        if actor.type == "person":
+            view["location"] = {"lat": round(actor.location.lat, 2),
+                                "lon": round(actor.location.lon, 2)}
+    return view
+
+
+def item_view(item: "Item") -> dict:
+    view = item.model_dump(mode="json")
+    if view.get("hidden_reason") is None:
+        view.pop("hidden_reason", None)
+    return view

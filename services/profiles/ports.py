@@ -1,0 +1,88 @@
+"""The small interfaces the profiles service needs from the outside world.
+
+One real adapter each: MongoDB (services/profiles/adapters/mongo.py) for the store and the
+outbox, Kafka (adapters/kafka.py) for publishing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Awaitable, Callable, Literal, Protocol, TypeVar
+
+from platform_common.events import Envelope
+from services.profiles.domain.records import Actor, Item, Tenant
+
+T = TypeVar("T")
+ExportCollection = Literal["tenants", "actors", "offers", "needs"]
+
+
+class Repository(Protocol):
+    """Reads and writes; inside `run_in_transaction` all of them belong to one transaction.
+
+    Writes raise `Conflict` when an id exists already (insert) or the stored version is not
+    `expected_version` any more (save).
+    """
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+    async def list_tenants(self) -> list[Tenant]: ...
+    async def insert_tenant(self, tenant: Tenant) -> None: ...
+    async def save_tenant(self, tenant: Tenant, *, expected_version: int) -> None: ...
+
+    async def get_actor(self, actor_id: str) -> Actor | None: ...
+    async def actors_owned_by(self, sub: str) -> list[Actor]: ...
+    async def insert_actor(self, actor: Actor) -> None: ...
+    async def save_actor(self, actor: Actor, *, expected_version: int) -> None: ...
+    async def delete_actor(self, actor_id: str) -> None: ...
+
+    async def get_item(self, item_id: str) -> Item | None: ...
+    async def list_items(self, *, kind: str | None, actor_ids: list[str] | None = None,
+                         tenant: str | None = None, statuses: list[str] | None = None,
+                         visibilities: list[str] | None = None, after: str | None = None,
+                         limit: int | None = None) -> list[Item]: ...
+    async def items_due_to_expire(self, *, now: datetime, limit: int) -> list[Item]: ...
+    async def insert_item(self, item: Item) -> None: ...
+    async def save_item(self, item: Item, *, expected_version: int) -> None: ...
+
+    async def export_page(self, collection: ExportCollection, *, after: str | None,
+                          limit: int) -> list[Tenant | Actor | Item]: ...
+
+    async def add_event(self, envelope: Envelope, *, topic: str, key: str) -> None:
+        """Put an event into the outbox (only meaningful inside a transaction)."""
+
+
+class ProfileStore(Protocol):
+    @property
+    def read(self) -> Repository: ...
+
+    async def run_in_transaction(self, work: Callable[[Repository], Awaitable[T]]) -> T:
+        """Run `work` in one transaction, again from the start when it lost a write conflict."""
+
+    async def ensure_indexes(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    id: object
+    sequence: int
+    topic: str
+    key: str
+    envelope: Envelope
+
+
+class Outbox(Protocol):
+    async def next_unpublished(self, *, limit: int) -> list[OutboxRecord]:
+        """The oldest unpublished records, in sequence order."""
+
+    async def mark_published(self, record: OutboxRecord, *, at: datetime) -> None: ...
+    async def backlog(self) -> int: ...
+    async def purge_published(self, *, before: datetime) -> int: ...
+
+    async def acquire_lease(self, owner: str, *, now: datetime, ttl_s: float) -> bool:
+        """Become (or stay) the one relay that publishes; False while another holds it."""
+
+    async def release_lease(self, owner: str) -> None: ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, envelope: Envelope, *, topic: str, key: str) -> None:
+        """Returns once the broker acknowledged the event; raises otherwise."""

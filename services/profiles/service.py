@@ -1,0 +1,439 @@
+"""What the profiles service does, one keyword-only function per use case.
+
+Every change runs in one transaction together with the outbox record of its event; the relay
+publishes it later. Functions receive the store (a port) and the caller's identity; they
+raise domain errors that the app maps to HTTP responses.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from platform_common.events import event_type, make_event, utcnow
+from platform_common.events.models import ActorErasedData, ItemKind
+from platform_common.identity import Identity
+from platform_common.observability.tracing import current_traceparent
+from services.profiles.domain import records, rules
+from services.profiles.domain.errors import Conflict, Forbidden, NotFound, invalid
+from services.profiles.domain.records import Actor, Item, Tenant
+from services.profiles.domain.requests import (
+    ActorCreate, ActorPatch, ItemCreate, ItemPatch, TenantCreate, TenantPatch, changes_of,
+)
+from services.profiles.ports import ExportCollection, ProfileStore, Repository
+
+SOURCE = "profiles"
+EXPIRY_BATCH = 200
+
+
+def now_ms() -> datetime:
+    """The current UTC time at MongoDB's millisecond precision."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def _emit(repo: Repository, name: str, *, tenant: str, subject: str, data) -> None:
+    envelope = make_event(name, tenant=tenant, subject=subject, source=SOURCE, data=data)
+    envelope = envelope.model_copy(update={"traceparent": current_traceparent()})
+    await repo.add_event(envelope, topic=event_type(name).topic, key=subject)
+
+
+# ---- tenants ---------------------------------------------------------------------------------
+async def _apply_neighbour_changes(repo: Repository, tenant_id: str, *, added: set[str],
+                                   removed: set[str], now: datetime) -> None:
+    """Neighbourhood is symmetric: mirror each change on the other tenant, with its event."""
+    for other_id, present in sorted([(t, True) for t in added] + [(t, False) for t in removed]):
+        other = await repo.get_tenant(other_id)
+        if other is None:
+            continue
+        updated = records.with_neighbour(other, tenant_id, present=present, now=now)
+        if updated is not None:
+            await repo.save_tenant(updated, expected_version=other.version)
+            await _emit(repo, "tenant.updated", tenant=updated.id, subject=updated.id,
+                        data=records.snapshot(updated))
+
+
+async def _check_neighbours_exist(repo: Repository, tenant_id: str, neighbours: list[str]) -> None:
+    known = {n for n in neighbours if await repo.get_tenant(n) is not None}
+    rules.check_neighbours(tenant_id, neighbours, known)
+
+
+async def create_tenant(*, store: ProfileStore, identity: Identity, request: TenantCreate,
+                        now: datetime) -> Tenant:
+    rules.require_operator(identity)
+
+    async def work(repo: Repository) -> Tenant:
+        await _check_neighbours_exist(repo, request.id, request.neighbours)
+        tenant = records.new_tenant(request, now=now)
+        await repo.insert_tenant(tenant)
+        await _emit(repo, "tenant.created", tenant=tenant.id, subject=tenant.id,
+                    data=records.snapshot(tenant))
+        await _apply_neighbour_changes(repo, tenant.id, added=set(tenant.neighbours),
+                                       removed=set(), now=now)
+        return tenant
+
+    return await store.run_in_transaction(work)
+
+
+async def list_tenants(*, store: ProfileStore) -> list[Tenant]:
+    return await store.read.list_tenants()
+
+
+async def get_tenant(*, store: ProfileStore, tenant_id: str) -> Tenant:
+    tenant = await store.read.get_tenant(tenant_id)
+    if tenant is None:
+        raise NotFound(f"The tenant {tenant_id!r} does not exist.")
+    return tenant
+
+
+async def update_tenant(*, store: ProfileStore, identity: Identity, tenant_id: str,
+                        patch: TenantPatch, expected_version: int | None, now: datetime) -> Tenant:
+    rules.require_tenant_admin(identity, tenant_id)
+    changes = changes_of(patch)
+
+    async def work(repo: Repository) -> Tenant:
+        tenant = await repo.get_tenant(tenant_id)
+        if tenant is None:
+            raise NotFound(f"The tenant {tenant_id!r} does not exist.")
+        rules.check_version(tenant.version, expected_version)
+        if "neighbours" in changes:
+            await _check_neighbours_exist(repo, tenant_id, changes["neighbours"])
+        updated = records.patched_tenant(tenant, changes, now=now)
+        if updated is None:
+            return tenant
+        await repo.save_tenant(updated, expected_version=tenant.version)
+        await _emit(repo, "tenant.updated", tenant=updated.id, subject=updated.id,
+                    data=records.snapshot(updated))
+        before, after = set(tenant.neighbours), set(updated.neighbours)
+        await _apply_neighbour_changes(repo, tenant_id, added=after - before,
+                                       removed=before - after, now=now)
+        return updated
+
+    return await store.run_in_transaction(work)
+
+
+# ---- actors ----------------------------------------------------------------------------------
+async def register_actor(*, store: ProfileStore, identity: Identity, request: ActorCreate,
+                         now: datetime) -> Actor:
+    async def work(repo: Repository) -> Actor:
+        if await repo.get_tenant(identity.tenant) is None:
+            raise invalid(["tenant"], f"the caller's tenant {identity.tenant!r} does not exist")
+        actor = records.new_actor(request, actor_id=new_id(), tenant=identity.tenant,
+                                  owner=identity.sub, now=now)
+        await repo.insert_actor(actor)
+        await _emit(repo, "actor.registered", tenant=actor.tenant, subject=actor.id,
+                    data=records.snapshot(actor))
+        return actor
+
+    return await store.run_in_transaction(work)
+
+
+async def get_actor(*, store: ProfileStore, actor_id: str) -> Actor:
+    actor = await store.read.get_actor(actor_id)
+    if actor is None:
+        raise NotFound(f"The actor {actor_id!r} does not exist.")
+    return actor
+
+
+async def _change_actor(store: ProfileStore, actor_id: str, change) -> Actor:
+    """Load an actor in a transaction, apply `change(actor) -> new actor | None`, save, emit."""
+    async def work(repo: Repository) -> Actor:
+        actor = await repo.get_actor(actor_id)
+        if actor is None:
+            raise NotFound(f"The actor {actor_id!r} does not exist.")
+        updated = change(actor)
+        if updated is None:
+            return actor
+        await repo.save_actor(updated, expected_version=actor.version)
+        await _emit(repo, "actor.updated", tenant=updated.tenant, subject=updated.id,
+                    data=records.snapshot(updated))
+        return updated
+
+    return await store.run_in_transaction(work)
+
+
+async def update_actor(*, store: ProfileStore, identity: Identity, actor_id: str,
+                       patch: ActorPatch, expected_version: int | None, now: datetime) -> Actor:
+    changes = changes_of(patch)
+
+    def change(actor: Actor) -> Actor | None:
+        if not rules.is_owner(identity, actor):
+            raise Forbidden("Only the actor's owners may change it.")
+        rules.check_version(actor.version, expected_version)
+        return records.patched_actor(actor, changes, now=now)
+
+    return await _change_actor(store, actor_id, change)
+
+
+async def add_member(*, store: ProfileStore, identity: Identity, actor_id: str, sub: str,
+                     now: datetime) -> Actor:
+    def change(actor: Actor) -> Actor | None:
+        rules.require_member_manager(identity, actor)
+        return records.with_owner(actor, sub, present=True, now=now)
+
+    return await _change_actor(store, actor_id, change)
+
+
+async def remove_member(*, store: ProfileStore, identity: Identity, actor_id: str, sub: str,
+                        now: datetime) -> Actor:
+    def change(actor: Actor) -> Actor | None:
+        rules.require_member_manager(identity, actor)
+        if sub not in actor.owners:
+            raise NotFound(f"{sub!r} is not a member of this actor.")
+        if actor.owners == [sub]:
+            raise Conflict("The last owner cannot be removed.", code="last_owner")
+        return records.with_owner(actor, sub, present=False, now=now)
+
+    return await _change_actor(store, actor_id, change)
+
+
+# ---- offers and needs ------------------------------------------------------------------------
+async def _neighbours_of(repo: Repository, tenant_id: str) -> list[str]:
+    tenant = await repo.get_tenant(tenant_id)
+    return tenant.neighbours if tenant is not None else []
+
+
+async def _load_item(repo: Repository, kind: ItemKind, item_id: str) -> Item:
+    item = await repo.get_item(item_id)
+    if item is None or item.kind != kind:
+        raise NotFound(f"The {kind} {item_id!r} does not exist.")
+    return item
+
+
+async def _item_access(repo: Repository, identity: Identity | None,
+                       item: Item) -> tuple[bool, bool]:
+    """(caller owns the item, caller may see it)."""
+    owner = rules.is_owner(identity, await repo.get_actor(item.actor_id))
+    visible = rules.can_see_item(identity, item, owner=owner,
+                                 item_tenant_neighbours=await _neighbours_of(repo, item.tenant))
+    return owner, visible
+
+
+async def create_item(*, store: ProfileStore, identity: Identity, kind: ItemKind,
+                      request: ItemCreate, now: datetime) -> Item:
+    async def work(repo: Repository) -> Item:
+        actor = await repo.get_actor(request.actor_id)
+        if actor is None:
+            raise invalid(["actor_id"], f"unknown actor {request.actor_id!r}")
+        if not rules.is_owner(identity, actor):
+            raise Forbidden("Only an owner of the actor may publish for it.")
+        tenant = await repo.get_tenant(actor.tenant)
+        if tenant is not None:
+            rules.check_categories_allowed(request.categories, tenant)
+        rules.check_not_past(request.schedule.model_dump(), now=now)
+        item = records.new_item(request, item_id=new_id(), kind=kind, actor=actor, now=now)
+        await repo.insert_item(item)
+        await _emit(repo, f"{kind}.published", tenant=item.tenant, subject=item.id,
+                    data=records.snapshot(item))
+        return item
+
+    return await store.run_in_transaction(work)
+
+
+async def get_item(*, store: ProfileStore, identity: Identity | None, kind: ItemKind,
+                   item_id: str) -> Item:
+    item = await _load_item(store.read, kind, item_id)
+    _owner, visible = await _item_access(store.read, identity, item)
+    if not visible:
+        raise NotFound(f"The {kind} {item_id!r} does not exist.")
+    return item
+
+
+async def update_item(*, store: ProfileStore, identity: Identity, kind: ItemKind, item_id: str,
+                      patch: ItemPatch, expected_version: int | None, now: datetime) -> Item:
+    changes = changes_of(patch)
+
+    async def work(repo: Repository) -> Item:
+        item = await _load_item(repo, kind, item_id)
+        owner, visible = await _item_access(repo, identity, item)
+        if not owner:
+            raise rules.denied(visible, f"Only the owners of this {kind} may change it.")
+        rules.check_version(item.version, expected_version)
+        rules.check_open(item)
+        if "categories" in changes:
+            tenant = await repo.get_tenant(item.tenant)
+            if tenant is not None:
+                rules.check_categories_allowed(changes["categories"], tenant)
+        if "schedule" in changes:
+            rules.check_not_past(changes["schedule"], now=now)
+        updated = records.patched_item(item, changes, now=now)
+        if updated is None:
+            return item
+        await repo.save_item(updated, expected_version=item.version)
+        await _emit(repo, f"{kind}.updated", tenant=updated.tenant, subject=updated.id,
+                    data=records.snapshot(updated))
+        return updated
+
+    return await store.run_in_transaction(work)
+
+
+async def _set_status(repo: Repository, item: Item, status: str, *, now: datetime,
+                      reason: str | None = None) -> Item:
+    updated = records.with_status(item, status, now=now, reason=reason)
+    await repo.save_item(updated, expected_version=item.version)
+    # One event type for every way an item stops being open; its status tells which.
+    await _emit(repo, f"{item.kind}.closed", tenant=updated.tenant, subject=updated.id,
+                data=records.snapshot(updated))
+    return updated
+
+
+async def close_item(*, store: ProfileStore, identity: Identity, kind: ItemKind, item_id: str,
+                     expected_version: int | None, now: datetime) -> Item:
+    async def work(repo: Repository) -> Item:
+        item = await _load_item(repo, kind, item_id)
+        owner, visible = await _item_access(repo, identity, item)
+        if not (owner or rules.can_moderate(identity, item.tenant)):
+            raise rules.denied(visible, f"Only the owners or a tenant admin may close this {kind}.")
+        if expected_version is not None:
+            rules.check_version(item.version, expected_version)
+        if item.status == "closed":
+            return item
+        return await _set_status(repo, item, "closed", now=now)
+
+    return await store.run_in_transaction(work)
+
+
+async def hide_item(*, store: ProfileStore, identity: Identity, kind: ItemKind, item_id: str,
+                    reason: str, now: datetime) -> Item:
+    async def work(repo: Repository) -> Item:
+        item = await _load_item(repo, kind, item_id)
+        if not rules.can_moderate(identity, item.tenant):
+            _owner, visible = await _item_access(repo, identity, item)
+            raise rules.denied(visible, "Only a tenant admin of the item's tenant or an operator "
+                                        "may hide it.")
+        if item.status == "hidden":
+            return item
+        return await _set_status(repo, item, "hidden", now=now, reason=reason)
+
+    return await store.run_in_transaction(work)
+
+
+async def list_items(*, store: ProfileStore, identity: Identity | None, kind: ItemKind,
+                     actor_id: str | None, tenant: str | None, status: str | None,
+                     after: str | None, limit: int) -> tuple[list[Item], str | None]:
+    """Items the caller may see: of one actor, of one tenant, or else the caller's own."""
+    repo = store.read
+    wanted = [status] if status else list(rules.ALL_STATUSES)
+    query: dict = {}
+    if actor_id is not None:
+        actor = await repo.get_actor(actor_id)
+        if actor is None:
+            raise NotFound(f"The actor {actor_id!r} does not exist.")
+        query["actor_ids"] = [actor_id]
+        privileged = rules.is_owner(identity, actor) or rules.can_moderate(identity, actor.tenant)
+        owning_tenant = actor.tenant
+    elif tenant is not None:
+        query["tenant"] = tenant
+        privileged = rules.can_moderate(identity, tenant)
+        owning_tenant = tenant
+    else:
+        if identity is None:
+            return [], None
+        own = [a.id for a in await repo.actors_owned_by(identity.sub) if rules.is_owner(identity, a)]
+        query["actor_ids"] = own
+        privileged, owning_tenant = True, identity.tenant
+    if not privileged:
+        if "published" not in wanted:
+            return [], None
+        wanted = ["published"]
+        query["visibilities"] = sorted(rules.allowed_visibilities(
+            identity.tenant if identity else None, owning_tenant,
+            await _neighbours_of(repo, owning_tenant)))
+    items = await repo.list_items(kind=kind, statuses=wanted, after=after, limit=limit + 1, **query)
+    next_after = items[limit - 1].id if len(items) > limit else None
+    return items[:limit], next_after
+
+
+async def expire_due_items(*, store: ProfileStore, now: datetime) -> int:
+    """Expire published items whose last date has passed; returns how many."""
+    expired = 0
+    while True:
+        due = await store.read.items_due_to_expire(now=now, limit=EXPIRY_BATCH)
+        for candidate in due:
+            async def work(repo: Repository, item_id: str = candidate.id) -> bool:
+                item = await repo.get_item(item_id)
+                if item is None or item.status != "published" or item.expires_at is None \
+                        or item.expires_at > now:
+                    return False  # changed meanwhile
+                await _set_status(repo, item, "expired", now=now)
+                return True
+
+            expired += await store.run_in_transaction(work)
+        if len(due) < EXPIRY_BATCH:
+            return expired
+
+
+# ---- the caller's own data (GDPR) ------------------------------------------------------------
+async def export_me(*, store: ProfileStore, identity: Identity) -> dict:
+    repo = store.read
+    actors = await repo.actors_owned_by(identity.sub)
+    items = await repo.list_items(kind=None, actor_ids=[a.id for a in actors]) if actors else []
+    return {
+        "sub": identity.sub, "tenant": identity.tenant, "exported_at": now_ms(),
+        "actors": [rules.actor_view(a, private=True) for a in actors],
+        "offers": [rules.item_view(i) for i in items if i.kind == "offer"],
+        "needs": [rules.item_view(i) for i in items if i.kind == "need"],
+    }
+
+
+async def erase_me(*, store: ProfileStore, identity: Identity, now: datetime) -> dict:
+    """Erase every person profile only the caller owns; leave shared and organisation profiles.
+
+    One transaction per actor, so a repeated call finishes an interrupted erasure.
+    """
+    erased, left, closed = [], [], []
+    for candidate in await store.read.actors_owned_by(identity.sub):
+        async def work(repo: Repository, actor_id: str = candidate.id) -> tuple[str, list[str]]:
+            actor = await repo.get_actor(actor_id)
+            if actor is None or identity.sub not in actor.owners:
+                return "gone", []
+            if actor.type == "person" and actor.owners == [identity.sub]:
+                return "erased", await _erase_person(repo, actor, now=now)
+            updated = records.with_owner(actor, identity.sub, present=False, now=now)
+            await repo.save_actor(updated, expected_version=actor.version)
+            await _emit(repo, "actor.updated", tenant=updated.tenant, subject=updated.id,
+                        data=records.snapshot(updated))
+            return "left", []
+
+        outcome, item_ids = await store.run_in_transaction(work)
+        if outcome == "erased":
+            erased.append(candidate.id)
+            closed.extend(item_ids)
+        elif outcome == "left":
+            left.append(candidate.id)
+    return {"erased_actors": erased, "left_actors": left, "closed_items": closed}
+
+
+async def _erase_person(repo: Repository, actor: Actor, *, now: datetime) -> list[str]:
+    tenant = await repo.get_tenant(actor.tenant)
+    # The place of a private person's items may be their home: keep only the town centre.
+    location = tenant.center.model_dump() if tenant else {"lat": 0.0, "lon": 0.0}
+    items = await repo.list_items(kind=None, actor_ids=[actor.id])
+    for item in items:
+        scrubbed = records.erased_item(item, location=location, now=now)
+        await repo.save_item(scrubbed, expected_version=item.version)
+        await _emit(repo, f"{item.kind}.closed", tenant=item.tenant, subject=item.id,
+                    data=records.snapshot(scrubbed))
+    await repo.delete_actor(actor.id)
+    await _emit(repo, "actor.erased", tenant=actor.tenant, subject=actor.id,
+                data=ActorErasedData(id=actor.id, tenant=actor.tenant,
+                                     item_ids=[i.id for i in items], version=actor.version + 1))
+    return [i.id for i in items]
+
+
+# ---- internal --------------------------------------------------------------------------------
+async def export_page(*, store: ProfileStore, collection: ExportCollection, after: str | None,
+                      limit: int) -> dict:
+    rows = await store.read.export_page(collection, after=after, limit=limit + 1)
+    page = rows[:limit]
+    return {"items": [records.snapshot(r).model_dump(mode="json") for r in page],
+            "next": page[-1].id if len(rows) > limit else None}
+
+
+async def internal_actor(*, store: ProfileStore, actor_id: str) -> dict:
+    actor = await get_actor(store=store, actor_id=actor_id)
+    return records.snapshot(actor).model_dump(mode="json")
+

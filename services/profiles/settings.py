@@ -1,0 +1,25 @@
+from pydantic import Field
+
+from platform_common.settings import CommonSettings, MongoSettings
+
+
+class ProfilesSettings(CommonSettings, MongoSettings):
+    service_name: str = "profiles"
+    mongo_db: str = "profiles"
+    # How often a transaction that lost a write conflict is retried before giving up.
+    transaction_attempts: int = Field(20, ge=1, le=100)
+
+
+class RelaySettings(ProfilesSettings):
+    """The outbox relay reads the same database as the profiles API."""
+
+    service_name: str = "profiles-relay"
+    relay_batch_size: int = Field(100, ge=1, le=1000)
+    relay_idle_poll_s: float = Field(0.2, gt=0, le=10)
+    relay_backoff_max_s: float = Field(5.0, gt=0)
+    # Only one relay publishes at a time (the lease holder), so per-entity order holds.
+    relay_lease_ttl_s: float = Field(15.0, ge=2)
+    # Who holds the lease; default host:port, stable across restarts of one instance.
+    relay_instance_id: str | None = None
+    expiry_interval_s: float = Field(30.0, gt=0)
+    outbox_retention_hours: float = Field(7 * 24, gt=0)

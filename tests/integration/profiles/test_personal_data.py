@@ -1,0 +1,93 @@
+"""GDPR: a caller exports everything about them and erases their person profiles."""
+from __future__ import annotations
+
+from tests.integration.profiles.conftest import identity, unique, wait_for_events
+
+
+async def test_export_contains_own_actors_and_items(profiles):
+    tenant = await profiles.tenant()
+    me = identity(unique("me"), tenant["id"], "member", "org_admin")
+    person = await profiles.actor(me, type="person", name="Max Muster", email="max@example.org")
+    club = await profiles.actor(me, type="association", name="Heimatverein")
+    offer = await profiles.item("offer", me, person["id"])
+    need = await profiles.item("need", me, club["id"], title="Helfer für das Schützenfest")
+
+    exported = await profiles.http.get("/me/export", headers=me)
+    assert exported.status_code == 200
+    body = exported.json()
+    assert body["sub"] == me["X-Auth-Sub"]
+    assert {a["id"] for a in body["actors"]} == {person["id"], club["id"]}
+    assert {a["email"] for a in body["actors"]} == {"max@example.org", "vorstand@sv-test.example"}
+    assert [o["id"] for o in body["offers"]] == [offer["id"]]
+    assert [n["id"] for n in body["needs"]] == [need["id"]]
+    assert (await profiles.http.get("/me/export")).status_code == 401
+
+
+async def test_erasure_removes_person_profiles_and_leaves_organisations(profiles, profiles_db,
+                                                                         topic_log):
+    tenant = await profiles.tenant()
+    me = identity(unique("me"), tenant["id"], "member", "org_admin")
+    colleague = identity(unique("colleague"), tenant["id"], "member", "org_admin")
+    person = await profiles.actor(me, type="person", name="Erika Mustermann",
+                                  email="erika@example.org", place_name="Musterweg 1")
+    club = await profiles.actor(colleague, type="association", name="Tafel e.V.")
+    await profiles.http.post(f"/actors/{club['id']}/members", headers=colleague,
+                             json={"sub": me["X-Auth-Sub"]})
+    offers = [await profiles.item("offer", me, person["id"], title=f"Nachhilfe Mathe {n}",
+                                  visibility="state") for n in range(2)]
+
+    erased = await profiles.http.delete("/me", headers=me)
+    assert erased.status_code == 200, erased.text
+    assert erased.json() == {"erased_actors": [person["id"]], "left_actors": [club["id"]],
+                             "closed_items": sorted(o["id"] for o in offers)}
+
+    assert (await profiles.http.get(f"/actors/{person['id']}")).status_code == 404
+    assert await profiles_db.actors.find_one({"_id": person["id"]}) is None
+    stored = await profiles_db.items.find_one({"_id": offers[0]["id"]})
+    assert stored["status"] == "closed" and "Nachhilfe" not in stored["title"]
+    assert stored["location"] == tenant["center"]
+    remaining = (await profiles.http.get(f"/actors/{club['id']}", headers=colleague)).json()
+    assert remaining["owners"] == [colleague["X-Auth-Sub"]]
+    assert (await profiles.http.get("/me/export", headers=me)).json()["actors"] == []
+
+    events = await wait_for_events(topic_log, subject=person["id"], count=2)
+    assert events[-1]["type"] == "actor.erased"
+    assert sorted(events[-1]["data"]["item_ids"]) == sorted(o["id"] for o in offers)
+    closed = await wait_for_events(topic_log, subject=offers[0]["id"], count=2)
+    assert closed[-1]["type"] == "offer.closed" and "Nachhilfe" not in closed[-1]["data"]["title"]
+
+    # Nothing left to erase: a repeated call changes nothing.
+    assert (await profiles.http.delete("/me", headers=me)).json() == {
+        "erased_actors": [], "left_actors": [], "closed_items": []}
+
+
+async def test_internal_export_pages_through_everything_in_id_order(profiles):
+    tenant = await profiles.tenant()
+    owner, actor = await profiles.member_with_actor(tenant["id"])
+    needs = [await profiles.item("need", owner, actor["id"], title=f"Bedarf {n}") for n in range(3)]
+    await profiles.http.delete(f"/needs/{needs[1]['id']}", headers=owner)
+
+    seen, after = [], None
+    while True:
+        params = {"limit": 2, **({"after": after} if after else {})}
+        page = (await profiles.http.get("/internal/export/needs", params=params)).json()
+        seen += page["items"]
+        after = page["next"]
+        if after is None:
+            break
+    ids = [n["id"] for n in seen]
+    assert ids == sorted(ids) and {n["id"] for n in needs} <= set(ids)
+    by_id = {n["id"]: n for n in seen}
+    assert by_id[needs[1]["id"]]["status"] == "closed"
+    assert all(n["kind"] == "need" for n in seen)
+
+    actors = (await profiles.http.get("/internal/export/actors", params={"after": actor["id"][:-1],
+                                                                         "limit": 1000})).json()
+    assert actor["id"] in {a["id"] for a in actors["items"]}
+    internal = (await profiles.http.get(f"/internal/actors/{actor['id']}")).json()
+    assert internal["email"] == actor["email"] and internal["version"] == 1
+    assert (await profiles.http.get("/internal/export/secrets")).status_code == 422
+    assert (await profiles.http.get("/internal/export/needs",
+                                    params={"limit": 5000})).status_code == 422
+    schema = (await profiles.http.get("/openapi.json")).json()
+    assert not [path for path in schema["paths"] if path.startswith("/internal")]

@@ -1,0 +1,80 @@
+"""Creating and changing records: versions, snapshots, capacity, neighbours, erasure."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from platform_common.events.models import ActorData, ItemData, TenantData
+from services.profiles.domain import records
+from services.profiles.domain.errors import Conflict
+from tests.unit.profiles.factories import NOW, actor, item, tenant
+
+LATER = NOW + timedelta(minutes=5)
+
+
+def test_new_item_takes_tenant_and_type_from_its_actor():
+    school = actor(tenant_id="duelmen", actor_type="education")
+    need = item(owner_actor=school)
+    assert (need.tenant, need.actor_type, need.kind) == ("duelmen", "education", "need")
+    assert need.version == 1 and need.status == "published"
+    assert need.capacity_left == need.capacity == 3
+    assert need.created_at == need.updated_at == NOW and need.expires_at is None
+
+
+def test_patch_increments_the_version_and_keeps_taken_places():
+    need = item().model_copy(update={"capacity_left": 1})  # two of three places taken
+    bigger = records.patched_item(need, {"capacity": 5, "title": "Neue Ausgabe"}, now=LATER)
+    assert bigger.version == 2 and bigger.updated_at == LATER and bigger.created_at == NOW
+    assert (bigger.capacity, bigger.capacity_left, bigger.title) == (5, 3, "Neue Ausgabe")
+    smaller = records.patched_item(need, {"capacity": 1}, now=LATER)
+    assert smaller.capacity_left == 0
+
+
+def test_patch_recomputes_expiry_and_ignores_no_changes():
+    need = item()
+    end = NOW + timedelta(days=3)
+    dated = records.patched_item(need, {"schedule": {"dates": [{"start": NOW, "end": end}],
+                                                     "weekly": []}}, now=LATER)
+    assert dated.expires_at == end
+    assert records.patched_item(need, {"title": need.title}, now=LATER) is None
+
+
+def test_snapshots_are_the_event_payloads():
+    hidden = records.with_status(item(), "hidden", now=LATER, reason="Spam")
+    snapshot = records.snapshot(hidden)
+    assert type(snapshot) is ItemData and "hidden_reason" not in snapshot.model_dump()
+    assert snapshot.status == "hidden" and snapshot.version == 2
+    assert type(records.snapshot(actor())) is ActorData
+    assert type(records.snapshot(tenant())) is TenantData
+
+
+def test_status_changes_follow_the_lifecycle():
+    closed = records.with_status(item(), "closed", now=LATER)
+    assert closed.status == "closed" and closed.version == 2
+    with pytest.raises(Conflict):
+        records.with_status(closed, "hidden", now=LATER)
+
+
+def test_neighbours_and_owners_change_only_when_needed():
+    town = tenant(neighbours=["duelmen"])
+    assert records.with_neighbour(town, "duelmen", present=True, now=LATER) is None
+    added = records.with_neighbour(town, "nottuln", present=True, now=LATER)
+    assert added.neighbours == ["duelmen", "nottuln"] and added.version == 2
+    removed = records.with_neighbour(added, "duelmen", present=False, now=LATER)
+    assert removed.neighbours == ["nottuln"] and removed.version == 3
+
+    club = actor(owner="anna")
+    assert records.with_owner(club, "anna", present=True, now=LATER) is None
+    assert records.with_owner(club, "bernd", present=True, now=LATER).owners == ["anna", "bernd"]
+    assert records.patched_actor(club, {"name": club.name}, now=LATER) is None
+
+
+def test_erased_items_keep_no_personal_text():
+    need = item(title="Nachhilfe bei Familie Schulte", place_name="Musterweg 1",
+                skills=["mathe"], description="Bitte bei Schultes klingeln")
+    erased = records.erased_item(need, location={"lat": 51.9, "lon": 7.2}, now=LATER)
+    assert erased.status == "closed" and erased.version == 2
+    assert erased.title == records.ERASED_TITLE and erased.description == ""
+    assert erased.skills == [] and erased.place_name is None
+    assert (erased.location.lat, erased.location.lon) == (51.9, 7.2)

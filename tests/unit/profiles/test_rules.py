@@ -1,0 +1,151 @@
+"""Ownership, visibility, lifecycle, expiry and version rules."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.profiles.domain import records, rules
+from services.profiles.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
+from tests.unit.profiles.factories import NOW, actor, item, tenant, who
+
+
+def test_owners_act_only_from_their_actors_tenant():
+    club = actor(owner="anna", tenant_id="coesfeld")
+    assert rules.is_owner(who("anna", "coesfeld"), club)
+    assert not rules.is_owner(who("anna", "duelmen"), club)  # same person, other tenant
+    assert not rules.is_owner(who("bernd", "coesfeld"), club)
+    assert not rules.is_owner(None, club)
+
+
+def test_moderation_rights():
+    assert rules.can_moderate(who("x", "coesfeld", "tenant_admin"), "coesfeld")
+    assert not rules.can_moderate(who("x", "duelmen", "tenant_admin"), "coesfeld")
+    assert rules.can_moderate(who("x", "land", "operator"), "coesfeld")
+    assert not rules.can_moderate(who("x", "coesfeld", "member", "org_admin"), "coesfeld")
+    with pytest.raises(Forbidden):
+        rules.require_operator(who("x", "coesfeld", "tenant_admin"))
+    with pytest.raises(Forbidden):
+        rules.require_tenant_admin(who("x", "duelmen", "tenant_admin"), "coesfeld")
+
+
+# Caller's tenant -> levels they see of a published item in "coesfeld" (neighbour: "duelmen").
+@pytest.mark.parametrize("caller_tenant,expected", [
+    ("coesfeld", {"tenant", "region", "state"}),
+    ("duelmen", {"region", "state"}),
+    ("koeln", {"state"}),
+    (None, {"state"}),
+])
+def test_visibility_levels(caller_tenant, expected):
+    identity = who("someone", caller_tenant) if caller_tenant else None
+    seen = {level for level in ("tenant", "region", "state")
+            if rules.can_see_item(identity, item(visibility=level), owner=False,
+                                  item_tenant_neighbours=["duelmen"])}
+    assert seen == expected
+    assert rules.allowed_visibilities(caller_tenant, "coesfeld", ["duelmen"]) == expected
+
+
+def test_unpublished_items_are_seen_by_owners_and_moderators_only():
+    hidden = records.with_status(item(visibility="state"), "hidden", now=NOW, reason="Spam")
+    assert rules.can_see_item(who("anna"), hidden, owner=True, item_tenant_neighbours=[])
+    assert rules.can_see_item(who("admin", "coesfeld", "tenant_admin"), hidden, owner=False,
+                              item_tenant_neighbours=[])
+    assert not rules.can_see_item(who("bernd"), hidden, owner=False, item_tenant_neighbours=[])
+    assert not rules.can_see_item(None, hidden, owner=False, item_tenant_neighbours=[])
+
+
+def test_denied_hides_what_the_caller_cannot_see():
+    assert isinstance(rules.denied(True, "no"), Forbidden)
+    assert isinstance(rules.denied(False, "no"), NotFound)
+
+
+@pytest.mark.parametrize("current,target,allowed", [
+    ("published", "closed", True), ("published", "hidden", True), ("published", "expired", True),
+    ("hidden", "closed", True), ("expired", "closed", True),
+    ("hidden", "published", False), ("closed", "published", False), ("closed", "hidden", False),
+    ("expired", "hidden", False), ("published", "published", False),
+])
+def test_lifecycle_transitions(current, target, allowed):
+    if allowed:
+        rules.check_transition(current, target)
+    else:
+        with pytest.raises(Conflict) as caught:
+            rules.check_transition(current, target)
+        assert caught.value.code == "invalid_transition"
+
+
+def test_only_published_items_can_be_changed():
+    rules.check_open(item())
+    with pytest.raises(Conflict):
+        rules.check_open(records.with_status(item(), "closed", now=NOW))
+
+
+def test_version_checks():
+    rules.check_version(3, 3)
+    with pytest.raises(VersionConflict) as caught:
+        rules.check_version(3, 2)
+    assert caught.value.status == 409 and caught.value.details == {"current_version": 3,
+                                                                   "given_version": 2}
+    with pytest.raises(InvalidInput) as missing:
+        rules.check_version(3, None)
+    assert missing.value.details[0]["field"] == "version"
+
+
+def test_expiry_is_the_end_of_the_last_date_unless_weekly():
+    first = {"start": NOW, "end": NOW + timedelta(hours=2)}
+    last = {"start": NOW + timedelta(days=9), "end": NOW + timedelta(days=9, hours=1)}
+    assert rules.expiry_of({"dates": [last, first], "weekly": []}) == last["end"]
+    assert rules.expiry_of({"dates": [first], "weekly": [{"day": "mon"}]}) is None
+    assert rules.expiry_of({"dates": [], "weekly": []}) is None
+    rules.check_not_past({"dates": [last], "weekly": []}, now=NOW)
+    with pytest.raises(InvalidInput):
+        rules.check_not_past({"dates": [first], "weekly": []}, now=NOW + timedelta(days=1))
+
+
+def test_tenant_category_restriction():
+    open_tenant, strict = tenant(), tenant(categories=["sport", "social"])
+    rules.check_categories_allowed(["culture"], open_tenant)
+    rules.check_categories_allowed(["social"], strict)
+    with pytest.raises(InvalidInput) as caught:
+        rules.check_categories_allowed(["social", "culture"], strict)
+    assert [d["field"] for d in caught.value.details] == ["categories.1"]
+
+
+def test_neighbour_checks():
+    rules.check_neighbours("a", ["b"], {"b"})
+    with pytest.raises(InvalidInput) as caught:
+        rules.check_neighbours("a", ["a", "x", "b"], {"b"})
+    assert [d["field"] for d in caught.value.details] == ["neighbours.0", "neighbours.1"]
+
+
+def test_member_management_needs_an_owning_org_admin_of_an_organisation():
+    club = actor(owner="anna")
+    rules.require_member_manager(who("anna", "coesfeld", "member", "org_admin"), club)
+    with pytest.raises(Forbidden):
+        rules.require_member_manager(who("anna", "coesfeld", "member"), club)
+    with pytest.raises(Forbidden):
+        rules.require_member_manager(who("bernd", "coesfeld", "org_admin"), club)
+    with pytest.raises(Conflict):
+        rules.require_member_manager(who("anna", "coesfeld", "org_admin"),
+                                     actor(owner="anna", actor_type="person"))
+
+
+def test_actor_view_hides_private_data_from_others():
+    person = actor(actor_type="person")
+    person = person.model_copy(update={"location": person.location.model_copy(
+        update={"lat": 51.943494, "lon": 7.168091})})
+    public = rules.actor_view(person, private=False)
+    assert "email" not in public and "owners" not in public
+    assert public["location"] == {"lat": 51.94, "lon": 7.17}
+    private = rules.actor_view(person, private=True)
+    assert private["email"] == "info@tafel.example" and private["location"]["lat"] == 51.943494
+    club = rules.actor_view(actor(), private=False)
+    assert club["location"] == {"lat": 51.94, "lon": 7.17} and "email" not in club
+
+
+def test_item_view_shows_a_moderation_reason_only_when_there_is_one():
+    assert "hidden_reason" not in rules.item_view(item())
+    hidden = records.with_status(item(), "hidden", now=NOW, reason="Werbung")
+    assert rules.item_view(hidden)["hidden_reason"] == "Werbung"
+    assert rules.item_view(hidden)["updated_at"] == "2030-03-01T12:00:00Z"
+    assert datetime.fromisoformat(rules.item_view(hidden)["created_at"]).tzinfo == timezone.utc

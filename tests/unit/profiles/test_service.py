@@ -1,0 +1,155 @@
+"""The use cases against an in-memory store: what is stored and which events go to the outbox."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.profiles import service
+from services.profiles.domain.errors import Forbidden, InvalidInput, NotFound, VersionConflict
+from services.profiles.domain.requests import (
+    ActorCreate, ItemPatch, TenantCreate, TenantPatch,
+)
+from tests.unit.profiles.factories import NOW, item_request, who
+from tests.unit.profiles.memory_store import MemoryStore
+
+OPERATOR = who("op", "land", "operator")
+
+
+async def make_tenant(store, tenant_id, neighbours=()):
+    return await service.create_tenant(store=store, identity=OPERATOR, now=NOW,
+                                       request=TenantCreate.model_validate({
+                                           "id": tenant_id, "name": tenant_id.title(),
+                                           "center": {"lat": 51.9, "lon": 7.2},
+                                           "neighbours": list(neighbours)}))
+
+
+async def make_actor(store, identity, actor_type="association"):
+    return await service.register_actor(store=store, identity=identity, now=NOW,
+                                        request=ActorCreate.model_validate({
+                                            "type": actor_type, "name": "Heimatverein",
+                                            "email": "info@heimat.example",
+                                            "location": {"lat": 51.9, "lon": 7.2}}))
+
+
+@pytest.fixture
+async def town():
+    store = MemoryStore()
+    await make_tenant(store, "coesfeld")
+    await make_tenant(store, "duelmen", neighbours=["coesfeld"])
+    await make_tenant(store, "koeln")
+    return store
+
+
+async def test_neighbours_are_mirrored_with_an_event_for_each_changed_tenant(town):
+    assert [(e.type, e.subject) for e in town.events] == [
+        ("tenant.created", "coesfeld"), ("tenant.created", "duelmen"),
+        ("tenant.updated", "coesfeld"), ("tenant.created", "koeln")]
+    coesfeld = await service.get_tenant(store=town, tenant_id="coesfeld")
+    assert coesfeld.neighbours == ["duelmen"] and coesfeld.version == 2
+
+    admin = who("admin", "koeln", "tenant_admin")
+    await service.update_tenant(store=town, identity=admin, tenant_id="koeln", now=NOW,
+                                patch=TenantPatch(neighbours=["coesfeld"]), expected_version=1)
+    coesfeld = await service.get_tenant(store=town, tenant_id="coesfeld")
+    assert sorted(coesfeld.neighbours) == ["duelmen", "koeln"] and coesfeld.version == 3
+
+
+async def test_a_failed_use_case_stores_and_emits_nothing(town):
+    events_before = len(town.events)
+    with pytest.raises(InvalidInput):
+        await make_tenant(town, "nottuln", neighbours=["coesfeld", "atlantis"])
+    with pytest.raises(Forbidden):
+        await service.create_tenant(store=town, identity=who("x", "coesfeld", "tenant_admin"),
+                                    now=NOW, request=TenantCreate.model_validate({
+                                        "id": "billerbeck", "name": "Billerbeck",
+                                        "center": {"lat": 52.0, "lon": 7.3}}))
+    assert len(town.events) == events_before
+    assert await town.read.get_tenant("nottuln") is None
+    assert (await town.read.get_tenant("coesfeld")).neighbours == ["duelmen"]
+
+
+async def test_items_are_published_only_by_owners(town):
+    anna = who("anna", "coesfeld")
+    club = await make_actor(town, anna)
+    with pytest.raises(Forbidden):
+        await service.create_item(store=town, identity=who("bernd", "coesfeld"), kind="offer",
+                                  request=item_request(actor_id=club.id), now=NOW)
+    offer = await service.create_item(store=town, identity=anna, kind="offer",
+                                      request=item_request(actor_id=club.id), now=NOW)
+    event = town.events[-1]
+    assert (event.type, event.subject, event.tenant, event.source) == \
+        ("offer.published", offer.id, "coesfeld", "profiles")
+    assert event.data["version"] == 1 and event.data["title"] == offer.title
+    assert town.data["outbox"][-1][:2] == ("items", offer.id)
+
+
+async def test_stale_versions_and_foreign_callers_change_nothing(town):
+    anna = who("anna", "coesfeld")
+    club = await make_actor(town, anna)
+    offer = await service.create_item(store=town, identity=anna, kind="offer", now=NOW,
+                                      request=item_request(actor_id=club.id, visibility="state"))
+    count = len(town.events)
+    with pytest.raises(VersionConflict):
+        await service.update_item(store=town, identity=anna, kind="offer", item_id=offer.id,
+                                  patch=ItemPatch(title="Neu"), expected_version=2, now=NOW)
+    with pytest.raises(Forbidden):
+        await service.update_item(store=town, identity=who("anna", "koeln"), kind="offer",
+                                  item_id=offer.id, patch=ItemPatch(title="Neu"),
+                                  expected_version=1, now=NOW)
+    with pytest.raises(NotFound):
+        await service.update_item(store=town, identity=anna, kind="need", item_id=offer.id,
+                                  patch=ItemPatch(title="Neu"), expected_version=1, now=NOW)
+    assert len(town.events) == count
+    updated = await service.update_item(store=town, identity=anna, kind="offer", item_id=offer.id,
+                                        patch=ItemPatch(title="Neu"), expected_version=1, now=NOW)
+    assert updated.version == 2 and town.events[-1].type == "offer.updated"
+
+
+async def test_listing_respects_visibility(town):
+    anna = who("anna", "coesfeld")
+    club = await make_actor(town, anna)
+    for level in ("tenant", "region", "state"):
+        await service.create_item(store=town, identity=anna, kind="need", now=NOW,
+                                  request=item_request(actor_id=club.id, visibility=level))
+
+    async def levels(identity):
+        found, _next = await service.list_items(store=town, identity=identity, kind="need",
+                                                actor_id=club.id, tenant=None, status=None,
+                                                after=None, limit=50)
+        return sorted(i.visibility for i in found)
+
+    assert await levels(anna) == ["region", "state", "tenant"]
+    assert await levels(who("x", "duelmen")) == ["region", "state"]
+    assert await levels(who("x", "koeln")) == ["state"]
+    assert await levels(None) == ["state"]
+
+
+async def test_expiry_closes_due_items_with_an_event(town):
+    anna = who("anna", "coesfeld")
+    club = await make_actor(town, anna)
+    end = NOW + timedelta(hours=3)
+    need = await service.create_item(store=town, identity=anna, kind="need", now=NOW,
+                                     request=item_request(actor_id=club.id, schedule={
+                                         "dates": [{"start": NOW.isoformat(), "end": end.isoformat()}]}))
+    assert await service.expire_due_items(store=town, now=NOW + timedelta(hours=1)) == 0
+    assert await service.expire_due_items(store=town, now=end + timedelta(seconds=1)) == 1
+    assert (await town.read.get_item(need.id)).status == "expired"
+    assert town.events[-1].type == "need.closed" and town.events[-1].data["status"] == "expired"
+    assert await service.expire_due_items(store=town, now=end + timedelta(days=1)) == 0
+
+
+async def test_erasure_of_a_person(town):
+    anna = who("anna", "coesfeld", "member", "org_admin")
+    person = await make_actor(town, anna, actor_type="person")
+    club = await make_actor(town, anna)
+    await service.add_member(store=town, identity=anna, actor_id=club.id, sub="bernd", now=NOW)
+    need = await service.create_item(store=town, identity=anna, kind="need", now=NOW,
+                                     request=item_request(actor_id=person.id))
+    result = await service.erase_me(store=town, identity=anna, now=NOW)
+    assert result == {"erased_actors": [person.id], "left_actors": [club.id],
+                      "closed_items": [need.id]}
+    assert await town.read.get_actor(person.id) is None
+    assert (await town.read.get_actor(club.id)).owners == ["bernd"]
+    erased = [e for e in town.events if e.type == "actor.erased"]
+    assert erased[0].data["item_ids"] == [need.id] and erased[0].data["version"] == 2
