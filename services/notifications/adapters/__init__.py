@@ -1,0 +1,1 @@
+"""The real adapters: MongoDB, Redis, SMTP, HTTP webhooks."""

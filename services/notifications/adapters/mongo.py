@@ -1,0 +1,232 @@
+"""MongoDB adapters of the stores (database "notifications")."""
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
+from services.notifications.ports import Position
+
+NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+
+
+def _to_doc(model, id_field: str) -> dict[str, Any]:
+    doc = model.model_dump()
+    doc["_id"] = doc.pop(id_field)
+    return doc
+
+
+def _from_doc(doc: dict[str, Any], id_field: str) -> dict[str, Any]:
+    doc = dict(doc)
+    doc[id_field] = doc.pop("_id")
+    return doc
+
+
+def _after(position: Position | None) -> dict[str, Any]:
+    if position is None:
+        return {}
+    created_at, identifier = position
+    return {"$or": [{"created_at": {"$lt": created_at}},
+                    {"created_at": created_at, "_id": {"$lt": identifier}}]}
+
+
+async def create_indexes(db: AsyncDatabase) -> None:
+    await db.recipients.create_index([("owners", ASCENDING)])
+    await db.notifications.create_index([("dedupe_key", ASCENDING)], unique=True)
+    await db.notifications.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
+                                         ("_id", DESCENDING)])
+    await db.notifications.create_index([("pair", ASCENDING)])
+    await db.deliveries.create_index([("key", ASCENDING)], unique=True)
+    await db.deliveries.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
+                                      ("_id", DESCENDING)])
+    await db.deliveries.create_index([("status", ASCENDING), ("next_retry_at", ASCENDING)])
+    await db.deliveries.create_index([("notification_ids", ASCENDING)])
+    await db.match_withdrawals.create_index([("pair", ASCENDING)])
+
+
+class MongoRecipients:
+    def __init__(self, db: AsyncDatabase):
+        self._recipients, self._erased = db.recipients, db.erased_actors
+
+    async def apply(self, recipient: Recipient) -> bool:
+        if await self.is_erased(recipient.actor_id):
+            return False
+        doc = _to_doc(recipient, "actor_id")
+        try:
+            # Matches only an older version (or nothing): an equal or newer stored version makes
+            # the upsert collide with the existing _id, and the snapshot is ignored.
+            result = await self._recipients.update_one(
+                {"_id": recipient.actor_id, "version": {"$lt": recipient.version}},
+                {"$set": doc}, upsert=True)
+        except DuplicateKeyError:
+            return False
+        return result.modified_count > 0 or result.upserted_id is not None
+
+    async def get(self, actor_id: str) -> Recipient | None:
+        doc = await self._recipients.find_one({"_id": actor_id})
+        return Recipient.model_validate(_from_doc(doc, "actor_id")) if doc else None
+
+    async def owned_by(self, sub: str) -> list[Recipient]:
+        cursor = self._recipients.find({"owners": sub}).sort("_id", ASCENDING)
+        return [Recipient.model_validate(_from_doc(doc, "actor_id")) async for doc in cursor]
+
+    async def erase(self, actor_id: str, version: int) -> None:
+        await self._erased.update_one({"_id": actor_id}, {"$max": {"version": version}}, upsert=True)
+        await self._recipients.delete_one({"_id": actor_id})
+
+    async def is_erased(self, actor_id: str) -> bool:
+        return await self._erased.find_one({"_id": actor_id}, projection={"_id": 1}) is not None
+
+
+class MongoPreferences:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db.preferences
+
+    async def get(self, actor_id: str) -> Preferences | None:
+        doc = await self._collection.find_one({"_id": actor_id})
+        return Preferences.model_validate(_from_doc(doc, "actor_id")) if doc else None
+
+    async def save(self, preferences: Preferences) -> None:
+        await self._collection.replace_one({"_id": preferences.actor_id},
+                                           _to_doc(preferences, "actor_id"), upsert=True)
+
+    async def delete_actor(self, actor_id: str) -> None:
+        await self._collection.delete_one({"_id": actor_id})
+
+
+class MongoNotifications:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db.notifications
+
+    @staticmethod
+    def _model(doc: dict[str, Any]) -> Notification:
+        return Notification.model_validate(_from_doc(doc, "id"))
+
+    async def insert(self, notification: Notification) -> bool:
+        try:
+            await self._collection.insert_one(_to_doc(notification, "id"))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def by_key(self, dedupe_key: str) -> Notification | None:
+        doc = await self._collection.find_one({"dedupe_key": dedupe_key})
+        return self._model(doc) if doc else None
+
+    async def get_many(self, ids: list[str]) -> list[Notification]:
+        found = {doc["_id"]: self._model(doc)
+                 async for doc in self._collection.find({"_id": {"$in": ids}})}
+        return [found[identifier] for identifier in ids if identifier in found]
+
+    async def page(self, actor_ids: list[str], *, unread_only: bool, limit: int,
+                   after: Position | None) -> list[Notification]:
+        query: dict[str, Any] = {"actor_id": {"$in": actor_ids}, "in_inbox": True, **_after(after)}
+        if unread_only:
+            query["read"] = False
+        cursor = self._collection.find(query).sort(NEWEST_FIRST).limit(limit)
+        return [self._model(doc) async for doc in cursor]
+
+    async def mark_read(self, notification_id: str, actor_ids: list[str]) -> Notification | None:
+        doc = await self._collection.find_one_and_update(
+            {"_id": notification_id, "actor_id": {"$in": actor_ids}, "in_inbox": True},
+            {"$set": {"read": True}}, return_document=ReturnDocument.AFTER)
+        return self._model(doc) if doc else None
+
+    async def mark_all_read(self, actor_ids: list[str]) -> int:
+        result = await self._collection.update_many(
+            {"actor_id": {"$in": actor_ids}, "in_inbox": True, "read": False},
+            {"$set": {"read": True}})
+        return result.modified_count
+
+    async def mark_withdrawn(self, pair: str, before: datetime) -> list[str]:
+        query = {"pair": pair, "event_at": {"$lt": before}, "withdrawn": False}
+        ids = [doc["_id"] async for doc in self._collection.find(query, projection={"_id": 1})]
+        if ids:
+            await self._collection.update_many({"_id": {"$in": ids}}, {"$set": {"withdrawn": True}})
+        return ids
+
+    async def for_actors(self, actor_ids: list[str]) -> list[Notification]:
+        cursor = self._collection.find({"actor_id": {"$in": actor_ids}}).sort(NEWEST_FIRST)
+        return [self._model(doc) async for doc in cursor]
+
+    async def delete_actor(self, actor_id: str) -> None:
+        await self._collection.delete_many({"actor_id": actor_id})
+
+
+class MongoDeliveries:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db.deliveries
+
+    @staticmethod
+    def _model(doc: dict[str, Any]) -> Delivery:
+        return Delivery.model_validate(_from_doc(doc, "id"))
+
+    async def claim(self, delivery: Delivery) -> bool:
+        try:
+            await self._collection.insert_one(_to_doc(delivery, "id"))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, delivery_id: str) -> Delivery | None:
+        doc = await self._collection.find_one({"_id": delivery_id})
+        return self._model(doc) if doc else None
+
+    async def update(self, delivery_id: str, **fields) -> None:
+        await self._collection.update_one({"_id": delivery_id}, {"$set": fields})
+
+    async def claim_due(self, *, now: datetime, lease_until: datetime) -> Delivery | None:
+        doc = await self._collection.find_one_and_update(
+            {"status": {"$in": ["pending", "retrying"]}, "next_retry_at": {"$lte": now}},
+            {"$set": {"next_retry_at": lease_until}},
+            sort=[("next_retry_at", ASCENDING)], return_document=ReturnDocument.AFTER)
+        return self._model(doc) if doc else None
+
+    async def page(self, actor_ids: list[str], *, limit: int,
+                   after: Position | None) -> list[Delivery]:
+        query = {"actor_id": {"$in": actor_ids}, **_after(after)}
+        cursor = self._collection.find(query).sort(NEWEST_FIRST).limit(limit)
+        return [self._model(doc) async for doc in cursor]
+
+    async def deferred_actors(self) -> list[str]:
+        return sorted(await self._collection.distinct("actor_id", {"status": "deferred"}))
+
+    async def deferred(self, actor_id: str) -> list[Delivery]:
+        cursor = self._collection.find({"actor_id": actor_id, "status": "deferred"}).sort(
+            [("created_at", ASCENDING), ("_id", ASCENDING)])
+        return [self._model(doc) async for doc in cursor]
+
+    async def update_many(self, delivery_ids: list[str], **fields) -> None:
+        if delivery_ids:
+            await self._collection.update_many({"_id": {"$in": delivery_ids}}, {"$set": fields})
+
+    async def cancel_deferred(self, notification_ids: list[str], *, reason: str,
+                              now: datetime) -> None:
+        if notification_ids:
+            await self._collection.update_many(
+                {"notification_ids": {"$in": notification_ids}, "status": "deferred"},
+                {"$set": {"status": "cancelled", "last_error": reason, "updated_at": now}})
+
+    async def for_actors(self, actor_ids: list[str]) -> list[Delivery]:
+        cursor = self._collection.find({"actor_id": {"$in": actor_ids}}).sort(NEWEST_FIRST)
+        return [self._model(doc) async for doc in cursor]
+
+    async def delete_actor(self, actor_id: str) -> None:
+        await self._collection.delete_many({"actor_id": actor_id})
+
+
+class MongoMatchHistory:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db.match_withdrawals
+
+    async def record_withdrawal(self, *, event_id: str, pair: str, at: datetime) -> None:
+        with suppress(DuplicateKeyError):  # the same withdrawal event again: once is enough
+            await self._collection.insert_one({"_id": event_id, "pair": pair, "at": at})
+
+    async def withdrawals(self, pair: str) -> list[datetime]:
+        return [doc["at"] async for doc in self._collection.find({"pair": pair})]

@@ -1,0 +1,126 @@
+"""HTTP routes. The gateway maps /api/v1/me/notifications, /api/v1/me/notification-preferences,
+/api/v1/me/deliveries, /api/v1/me/export (this service's part) and /api/v1/unsubscribe here;
+/internal/* is for operators and tests only and must not be routed from outside."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from platform_common.identity import CurrentIdentity
+from services.notifications import service
+from services.notifications.domain import messages
+from services.notifications.domain.models import Frequency
+from services.notifications.service import Deps
+
+
+def get_deps(request: Request) -> Deps:
+    return request.app.state.runtime.deps
+
+
+DepsDep = Annotated[Deps, Depends(get_deps)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+
+router = APIRouter()
+
+
+class ChannelsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: bool | None = None
+    inbox: bool | None = None
+    webhook: bool | None = None
+
+
+class PreferencesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor_id: str | None = Field(None, min_length=1, max_length=200)
+    channels: ChannelsUpdate | None = None
+    frequency: Frequency | None = None
+    webhook_url: str | None = Field(None, max_length=2000)
+    rotate_webhook_secret: bool = False
+
+
+@router.get("/me/notifications", tags=["inbox"])
+async def list_notifications(identity: CurrentIdentity, deps: DepsDep,
+                             unread: bool | None = None, limit: Limit = 20,
+                             cursor: Cursor = None):
+    """The caller's inbox (all actors they own), newest first."""
+    return await service.list_notifications(deps=deps, identity=identity, unread=unread,
+                                            limit=limit, cursor=cursor)
+
+
+@router.post("/me/notifications/read-all", tags=["inbox"])
+async def mark_all_read(identity: CurrentIdentity, deps: DepsDep):
+    return await service.mark_all_read(deps=deps, identity=identity)
+
+
+@router.post("/me/notifications/{notification_id}/read", tags=["inbox"])
+async def mark_read(notification_id: Annotated[str, Path(max_length=200)],
+                    identity: CurrentIdentity, deps: DepsDep):
+    return await service.mark_read(deps=deps, identity=identity, notification_id=notification_id)
+
+
+@router.get("/me/notification-preferences", tags=["preferences"])
+async def get_preferences(identity: CurrentIdentity, deps: DepsDep,
+                          actor_id: Annotated[str | None, Query(max_length=200)] = None):
+    """One actor's preferences with `actor_id`, else `{"items": [...]}` for all the caller's actors."""
+    return await service.get_preferences(deps=deps, identity=identity, actor_id=actor_id)
+
+
+@router.put("/me/notification-preferences", tags=["preferences"])
+async def put_preferences(update: PreferencesUpdate, identity: CurrentIdentity, deps: DepsDep):
+    """Change the given fields. Setting a new `webhook_url` (or `rotate_webhook_secret`) answers
+    with a new `webhook_secret` once; `"webhook_url": null` removes the webhook."""
+    extra = {"webhook_url": update.webhook_url} if "webhook_url" in update.model_fields_set else {}
+    return await service.update_preferences(
+        deps=deps, identity=identity, actor_id=update.actor_id,
+        channels=update.channels.model_dump(exclude_none=True) if update.channels else None,
+        frequency=update.frequency, rotate_webhook_secret=update.rotate_webhook_secret, **extra)
+
+
+@router.get("/me/deliveries", tags=["deliveries"])
+async def list_deliveries(identity: CurrentIdentity, deps: DepsDep, limit: Limit = 20,
+                          cursor: Cursor = None):
+    """E-mails, digests and webhooks to the caller's actors: status, attempts, last error."""
+    return await service.list_deliveries(deps=deps, identity=identity, limit=limit, cursor=cursor)
+
+
+@router.get("/me/export", tags=["gdpr"])
+async def export(identity: CurrentIdentity, deps: DepsDep):
+    return await service.export_data(deps=deps, identity=identity)
+
+
+async def _unsubscribe_page(deps: Deps, token: str) -> HTMLResponse:
+    locale, done = await service.unsubscribe(deps=deps, token=token)
+    title, message = messages.unsubscribe_page(locale, done=done)
+    return HTMLResponse(messages.simple_page(locale, title, message),
+                        status_code=200 if done else 400)
+
+
+@router.get("/unsubscribe", response_class=HTMLResponse, tags=["unsubscribe"])
+async def unsubscribe(deps: DepsDep, token: Annotated[str, Query(max_length=1000)] = ""):
+    """The link in every mail: turns e-mail off for that actor and says so on a small page."""
+    return await _unsubscribe_page(deps, token)
+
+
+@router.post("/unsubscribe", response_class=HTMLResponse, tags=["unsubscribe"])
+async def unsubscribe_one_click(deps: DepsDep,
+                                token: Annotated[str, Query(max_length=1000)] = ""):
+    """RFC 8058 one-click unsubscribe: mail clients POST to the List-Unsubscribe URL (the form
+    body only says "List-Unsubscribe=One-Click"; the token is in the URL)."""
+    return await _unsubscribe_page(deps, token)
+
+
+@router.post("/internal/digests/run", tags=["internal"])
+async def run_digests(deps: DepsDep):
+    """Send the daily digests now (the periodic task does this from DIGEST_HOUR on)."""
+    return await service.run_digests(deps=deps, force=True)
+
+
+@router.post("/internal/deliveries/retry", tags=["internal"])
+async def retry_deliveries(deps: DepsDep):
+    """Run one round of the periodic retry task now (only deliveries whose retry time has come)."""
+    return await service.retry_due_deliveries(deps=deps)

@@ -1,0 +1,67 @@
+"""The composition root: the one place that builds the adapters from settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from redis.asyncio import Redis
+
+from platform_common.events import TOPIC_ACTORS, TOPIC_CONTACTS, TOPIC_MATCHES
+from platform_common.kafka import EventConsumer, EventProducer, RedisProcessedEvents
+from platform_common.stores import mongo_client, redis_client
+from services.notifications.adapters.mongo import (
+    MongoDeliveries, MongoMatchHistory, MongoNotifications, MongoPreferences, MongoRecipients,
+)
+from services.notifications.adapters.redis_counter import RedisWindowCounter
+from services.notifications.adapters.smtp import SmtpMailer
+from services.notifications.adapters.webhook import HttpWebhookSender
+from services.notifications.service import Deps, handle_event
+from services.notifications.settings import NotificationsSettings
+
+CONSUMED_TOPICS = [TOPIC_ACTORS, TOPIC_MATCHES, TOPIC_CONTACTS]
+
+
+@dataclass
+class Runtime:
+    deps: Deps
+    mongo: AsyncMongoClient
+    db: AsyncDatabase
+    redis: Redis
+    webhooks: HttpWebhookSender
+    producer: EventProducer
+    consumer: EventConsumer
+
+    async def close(self) -> None:
+        await self.webhooks.close()
+        await self.redis.aclose()
+        await self.mongo.close()
+
+
+def build_runtime(settings: NotificationsSettings) -> Runtime:
+    """Build every adapter (inside the running event loop: the Kafka clients need it)."""
+    mongo = mongo_client(settings.mongo_uri)
+    db = mongo[settings.mongo_db]
+    redis = redis_client(settings.redis_url)
+    webhooks = HttpWebhookSender(timeout_s=settings.webhook_timeout_s,
+                                 allow_private_targets=settings.private_webhook_targets_allowed)
+    mailer = SmtpMailer(
+        host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+        timeout_s=settings.smtp_timeout_s, starttls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None)
+    deps = Deps(settings=settings, recipients=MongoRecipients(db),
+                preferences=MongoPreferences(db), notifications=MongoNotifications(db),
+                deliveries=MongoDeliveries(db), match_history=MongoMatchHistory(db),
+                mailer=mailer, webhooks=webhooks, counter=RedisWindowCounter(redis))
+    producer = EventProducer(settings)
+
+    async def handler(event) -> None:
+        await handle_event(deps=deps, event=event)
+
+    consumer = EventConsumer(
+        settings, group_id=settings.consumer_group, topics=CONSUMED_TOPICS, handler=handler,
+        producer=producer,
+        processed=RedisProcessedEvents(redis, namespace=settings.consumer_group))
+    return Runtime(deps=deps, mongo=mongo, db=db, redis=redis, webhooks=webhooks,
+                   producer=producer, consumer=consumer)

@@ -1,0 +1,1 @@
+"""The pure core of notifications: who is told, through which channel, with which text."""

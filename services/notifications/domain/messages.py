@@ -1,0 +1,219 @@
+"""The words: notification titles and bodies in German and English, and the e-mails (text and
+HTML parts) in the recipient's language. Everything user-provided is escaped in HTML and kept
+out of header line breaks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+from typing import Any
+
+from services.notifications.domain.models import Localized, Notification
+
+TOP_REASONS = 3
+MAX_SUBJECT = 200
+
+
+def percent(score: float, locale: str) -> str:
+    value = round(max(0.0, min(1.0, score)) * 100)
+    return f"{value}%" if locale == "en" else f"{value} %"
+
+
+def item_link(base_url: str, kind: str, item_id: str) -> str:
+    return f"{base_url.rstrip('/')}/#/{kind}s/{item_id}"
+
+
+def top_reasons(reasons: list[dict[str, Any]], limit: int = TOP_REASONS) -> list[dict[str, Any]]:
+    return sorted(reasons, key=lambda reason: reason.get("contribution", 0.0), reverse=True)[:limit]
+
+
+# ---- notification texts -------------------------------------------------------------------------
+
+def match_texts(*, role: str, offer_title: str, need_title: str,
+                score: float) -> tuple[Localized, Localized]:
+    """Title and body for the actor on `role`'s side of a match."""
+    if role == "need":
+        title = Localized(de=f"Neuer Treffer für Ihren Bedarf „{need_title}“",
+                          en=f"New match for your need “{need_title}”")
+        body = Localized(
+            de=f"Das Angebot „{offer_title}“ passt zu {percent(score, 'de')} zu Ihrem Bedarf „{need_title}“.",
+            en=f"The offer “{offer_title}” matches your need “{need_title}” by {percent(score, 'en')}.")
+    else:
+        title = Localized(de=f"Neuer Treffer für Ihr Angebot „{offer_title}“",
+                          en=f"New match for your offer “{offer_title}”")
+        body = Localized(
+            de=f"Der Bedarf „{need_title}“ passt zu {percent(score, 'de')} zu Ihrem Angebot „{offer_title}“.",
+            en=f"The need “{need_title}” matches your offer “{offer_title}” by {percent(score, 'en')}.")
+    return title, body
+
+
+def contact_texts(*, status: str, requester_name: str | None, recipient_name: str | None,
+                  message: str) -> tuple[Localized, Localized]:
+    requester_de, requester_en = requester_name or "Jemand", requester_name or "Someone"
+    recipient_de = recipient_name or "Ihr Gegenüber"
+    recipient_en = recipient_name or "The other side"
+    if status == "requested":
+        title = Localized(de=f"Neue Kontaktanfrage von {requester_de}",
+                          en=f"New contact request from {requester_en}")
+        quote = f"\n\n„{message}“" if message else ""
+        quote_en = f"\n\n“{message}”" if message else ""
+        body = Localized(de=f"{requester_de} möchte mit Ihnen Kontakt aufnehmen.{quote}",
+                         en=f"{requester_en} would like to get in touch with you.{quote_en}")
+    elif status == "accepted":
+        title = Localized(de="Kontaktanfrage angenommen", en="Contact request accepted")
+        body = Localized(
+            de=f"{recipient_de} hat die Kontaktanfrage von {requester_de} angenommen. "
+               "Sie können sich jetzt direkt austauschen.",
+            en=f"{recipient_en} accepted the contact request from {requester_en}. "
+               "You can now talk to each other directly.")
+    elif status == "declined":
+        title = Localized(de="Kontaktanfrage abgelehnt", en="Contact request declined")
+        body = Localized(de=f"{recipient_de} hat Ihre Kontaktanfrage leider abgelehnt.",
+                         en=f"{recipient_en} has declined your contact request.")
+    else:
+        raise ValueError(f"unknown contact status {status!r}")
+    return title, body
+
+
+# ---- e-mails ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    text: str
+    html: str
+
+
+_WORDS = {
+    "de": {
+        "hello": "Hallo {name},", "hello_anonymous": "Hallo,",
+        "why": "Warum dieser Vorschlag:", "open": "Ansehen",
+        "footer": "Sie erhalten diese E-Mail, weil Sie Benachrichtigungen der Engagement-Plattform "
+                  "aktiviert haben.",
+        "unsubscribe": "Keine E-Mails mehr erhalten",
+        "digest_subject_one": "Ihre tägliche Zusammenfassung: 1 neue Benachrichtigung",
+        "digest_subject_many": "Ihre tägliche Zusammenfassung: {count} neue Benachrichtigungen",
+        "digest_intro": "hier ist Ihre Zusammenfassung vom {day}:",
+    },
+    "en": {
+        "hello": "Hello {name},", "hello_anonymous": "Hello,",
+        "why": "Why this suggestion:", "open": "View",
+        "footer": "You receive this e-mail because you turned on notifications of the "
+                  "volunteering platform.",
+        "unsubscribe": "Stop receiving e-mails",
+        "digest_subject_one": "Your daily summary: 1 new notification",
+        "digest_subject_many": "Your daily summary: {count} new notifications",
+        "digest_intro": "here is your summary of {day}:",
+    },
+}
+
+
+def _words(locale: str) -> dict[str, str]:
+    return _WORDS["en" if locale == "en" else "de"]
+
+
+def _subject(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= MAX_SUBJECT else one_line[: MAX_SUBJECT - 1] + "…"
+
+
+def _greeting(locale: str, name: str | None) -> str:
+    words = _words(locale)
+    return words["hello"].format(name=name) if name else words["hello_anonymous"]
+
+
+def _format_day(day: date, locale: str) -> str:
+    return day.isoformat() if locale == "en" else day.strftime("%d.%m.%Y")
+
+
+def _html_document(locale: str, subject: str, body_html: str, unsubscribe_url: str) -> str:
+    words = _words(locale)
+    return (
+        f'<!DOCTYPE html><html lang="{locale}"><head><meta charset="utf-8">'
+        f"<title>{escape(subject)}</title></head>"
+        '<body style="font-family:Arial,Helvetica,sans-serif;line-height:1.5;color:#1a1a1a">'
+        f"{body_html}"
+        '<hr style="border:none;border-top:1px solid #ddd">'
+        f'<p style="font-size:12px;color:#666">{escape(words["footer"])} '
+        f'<a href="{escape(unsubscribe_url)}">{escape(words["unsubscribe"])}</a></p>'
+        "</body></html>"
+    )
+
+
+def _text_footer(locale: str, unsubscribe_url: str) -> str:
+    words = _words(locale)
+    return f"-- \n{words['footer']}\n{words['unsubscribe']}: {unsubscribe_url}\n"
+
+
+def _paragraphs_html(text: str) -> str:
+    return "".join(f"<p>{escape(part).replace(chr(10), '<br>')}</p>"
+                   for part in text.split("\n\n") if part)
+
+
+def render_notification_mail(notification: Notification, *, locale: str,
+                             recipient_name: str | None, unsubscribe_url: str) -> Mail:
+    """One instant mail for one notification."""
+    words = _words(locale)
+    title, body = notification.title.get(locale), notification.body.get(locale)
+    link = notification.data.get("link")
+    reasons = [reason["label"]["en" if locale == "en" else "de"]
+               for reason in top_reasons(notification.data.get("reasons", []))]
+    text_parts = [_greeting(locale, recipient_name), body]
+    html_parts = [f"<p>{escape(_greeting(locale, recipient_name))}</p>", _paragraphs_html(body)]
+    if reasons:
+        text_parts.append(words["why"] + "\n" + "\n".join(f"- {label}" for label in reasons))
+        html_parts.append(f"<p>{escape(words['why'])}</p><ul>"
+                          + "".join(f"<li>{escape(label)}</li>" for label in reasons) + "</ul>")
+    if link:
+        text_parts.append(f"{words['open']}: {link}")
+        html_parts.append(f'<p><a href="{escape(link)}">{escape(words["open"])}</a></p>')
+    subject = _subject(title)
+    text = "\n\n".join(text_parts) + "\n\n" + _text_footer(locale, unsubscribe_url)
+    html = _html_document(locale, subject, f"<h1 style=\"font-size:20px\">{escape(title)}</h1>"
+                          + "".join(html_parts), unsubscribe_url)
+    return Mail(subject=subject, text=text, html=html)
+
+
+def render_digest_mail(notifications: list[Notification], *, locale: str,
+                       recipient_name: str | None, unsubscribe_url: str, day: date) -> Mail:
+    """One mail listing several notifications (the daily digest)."""
+    words = _words(locale)
+    count = len(notifications)
+    subject = (words["digest_subject_one"] if count == 1
+               else words["digest_subject_many"].format(count=count))
+    greeting = _greeting(locale, recipient_name)
+    intro = words["digest_intro"].format(day=_format_day(day, locale))
+    text_lines, html_items = [], []
+    for notification in notifications:
+        # The body says what matched and how well (the title alone repeats for one item).
+        title, body = notification.title.get(locale), notification.body.get(locale)
+        link = notification.data.get("link")
+        text_lines.append(f"- {title}\n  {body}" + (f"\n  {link}" if link else ""))
+        linked = f'<a href="{escape(link)}">{escape(title)}</a>' if link else escape(title)
+        html_items.append(f"<li><strong>{linked}</strong><br>{escape(body)}</li>")
+    text = (f"{greeting}\n\n{intro}\n\n" + "\n\n".join(text_lines) + "\n\n"
+            + _text_footer(locale, unsubscribe_url))
+    html = _html_document(locale, subject,
+                          f"<p>{escape(greeting)}</p><p>{escape(intro)}</p>"
+                          f"<ul>{''.join(html_items)}</ul>", unsubscribe_url)
+    return Mail(subject=_subject(subject), text=text, html=html)
+
+
+def unsubscribe_page(locale: str, *, done: bool) -> tuple[str, str]:
+    """(title, message) of the small page the unsubscribe link answers with."""
+    if not done:
+        return (("Invalid link", "This unsubscribe link is invalid or incomplete.") if locale == "en"
+                else ("Ungültiger Link", "Dieser Abmeldelink ist ungültig oder unvollständig."))
+    if locale == "en":
+        return ("Unsubscribed", "You will no longer receive notification e-mails. You can turn "
+                "them on again in your notification settings.")
+    return ("Abgemeldet", "Sie erhalten keine Benachrichtigungs-E-Mails mehr. In Ihren "
+            "Benachrichtigungseinstellungen können Sie sie wieder einschalten.")
+
+
+def simple_page(locale: str, title: str, message: str) -> str:
+    return (f'<!DOCTYPE html><html lang="{locale}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title></head>"
+            '<body style="font-family:Arial,Helvetica,sans-serif;max-width:40em;margin:3em auto">'
+            f"<h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>")

@@ -1,0 +1,113 @@
+"""What the service keeps: recipients, preferences, notifications and deliveries."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Locale = Literal["de", "en"]
+Frequency = Literal["instant", "daily", "off"]
+DeliveryChannel = Literal["email", "webhook"]
+DeliveryKind = Literal["instant", "digest"]
+# pending: claimed, being sent; sent; retrying: failed, the retry task tries again later;
+# failed: gave up after every retry round (kept as a record); deferred: waits for the next daily
+# digest (frequency "daily", or over the instant-mail rate limit); digested: went out in the
+# digest `digest_id`; cancelled: not sent (channel switched off, match withdrawn, no address).
+DeliveryStatus = Literal["pending", "sent", "retrying", "failed", "deferred", "digested",
+                         "cancelled"]
+NotificationType = Literal["match.found", "contact.requested", "contact.accepted", "contact.declined"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Localized(Model):
+    de: str
+    en: str
+
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" else self.de
+
+
+class Recipient(Model):
+    """Our copy of an actor: where to reach it and who owns it (from actor events)."""
+
+    actor_id: str
+    tenant: str
+    name: str
+    email: str | None = None
+    locale: Locale = "de"
+    owners: list[str] = Field(default_factory=list)
+    version: int
+
+
+class Channels(Model):
+    email: bool = True
+    inbox: bool = True
+    webhook: bool = False
+
+
+class Preferences(Model):
+    actor_id: str
+    channels: Channels = Field(default_factory=Channels)
+    frequency: Frequency = "instant"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+    @classmethod
+    def default(cls, actor_id: str) -> "Preferences":
+        return cls(actor_id=actor_id)
+
+
+class Notification(Model):
+    id: str
+    type: NotificationType
+    actor_id: str
+    tenant: str
+    title: Localized
+    body: Localized
+    data: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    # When the event that caused it happened (orders it against match withdrawals).
+    event_at: datetime
+    dedupe_key: str
+    read: bool = False
+    in_inbox: bool = True
+    # "<offer_id>:<need_id>" for match notifications.
+    pair: str | None = None
+    withdrawn: bool = False
+
+
+class Delivery(Model):
+    id: str
+    key: str  # unique: one delivery per notification and channel, one digest per actor and day
+    actor_id: str
+    channel: DeliveryChannel
+    kind: DeliveryKind
+    notification_ids: list[str]
+    status: DeliveryStatus = "pending"
+    attempts: int = 0  # single send attempts, all rounds together
+    rounds: int = 0    # send rounds: the first one plus the retry task's
+    digest_id: str | None = None
+    last_error: str | None = None
+    target: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None = None
+    next_retry_at: datetime | None = None
+
+
+class NotificationDraft(Model):
+    """A notification before it is stored for one actor."""
+
+    type: NotificationType
+    actor_id: str
+    tenant: str
+    title: Localized
+    body: Localized
+    data: dict[str, Any]
+    dedupe_key: str
+    event_at: datetime
+    pair: str | None = None

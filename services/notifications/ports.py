@@ -1,0 +1,106 @@
+"""The small interfaces the service logic talks to; adapters/ holds one real adapter each."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from services.notifications.domain.messages import Mail
+from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
+
+Position = tuple[datetime, str]  # (created_at, id) of the last item of a page
+
+
+class RecipientStore(Protocol):
+    async def apply(self, recipient: Recipient) -> bool:
+        """Store the snapshot unless we hold the same or a newer version (or it was erased)."""
+
+    async def get(self, actor_id: str) -> Recipient | None: ...
+
+    async def owned_by(self, sub: str) -> list[Recipient]: ...
+
+    async def erase(self, actor_id: str, version: int) -> None:
+        """Forget the actor and remember only its id, so late events do not bring it back."""
+
+    async def is_erased(self, actor_id: str) -> bool: ...
+
+
+class PreferenceStore(Protocol):
+    async def get(self, actor_id: str) -> Preferences | None: ...
+
+    async def save(self, preferences: Preferences) -> None: ...
+
+    async def delete_actor(self, actor_id: str) -> None: ...
+
+
+class NotificationStore(Protocol):
+    async def insert(self, notification: Notification) -> bool:
+        """False when a notification with the same dedupe key exists."""
+
+    async def by_key(self, dedupe_key: str) -> Notification | None: ...
+
+    async def get_many(self, ids: list[str]) -> list[Notification]: ...
+
+    async def page(self, actor_ids: list[str], *, unread_only: bool, limit: int,
+                   after: Position | None) -> list[Notification]: ...
+
+    async def mark_read(self, notification_id: str, actor_ids: list[str]) -> Notification | None: ...
+
+    async def mark_all_read(self, actor_ids: list[str]) -> int: ...
+
+    async def mark_withdrawn(self, pair: str, before: datetime) -> list[str]:
+        """Flag the pair's notifications caused before `before`; their ids."""
+
+    async def for_actors(self, actor_ids: list[str]) -> list[Notification]: ...
+
+    async def delete_actor(self, actor_id: str) -> None: ...
+
+
+class DeliveryStore(Protocol):
+    async def claim(self, delivery: Delivery) -> bool:
+        """Insert; False when a delivery with the same key exists (someone else sends it)."""
+
+    async def get(self, delivery_id: str) -> Delivery | None: ...
+
+    async def update(self, delivery_id: str, **fields) -> None: ...
+
+    async def claim_due(self, *, now: datetime, lease_until: datetime) -> Delivery | None:
+        """Take one pending/retrying delivery whose retry time has come, leased until `lease_until`."""
+
+    async def page(self, actor_ids: list[str], *, limit: int,
+                   after: Position | None) -> list[Delivery]: ...
+
+    async def deferred_actors(self) -> list[str]:
+        """Actors with e-mails waiting for their digest."""
+
+    async def deferred(self, actor_id: str) -> list[Delivery]: ...
+
+    async def update_many(self, delivery_ids: list[str], **fields) -> None: ...
+
+    async def cancel_deferred(self, notification_ids: list[str], *, reason: str,
+                              now: datetime) -> None: ...
+
+    async def for_actors(self, actor_ids: list[str]) -> list[Delivery]: ...
+
+    async def delete_actor(self, actor_id: str) -> None: ...
+
+
+class MatchHistory(Protocol):
+    async def record_withdrawal(self, *, event_id: str, pair: str, at: datetime) -> None: ...
+
+    async def withdrawals(self, pair: str) -> list[datetime]: ...
+
+
+class Mailer(Protocol):
+    async def send(self, *, to: str, mail: Mail, headers: dict[str, str]) -> None: ...
+
+
+class WebhookSender(Protocol):
+    async def ensure_allowed(self, url: str) -> None:
+        """Raise ValueError for a target this deployment must not call."""
+
+    async def post(self, url: str, *, body: bytes, headers: dict[str, str]) -> None:
+        """Raise when the receiver did not answer with 2xx."""
+
+
+class WindowCounter(Protocol):
+    async def increment(self, key: str, *, ttl_s: int) -> int: ...

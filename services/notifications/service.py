@@ -1,0 +1,590 @@
+"""What the notifications service does: turn events into notifications, deliver them through
+the recipients' channels exactly once, retry what failed, send digests, and answer the owners
+of actors about their notifications, preferences and deliveries.
+
+Delivery rule: every delivery is claimed first by inserting its record under a unique key
+(one per notification and channel, one digest per actor and day); only the instance whose insert
+succeeded sends. A redelivered event, a second match.found or a second consumer instance finds
+the key taken and sends nothing.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+from prometheus_client import Counter
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
+
+from platform_common.events.models import ActorData, ActorErasedData, ContactData, MatchData
+from platform_common.http import ApiError, field_error
+from platform_common.identity import Identity
+from platform_common.kafka import ConsumedEvent
+from platform_common.observability import get_logger
+from services.notifications.domain import messages, rules
+from services.notifications.domain.models import (
+    Channels, Delivery, Notification, NotificationDraft, Preferences, Recipient,
+)
+from services.notifications.domain.paging import decode_cursor, encode_cursor
+from services.notifications.domain.ratelimit import RateLimit
+from services.notifications.domain.signing import (
+    new_webhook_secret, read_unsubscribe_token, unsubscribe_token, webhook_signature,
+)
+from services.notifications.domain.webhooks import validate_webhook_url, webhook_body
+from services.notifications.ports import (
+    DeliveryStore, Mailer, MatchHistory, NotificationStore, PreferenceStore, RecipientStore,
+    WebhookSender, WindowCounter,
+)
+from services.notifications.settings import NotificationsSettings
+
+log = get_logger(__name__)
+
+NOTIFICATIONS_CREATED = Counter("notifications_created_total", "Notifications created", ["type"])
+NOTIFICATIONS_SENT = Counter("notifications_sent_total", "Deliveries sent", ["channel", "kind"])
+NOTIFICATIONS_FAILED = Counter("notifications_failed_total",
+                               "Delivery rounds that failed (retried later or given up)",
+                               ["channel"])
+NOTIFICATIONS_DEFERRED = Counter("notifications_deferred_total",
+                                 "Instant mails moved into the digest", ["reason"])
+
+
+def utc_now() -> datetime:
+    """Now, in milliseconds: what MongoDB stores, so cursors and responses agree."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass
+class Deps:
+    settings: NotificationsSettings
+    recipients: RecipientStore
+    preferences: PreferenceStore
+    notifications: NotificationStore
+    deliveries: DeliveryStore
+    match_history: MatchHistory
+    mailer: Mailer
+    webhooks: WebhookSender
+    counter: WindowCounter
+    clock: Callable[[], datetime] = utc_now
+    rate_limit: RateLimit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rate_limit = RateLimit(limit=self.settings.instant_mail_limit_per_hour)
+
+    @property
+    def secret(self) -> str:
+        return self.settings.notifications_secret.get_secret_value()
+
+    def link(self, kind: str, item_id: str) -> str:
+        return messages.item_link(self.settings.public_base_url, kind, item_id)
+
+    def unsubscribe_url(self, actor_id: str) -> str:
+        return (f"{self.settings.public_base_url.rstrip('/')}/api/v1/unsubscribe"
+                f"?token={unsubscribe_token(self.secret, actor_id)}")
+
+
+# ---- events -------------------------------------------------------------------------------------
+
+async def handle_event(*, deps: Deps, event: ConsumedEvent) -> None:
+    kind, data, at = event.envelope.type, event.data, event.envelope.occurred_at
+    if kind in ("actor.registered", "actor.updated"):
+        await apply_actor(deps=deps, actor=data)
+    elif kind == "actor.erased":
+        await erase_actor(deps=deps, erased=data)
+    elif kind == "match.found":
+        await on_match_found(deps=deps, match=data, event_at=at)
+    elif kind == "match.withdrawn":
+        await on_match_withdrawn(deps=deps, match=data, event_id=str(event.envelope.id), event_at=at)
+    elif kind.startswith("contact."):
+        await on_contact(deps=deps, contact=data, event_at=at)
+    # Other types on these topics say nothing to notify about.
+
+
+async def apply_actor(*, deps: Deps, actor: ActorData) -> None:
+    await deps.recipients.apply(Recipient(
+        actor_id=actor.id, tenant=actor.tenant, name=actor.name, email=actor.email,
+        locale=actor.locale, owners=actor.owners, version=actor.version))
+
+
+async def erase_actor(*, deps: Deps, erased: ActorErasedData) -> None:
+    """GDPR erasure: everything about the actor goes; only its id stays, to ignore late events."""
+    await deps.recipients.erase(erased.id, erased.version)
+    await deps.preferences.delete_actor(erased.id)
+    await deps.deliveries.delete_actor(erased.id)
+    await deps.notifications.delete_actor(erased.id)
+    log.info("actor_erased", actor_id=erased.id)
+
+
+async def on_match_found(*, deps: Deps, match: MatchData, event_at: datetime) -> None:
+    offer, need = match.offer, match.need
+    pair = rules.pair_key(offer.id, need.id)
+    round_ = rules.match_round(event_at, await deps.match_history.withdrawals(pair))
+    # All reasons, strongest first: the inbox shows them all, a mail the top ones.
+    reasons = sorted((reason.model_dump() for reason in match.reasons),
+                     key=lambda reason: reason["contribution"], reverse=True)
+    for actor_id, role in rules.match_recipients(offer_actor_id=offer.actor_id,
+                                                 need_actor_id=need.actor_id):
+        own, other = (need, offer) if role == "need" else (offer, need)
+        title, body = messages.match_texts(role=role, offer_title=offer.title,
+                                           need_title=need.title, score=match.score)
+        data = {
+            "offer_id": offer.id, "need_id": need.id,
+            "offer_title": offer.title, "need_title": need.title,
+            "role": role, "item_id": own.id,
+            "counterpart": {"kind": "need" if role == "offer" else "offer", "id": other.id,
+                            "title": other.title, "actor_id": other.actor_id,
+                            "tenant": other.tenant},
+            "score": match.score, "reasons": reasons,
+            "link": deps.link("need", need.id), "offer_link": deps.link("offer", offer.id),
+        }
+        await notify(deps=deps, draft=NotificationDraft(
+            type="match.found", actor_id=actor_id, tenant=own.tenant, title=title, body=body,
+            data=data, event_at=event_at, pair=pair,
+            dedupe_key=rules.match_key(offer_id=offer.id, need_id=need.id, actor_id=actor_id,
+                                       round_=round_)))
+
+
+async def on_match_withdrawn(*, deps: Deps, match: MatchData, event_id: str,
+                             event_at: datetime) -> None:
+    """Nobody is told; the match's notifications are flagged and leave the pending digests."""
+    pair = rules.pair_key(match.offer.id, match.need.id)
+    await deps.match_history.record_withdrawal(event_id=event_id, pair=pair, at=event_at)
+    withdrawn = await deps.notifications.mark_withdrawn(pair, before=event_at)
+    await deps.deliveries.cancel_deferred(withdrawn, reason="the match was withdrawn",
+                                          now=deps.clock())
+
+
+async def on_contact(*, deps: Deps, contact: ContactData, event_at: datetime) -> None:
+    requester = await deps.recipients.get(contact.requester_actor_id)
+    recipient = await deps.recipients.get(contact.recipient_actor_id)
+    title, body = messages.contact_texts(
+        status=contact.status, message=contact.message,
+        requester_name=requester.name if requester else None,
+        recipient_name=recipient.name if recipient else None)
+    tenants = {contact.requester_actor_id: contact.requester_tenant,
+               contact.recipient_actor_id: contact.recipient_tenant}
+    data = {"contact_id": contact.id, "status": contact.status, "offer_id": contact.offer_id,
+            "need_id": contact.need_id, "message": contact.message,
+            "requester_actor_id": contact.requester_actor_id,
+            "recipient_actor_id": contact.recipient_actor_id,
+            "link": deps.link("need", contact.need_id)}
+    for actor_id in rules.contact_recipients(status=contact.status,
+                                             requester_actor_id=contact.requester_actor_id,
+                                             recipient_actor_id=contact.recipient_actor_id):
+        await notify(deps=deps, draft=NotificationDraft(
+            type=f"contact.{contact.status}", actor_id=actor_id, tenant=tenants[actor_id],
+            title=title, body=body, data=data, event_at=event_at,
+            dedupe_key=rules.contact_key(status=contact.status, contact_id=contact.id,
+                                         actor_id=actor_id)))
+
+
+async def notify(*, deps: Deps, draft: NotificationDraft) -> Notification | None:
+    """Store the notification once and hand it to its channels once."""
+    if await deps.recipients.is_erased(draft.actor_id):
+        return None
+    recipient = await deps.recipients.get(draft.actor_id)
+    preferences = await deps.preferences.get(draft.actor_id) or Preferences.default(draft.actor_id)
+    plan = rules.plan_channels(preferences, recipient)
+    now = deps.clock()
+    notification = Notification(id=uuid.uuid4().hex, created_at=now, in_inbox=plan.inbox,
+                                **draft.model_dump())
+    if await deps.notifications.insert(notification):
+        NOTIFICATIONS_CREATED.labels(draft.type).inc()
+    else:
+        # Seen before: only the deliveries a crash may have left unclaimed are still to do.
+        existing = await deps.notifications.by_key(draft.dedupe_key)
+        if existing is None:
+            return None
+        notification = existing
+    if plan.email == "instant":
+        await _deliver_instant_mail(deps=deps, notification=notification, recipient=recipient)
+    elif plan.email == "digest":
+        if await deps.deliveries.claim(_new_delivery(
+                deps, notification, channel="email", status="deferred",
+                target=_address(recipient))):
+            NOTIFICATIONS_DEFERRED.labels("daily").inc()
+    if plan.webhook:
+        delivery = _new_delivery(deps, notification, channel="webhook",
+                                 target=preferences.webhook_url)
+        if await deps.deliveries.claim(delivery):
+            await send_delivery(deps=deps, delivery=delivery,
+                                attempts=deps.settings.delivery_attempts)
+    return notification
+
+
+def _address(recipient: Recipient | None) -> str | None:
+    return recipient.email if recipient else None
+
+
+def _new_delivery(deps: Deps, notification: Notification, *, channel: str,
+                  status: str = "pending", target: str | None = None) -> Delivery:
+    now = deps.clock()
+    return Delivery(
+        id=uuid.uuid4().hex, actor_id=notification.actor_id, channel=channel, kind="instant",
+        key=rules.delivery_key(notification_id=notification.id, channel=channel),
+        notification_ids=[notification.id], status=status, target=target, created_at=now, updated_at=now,
+        # A pending delivery whose sender crashed is picked up by the retry task after this lease.
+        next_retry_at=(now + timedelta(seconds=deps.settings.pending_lease_s)
+                       if status == "pending" else None))
+
+
+async def _deliver_instant_mail(*, deps: Deps, notification: Notification,
+                                recipient: Recipient | None) -> None:
+    delivery = _new_delivery(deps, notification, channel="email", target=_address(recipient))
+    if not await deps.deliveries.claim(delivery):
+        return
+    key, ttl = deps.rate_limit.window(notification.actor_id, deps.clock())
+    if deps.rate_limit.allows(await deps.counter.increment(key, ttl_s=ttl)):
+        await send_delivery(deps=deps, delivery=delivery, attempts=deps.settings.delivery_attempts)
+        return
+    NOTIFICATIONS_DEFERRED.labels("rate_limited").inc()
+    await deps.deliveries.update(
+        delivery.id, status="deferred", next_retry_at=None, updated_at=deps.clock(),
+        last_error=f"more than {deps.rate_limit.limit} instant e-mails this hour: "
+                   "goes into the next daily digest")
+
+
+# ---- sending ------------------------------------------------------------------------------------
+
+class Cancelled(Exception):
+    """The delivery must not be sent any more (channel off, nothing left to send)."""
+
+
+class NotYet(Exception):
+    """The delivery cannot be sent yet (the recipient is unknown so far)."""
+
+
+Send = Callable[[], Awaitable[None]]
+
+
+async def _prepare(deps: Deps, delivery: Delivery) -> Send:
+    """Render the delivery as of now: current address, preferences and texts."""
+    preferences = (await deps.preferences.get(delivery.actor_id)
+                   or Preferences.default(delivery.actor_id))
+    # A match withdrawn before its (retried or collected) delivery went out is not announced.
+    notifications = [n for n in await deps.notifications.get_many(delivery.notification_ids)
+                     if not n.withdrawn]
+    if not notifications:
+        raise Cancelled("the match was withdrawn or the notification is gone")
+    if delivery.channel == "webhook":
+        return _prepare_webhook(deps, delivery, preferences, notifications[0])
+    if not preferences.channels.email or preferences.frequency == "off":
+        raise Cancelled("e-mail is turned off")
+    recipient = await deps.recipients.get(delivery.actor_id)
+    if recipient is None:
+        raise NotYet("the recipient is not known yet")
+    if not recipient.email:
+        raise Cancelled("the recipient has no e-mail address")
+    unsubscribe_url = deps.unsubscribe_url(recipient.actor_id)
+    if delivery.kind == "digest":
+        day = delivery.created_at.astimezone(ZoneInfo(deps.settings.timezone)).date()
+        mail = messages.render_digest_mail(notifications, locale=recipient.locale,
+                                           recipient_name=recipient.name,
+                                           unsubscribe_url=unsubscribe_url, day=day)
+    else:
+        mail = messages.render_notification_mail(notifications[0], locale=recipient.locale,
+                                                 recipient_name=recipient.name,
+                                                 unsubscribe_url=unsubscribe_url)
+    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+               "Content-Language": recipient.locale,
+               "X-Notification-Delivery": delivery.id}
+    await deps.deliveries.update(delivery.id, target=recipient.email)
+
+    async def send() -> None:
+        await deps.mailer.send(to=recipient.email, mail=mail, headers=headers)
+    return send
+
+
+def _prepare_webhook(deps: Deps, delivery: Delivery, preferences: Preferences,
+                     notification: Notification) -> Send:
+    if (not preferences.channels.webhook or preferences.frequency == "off"
+            or not preferences.webhook_url or not preferences.webhook_secret):
+        raise Cancelled("the webhook is turned off")
+    url, secret = preferences.webhook_url, preferences.webhook_secret
+
+    async def send() -> None:
+        sent_at = deps.clock()
+        body = webhook_body(notification, delivery_id=delivery.id, sent_at=sent_at)
+        await deps.webhooks.post(url, body=body, headers={
+            "Content-Type": "application/json",
+            "X-Signature": webhook_signature(secret, body),
+            "X-Webhook-Timestamp": str(int(sent_at.timestamp())),
+            "X-Webhook-Id": delivery.id,
+            "User-Agent": "engage-notifications/1",
+        })
+    return send
+
+
+async def send_delivery(*, deps: Deps, delivery: Delivery, attempts: int) -> str:
+    """Send now with up to `attempts` quick retries; record the outcome; return the status."""
+    settings = deps.settings
+    try:
+        send = await _prepare(deps, delivery)
+    except Cancelled as reason:
+        await deps.deliveries.update(delivery.id, status="cancelled", last_error=str(reason),
+                                     next_retry_at=None, updated_at=deps.clock())
+        return "cancelled"
+    except NotYet as reason:
+        return await _record_failure(deps, delivery, str(reason), tried=0)
+    tried = 0
+    try:
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=settings.delivery_backoff_initial_s,
+                                  max=settings.delivery_backoff_max_s),
+            reraise=True,
+        ):
+            with attempt:
+                tried += 1
+                await send()
+    except Exception as exc:
+        return await _record_failure(deps, delivery, f"{exc.__class__.__name__}: {exc}"[:500],
+                                     tried=tried)
+    await deps.deliveries.update(
+        delivery.id, status="sent", attempts=delivery.attempts + tried,
+        rounds=delivery.rounds + 1, sent_at=deps.clock(), updated_at=deps.clock(),
+        next_retry_at=None)
+    NOTIFICATIONS_SENT.labels(delivery.channel, delivery.kind).inc()
+    return "sent"
+
+
+async def _record_failure(deps: Deps, delivery: Delivery, error: str, *, tried: int) -> str:
+    """Keep the failure on record; retry it later, or give up after the last round."""
+    settings, now = deps.settings, deps.clock()
+    rounds = delivery.rounds + 1
+    NOTIFICATIONS_FAILED.labels(delivery.channel).inc()
+    if rounds > settings.retry_rounds:
+        status, next_retry_at = "failed", None
+    else:
+        status = "retrying"
+        next_retry_at = now + timedelta(seconds=rules.retry_delay_s(
+            rounds_done=rounds, initial_s=settings.retry_delay_initial_s,
+            max_s=settings.retry_delay_max_s))
+    await deps.deliveries.update(delivery.id, status=status, attempts=delivery.attempts + tried,
+                                 rounds=rounds, last_error=error, next_retry_at=next_retry_at,
+                                 updated_at=now)
+    log.warning("delivery_failed", delivery_id=delivery.id, channel=delivery.channel,
+                status=status, rounds=rounds, error=error)
+    return status
+
+
+async def retry_due_deliveries(*, deps: Deps, limit: int = 200) -> dict[str, int]:
+    """The periodic retry task: one more round for every delivery whose retry time has come."""
+    outcome: dict[str, int] = {}
+    for _ in range(limit):
+        now = deps.clock()
+        delivery = await deps.deliveries.claim_due(
+            now=now, lease_until=now + timedelta(seconds=deps.settings.pending_lease_s))
+        if delivery is None:
+            break
+        status = await send_delivery(deps=deps, delivery=delivery, attempts=1)
+        outcome[status] = outcome.get(status, 0) + 1
+    return outcome
+
+
+async def run_digests(*, deps: Deps, force: bool = False) -> dict[str, int]:
+    """Send each actor with deferred mails one digest a day (from `digest_hour` on, or now when
+    forced). Mails deferred after today's digest wait for tomorrow's."""
+    now = deps.clock()
+    local = now.astimezone(ZoneInfo(deps.settings.timezone))
+    outcome = {"digests": 0, "sent": 0, "failed": 0}
+    if not force and local.hour < deps.settings.digest_hour:
+        return outcome
+    for actor_id in await deps.deliveries.deferred_actors():
+        waiting = await deps.deliveries.deferred(actor_id)
+        if not waiting:
+            continue
+        digest = Delivery(
+            id=uuid.uuid4().hex, key=rules.digest_key(actor_id=actor_id, day=local.date()),
+            actor_id=actor_id, channel="email", kind="digest",
+            notification_ids=[n for d in waiting for n in d.notification_ids],
+            status="pending", target=waiting[0].target, created_at=now, updated_at=now,
+            next_retry_at=now + timedelta(seconds=deps.settings.pending_lease_s))
+        if not await deps.deliveries.claim(digest):
+            continue  # today's digest is out already
+        await deps.deliveries.update_many([d.id for d in waiting], status="digested",
+                                          digest_id=digest.id, updated_at=now)
+        outcome["digests"] += 1
+        status = await send_delivery(deps=deps, delivery=digest,
+                                     attempts=deps.settings.delivery_attempts)
+        outcome["sent" if status == "sent" else "failed"] += 1
+    return outcome
+
+
+# ---- the API --------------------------------------------------------------------------------------
+
+def notification_view(notification: Notification) -> dict[str, Any]:
+    return {"id": notification.id, "type": notification.type, "actor_id": notification.actor_id,
+            "title": notification.title.model_dump(), "body": notification.body.model_dump(),
+            "created_at": notification.created_at, "read": notification.read,
+            "withdrawn": notification.withdrawn, "data": notification.data}
+
+
+def delivery_view(delivery: Delivery) -> dict[str, Any]:
+    return delivery.model_dump(exclude={"key"})
+
+
+def preferences_view(preferences: Preferences, *, new_secret: str | None = None) -> dict[str, Any]:
+    return {"actor_id": preferences.actor_id, "channels": preferences.channels.model_dump(),
+            "frequency": preferences.frequency, "webhook_url": preferences.webhook_url,
+            # The secret is shown once, when it is made; afterwards only whether one exists.
+            "webhook_secret": new_secret,
+            "webhook_secret_set": preferences.webhook_secret is not None}
+
+
+async def _owned_actor_ids(deps: Deps, identity: Identity) -> list[str]:
+    return [recipient.actor_id for recipient in await deps.recipients.owned_by(identity.sub)]
+
+
+async def _owned_recipient(deps: Deps, identity: Identity, actor_id: str) -> Recipient:
+    recipient = await deps.recipients.get(actor_id)
+    if recipient is None or identity.sub not in recipient.owners:
+        # The same answer for "not yours" and "does not exist": ids are not probed.
+        raise ApiError(404, "not_found", f"actor {actor_id!r} is not one of yours")
+    return recipient
+
+
+def _position(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        return decode_cursor(cursor)
+    except ValueError:
+        raise field_error(["cursor"], "is not a cursor of this list") from None
+
+
+async def list_notifications(*, deps: Deps, identity: Identity, unread: bool | None,
+                             limit: int, cursor: str | None) -> dict[str, Any]:
+    actor_ids = await _owned_actor_ids(deps, identity)
+    after = _position(cursor)
+    if not actor_ids:
+        return {"items": [], "next_cursor": None}
+    found = await deps.notifications.page(actor_ids, unread_only=bool(unread), limit=limit + 1,
+                                          after=after)
+    items = found[:limit]
+    next_cursor = (encode_cursor(items[-1].created_at, items[-1].id)
+                   if len(found) > limit else None)
+    return {"items": [notification_view(n) for n in items], "next_cursor": next_cursor}
+
+
+async def mark_read(*, deps: Deps, identity: Identity, notification_id: str) -> dict[str, Any]:
+    notification = await deps.notifications.mark_read(
+        notification_id, await _owned_actor_ids(deps, identity))
+    if notification is None:
+        raise ApiError(404, "not_found", f"notification {notification_id!r} does not exist")
+    return notification_view(notification)
+
+
+async def mark_all_read(*, deps: Deps, identity: Identity) -> dict[str, int]:
+    actor_ids = await _owned_actor_ids(deps, identity)
+    return {"updated": await deps.notifications.mark_all_read(actor_ids) if actor_ids else 0}
+
+
+async def get_preferences(*, deps: Deps, identity: Identity,
+                          actor_id: str | None) -> dict[str, Any]:
+    if actor_id is not None:
+        await _owned_recipient(deps, identity, actor_id)
+        preferences = await deps.preferences.get(actor_id) or Preferences.default(actor_id)
+        return preferences_view(preferences)
+    items = []
+    for owned in await _owned_actor_ids(deps, identity):
+        items.append(preferences_view(await deps.preferences.get(owned)
+                                      or Preferences.default(owned)))
+    return {"items": items}
+
+
+UNSET: Any = object()
+
+
+async def update_preferences(*, deps: Deps, identity: Identity, actor_id: str | None,
+                             channels: dict[str, bool] | None, frequency: str | None,
+                             webhook_url: str | None = UNSET,
+                             rotate_webhook_secret: bool = False) -> dict[str, Any]:
+    """Change what is given; a new webhook URL (or a rotation) makes a new secret, shown once."""
+    if actor_id is None:
+        owned = await _owned_actor_ids(deps, identity)
+        if len(owned) != 1:
+            raise field_error(["actor_id"], "is required when you manage more than one actor"
+                              if owned else "none of your actors is known yet")
+        actor_id = owned[0]
+    await _owned_recipient(deps, identity, actor_id)
+    current = await deps.preferences.get(actor_id) or Preferences.default(actor_id)
+    updated = current.model_copy(deep=True)
+    if channels:
+        updated.channels = Channels(**{**current.channels.model_dump(), **channels})
+    if frequency is not None:
+        updated.frequency = frequency
+    new_secret = None
+    if webhook_url is not UNSET and webhook_url != current.webhook_url:
+        if webhook_url is None:
+            updated.webhook_url, updated.webhook_secret = None, None
+        else:
+            updated.webhook_url = await _checked_webhook_url(deps, webhook_url)
+            rotate_webhook_secret = True
+    if rotate_webhook_secret and updated.webhook_url:
+        new_secret = updated.webhook_secret = new_webhook_secret()
+    if updated.channels.webhook and not updated.webhook_url:
+        raise field_error(["webhook_url"], "is required when the webhook channel is on")
+    await deps.preferences.save(updated)
+    return preferences_view(updated, new_secret=new_secret)
+
+
+async def _checked_webhook_url(deps: Deps, url: str) -> str:
+    try:
+        url = validate_webhook_url(url)
+        await deps.webhooks.ensure_allowed(url)
+    except ValueError as exc:
+        raise field_error(["webhook_url"], str(exc)) from None
+    return url
+
+
+async def list_deliveries(*, deps: Deps, identity: Identity, limit: int,
+                          cursor: str | None) -> dict[str, Any]:
+    actor_ids = await _owned_actor_ids(deps, identity)
+    after = _position(cursor)
+    if not actor_ids:
+        return {"items": [], "next_cursor": None}
+    found = await deps.deliveries.page(actor_ids, limit=limit + 1, after=after)
+    items = found[:limit]
+    next_cursor = (encode_cursor(items[-1].created_at, items[-1].id)
+                   if len(found) > limit else None)
+    return {"items": [delivery_view(d) for d in items], "next_cursor": next_cursor}
+
+
+async def export_data(*, deps: Deps, identity: Identity) -> dict[str, Any]:
+    """Everything this service holds about the caller's actors (GDPR Art. 15/20)."""
+    actors = []
+    for recipient in await deps.recipients.owned_by(identity.sub):
+        actor_ids = [recipient.actor_id]
+        preferences = (await deps.preferences.get(recipient.actor_id)
+                       or Preferences.default(recipient.actor_id))
+        actors.append({
+            "actor_id": recipient.actor_id,
+            "recipient": recipient.model_dump(exclude={"actor_id"}),
+            "preferences": preferences_view(preferences),
+            "notifications": [notification_view(n)
+                              for n in await deps.notifications.for_actors(actor_ids)],
+            "deliveries": [delivery_view(d) for d in await deps.deliveries.for_actors(actor_ids)],
+        })
+    return {"service": "notifications", "subject": identity.sub,
+            "exported_at": deps.clock(), "actors": actors}
+
+
+async def unsubscribe(*, deps: Deps, token: str) -> tuple[str, bool]:
+    """Turn e-mail off for the token's actor: (locale for the answer page, whether it worked)."""
+    actor_id = read_unsubscribe_token(deps.secret, token)
+    if actor_id is None:
+        return "de", False
+    recipient = await deps.recipients.get(actor_id)
+    if recipient is None:
+        return "de", True  # erased or unknown: there is nothing left to send to
+    preferences = await deps.preferences.get(actor_id) or Preferences.default(actor_id)
+    if preferences.channels.email:
+        preferences.channels.email = False
+        await deps.preferences.save(preferences)
+        log.info("unsubscribed", actor_id=actor_id)
+    return recipient.locale, True
+

@@ -1,0 +1,70 @@
+"""Configuration of the notifications service (environment variables, validated at start)."""
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+
+from platform_common.settings import CommonSettings, MongoSettings, RedisSettings
+
+DEV_SECRET = "dev-only-notifications-secret-change-me"
+
+
+class NotificationsSettings(CommonSettings, MongoSettings, RedisSettings):
+    service_name: str = "notifications"
+    port: int = Field(8084, ge=1, le=65535)
+    mongo_db: str = "notifications"
+    consumer_group: str = "notifications"
+
+    # Links in mails point at the public web UI / API behind the gateway.
+    public_base_url: str = "http://127.0.0.1:8080"
+    # Signs unsubscribe links; the dev default is refused in production.
+    notifications_secret: SecretStr = SecretStr(DEV_SECRET)
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(1025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    mail_from: str = "Engagement-Plattform <noreply@engage.example>"
+
+    webhook_timeout_s: float = Field(5.0, gt=0)
+    # Webhooks to loopback/private addresses are an SSRF risk; allowed by default only outside
+    # production (the tests' receiver listens on 127.0.0.1).
+    webhook_allow_private_targets: bool | None = None
+
+    # At most this many instant mails per recipient and clock hour; the rest go into the digest.
+    instant_mail_limit_per_hour: int = Field(20, ge=1)
+
+    # Immediate attempts of one delivery (with exponential backoff) before it is left to the
+    # periodic retry task.
+    delivery_attempts: int = Field(3, ge=1, le=10)
+    delivery_backoff_initial_s: float = Field(0.2, gt=0)
+    delivery_backoff_max_s: float = Field(2.0, gt=0)
+    # The periodic retry task: how often it looks, how often it retries one delivery, and the
+    # delay before the first retry (doubling each round, capped).
+    retry_interval_s: float = Field(30.0, gt=0)
+    retry_rounds: int = Field(5, ge=1, le=50)
+    retry_delay_initial_s: float = Field(60.0, ge=0)
+    retry_delay_max_s: float = Field(3600.0, gt=0)
+    # A delivery still "pending" this long after it was claimed lost its sender (a crash).
+    pending_lease_s: float = Field(300.0, gt=0)
+
+    # Daily digest: checked every digest_check_interval_s, sent from digest_hour (Europe/Berlin).
+    digest_hour: int = Field(7, ge=0, le=23)
+    digest_check_interval_s: float = Field(300.0, gt=0)
+    timezone: str = "Europe/Berlin"
+
+    @property
+    def private_webhook_targets_allowed(self) -> bool:
+        if self.webhook_allow_private_targets is None:
+            return self.environment != "production"
+        return self.webhook_allow_private_targets
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> "NotificationsSettings":
+        if self.environment == "production":
+            secret = self.notifications_secret.get_secret_value()
+            if secret == DEV_SECRET or len(secret) < 32:
+                raise ValueError("NOTIFICATIONS_SECRET must be set to a random value of at least "
+                                 "32 characters in production")
+        return self

@@ -1,0 +1,168 @@
+"""The service logic on in-memory ports: exactly-once deliveries, retries, digests, erasure.
+(The same paths run against the real servers in tests/integration/notifications.)"""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from platform_common.events.models import ActorData, ActorErasedData, MatchData
+from services.notifications import service
+from services.notifications.domain.models import Preferences
+from tests.unit.notifications.fakes import make_deps
+
+
+def actor(actor_id: str, *, email: str | None = None, version: int = 1) -> ActorData:
+    return ActorData(id=actor_id, tenant="koeln", type="association", name=actor_id.title(),
+                     location={"lat": 50.9, "lon": 6.9}, email=email or f"{actor_id}@example.org",
+                     owners=[f"user-{actor_id}"], version=version)
+
+
+def match(offer_id: str = "o1", need_id: str = "n1") -> MatchData:
+    return MatchData(offer={"id": offer_id, "actor_id": "helper", "tenant": "koeln", "title": "Fahrdienst"},
+                     need={"id": need_id, "actor_id": "club", "tenant": "koeln", "title": "Fahrer"},
+                     score=0.8, reasons=[])
+
+
+async def setup(**settings):
+    deps = make_deps(**settings)
+    for name in ("helper", "club"):
+        await service.apply_actor(deps=deps, actor=actor(name))
+    return deps
+
+
+async def test_one_mail_per_side_even_when_handled_twice_at_the_same_time():
+    deps = await setup()
+    await asyncio.gather(*(service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+                           for _ in range(3)))
+    assert sorted(to for to, _, _ in deps.mailer.sent) == ["club@example.org", "helper@example.org"]
+    assert len(deps.notifications.items) == 2
+
+
+async def test_older_actor_snapshots_are_ignored():
+    deps = await setup()
+    await service.apply_actor(deps=deps, actor=actor("club", email="new@example.org", version=3))
+    await service.apply_actor(deps=deps, actor=actor("club", email="old@example.org", version=2))
+    assert (await deps.recipients.get("club")).email == "new@example.org"
+
+
+async def test_a_mail_for_a_recipient_not_known_yet_waits_and_goes_out_once_known():
+    deps = make_deps()
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    assert deps.mailer.sent == []
+    assert {d.status for d in deps.deliveries.by_channel("email")} == {"retrying"}
+    await service.apply_actor(deps=deps, actor=actor("club"))
+    deps.clock.advance(minutes=2)
+    outcome = await service.retry_due_deliveries(deps=deps)
+    assert outcome == {"sent": 1, "retrying": 1}  # the helper is still unknown
+    assert [to for to, _, _ in deps.mailer.sent] == ["club@example.org"]
+
+
+async def test_failed_mail_is_retried_by_the_retry_task_until_it_gives_up():
+    deps = await setup()
+    deps.mailer.failing = True
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    [delivery, _] = deps.deliveries.by_channel("email")
+    assert delivery.status == "retrying" and delivery.attempts == 2 and delivery.rounds == 1
+    assert "smtp is down" in delivery.last_error
+    assert await service.retry_due_deliveries(deps=deps) == {}  # not due yet
+    for _ in range(3):
+        deps.clock.advance(hours=1)
+        await service.retry_due_deliveries(deps=deps)
+    statuses = {d.status for d in deps.deliveries.by_channel("email")}
+    assert statuses == {"failed"}  # kept on record, no longer retried
+    deps.mailer.failing = False
+    deps.clock.advance(days=1)
+    assert await service.retry_due_deliveries(deps=deps) == {}
+
+
+async def test_a_pending_delivery_left_by_a_crash_is_sent_after_its_lease():
+    deps = await setup()
+    notification = await service.notify(deps=deps, draft=_draft(deps))
+    # As if the process died after claiming: the delivery is pending, nothing was sent.
+    deps.mailer.sent.clear()
+    for delivery in deps.deliveries.items.values():
+        await deps.deliveries.update(delivery.id, status="pending", rounds=0,
+                                     next_retry_at=deps.clock() + timedelta(seconds=300))
+    assert await service.retry_due_deliveries(deps=deps) == {}
+    deps.clock.advance(seconds=301)
+    assert await service.retry_due_deliveries(deps=deps) == {"sent": 1}
+    assert len(deps.mailer.sent) == 1 and notification is not None
+
+
+def _draft(deps):
+    from services.notifications.domain.models import Localized, NotificationDraft
+
+    return NotificationDraft(type="match.found", actor_id="club", tenant="koeln",
+                             title=Localized(de="T", en="T"), body=Localized(de="B", en="B"),
+                             data={}, dedupe_key="k", event_at=deps.clock())
+
+
+async def test_turning_email_off_cancels_waiting_retries():
+    deps = await setup()
+    deps.mailer.failing = True
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    await deps.preferences.save(Preferences(actor_id="club", channels={"email": False}))
+    deps.mailer.failing = False
+    deps.clock.advance(hours=1)
+    await service.retry_due_deliveries(deps=deps)
+    by_actor = {d.actor_id: d.status for d in deps.deliveries.by_channel("email")}
+    assert by_actor == {"club": "cancelled", "helper": "sent"}
+
+
+async def test_rate_limited_mails_go_into_one_digest():
+    deps = await setup(instant_mail_limit_per_hour=2)
+    for number in range(4):
+        await service.on_match_found(deps=deps, match=match(offer_id=f"o{number}"),
+                                     event_at=deps.clock())
+    club = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "club"]
+    assert sorted(d.status for d in club) == ["deferred", "deferred", "sent", "sent"]
+    outcome = await service.run_digests(deps=deps, force=True)
+    assert outcome == {"digests": 2, "sent": 2, "failed": 0}  # both sides were limited
+    digests = [mail for to, mail, _ in deps.mailer.sent if "Zusammenfassung" in mail.subject]
+    assert len(digests) == 2
+    assert await service.run_digests(deps=deps, force=True) == {"digests": 0, "sent": 0, "failed": 0}
+
+
+async def test_digests_wait_for_the_digest_hour_unless_forced():
+    deps = await setup(digest_hour=11)  # the clock says 10:00 in Berlin
+    await deps.preferences.save(Preferences(actor_id="club", frequency="daily"))
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    assert await service.run_digests(deps=deps) == {"digests": 0, "sent": 0, "failed": 0}
+    deps.clock.advance(hours=1)
+    assert await service.run_digests(deps=deps) == {"digests": 1, "sent": 1, "failed": 0}
+
+
+async def test_erasure_forgets_the_actor_and_ignores_late_events():
+    deps = await setup()
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    await service.erase_actor(deps=deps, erased=ActorErasedData(id="club", tenant="koeln", version=2))
+    assert await deps.recipients.get("club") is None
+    assert all(n.actor_id != "club" for n in deps.notifications.items.values())
+    assert all(d.actor_id != "club" for d in deps.deliveries.items.values())
+    await service.apply_actor(deps=deps, actor=actor("club", version=5))
+    await service.on_match_found(deps=deps, match=match(offer_id="o9"), event_at=deps.clock())
+    assert await deps.recipients.get("club") is None
+    assert all(n.actor_id != "club" for n in deps.notifications.items.values())
+
+
+async def test_unsubscribe_token_turns_email_off():
+    deps = await setup()
+    url = deps.unsubscribe_url("club")
+    assert url.startswith("https://engage.example/api/v1/unsubscribe?token=")
+    assert await service.unsubscribe(deps=deps, token=url.split("token=")[1]) == ("de", True)
+    assert (await deps.preferences.get("club")).channels.email is False
+    assert await service.unsubscribe(deps=deps, token="forged.token") == ("de", False)
+
+
+async def test_a_retry_of_a_withdrawn_match_is_cancelled():
+    deps = await setup()
+    deps.mailer.failing = True
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    deps.clock.advance(seconds=5)
+    await service.on_match_withdrawn(deps=deps, match=match(), event_id="e-withdrawn",
+                                     event_at=deps.clock())
+    deps.mailer.failing = False
+    deps.clock.advance(hours=1)
+    await service.retry_due_deliveries(deps=deps)
+    assert deps.mailer.sent == []
+    assert {d.status for d in deps.deliveries.by_channel("email")} == {"cancelled"}
