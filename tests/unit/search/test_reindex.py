@@ -1,0 +1,162 @@
+"""The rebuild against a tiny fake export HTTP server and an in-memory rebuild target.
+
+The real alias swap against the search engine and the real profiles service is covered by
+tests/integration/search/test_reindex.py.
+"""
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from services.search.adapters.profiles_export import ProfilesExport
+from services.search.reindex import rebuild_from, summary
+from tests.unit.search.factories import actor, item, tenant
+from tests.unit.search.fake_export import FakeExport
+
+COLLECTIONS = ("tenants", "actors", "offers", "needs")
+
+
+class FakeRebuild:
+    """Keeps the new indexes in dicts and applies writes like external versioning does."""
+
+    settle_s = 0.0
+
+    def __init__(self):
+        self.documents = {c: {} for c in COLLECTIONS}
+        self.steps: list[str] = []
+        self.neighbours_used = None
+
+    async def begin(self, *, abandon_previous=False):
+        self.steps.append("begin")
+        return SimpleNamespace(new={c: f"{c}-v2" for c in COLLECTIONS},
+                               old={c: [f"{c}-v1"] for c in COLLECTIONS})
+
+    async def settle(self):
+        self.steps.append("settle")
+
+    async def copy_tombstones(self, state):
+        self.steps.append("tombstones")
+        return 0
+
+    async def previous_values(self, state, collection, ids, field_name):
+        return {"a-old": "2025-01-02T03:04:05+00:00"}
+
+    async def load(self, state, collection, documents):
+        self.steps.append(f"load:{collection}")
+        written = stale = 0
+        for document in documents:
+            stored = self.documents[collection].get(document["id"])
+            if stored is not None and stored["version"] >= document["version"]:
+                stale += 1
+            else:
+                self.documents[collection][document["id"]] = document
+                written += 1
+        return written, stale
+
+    async def sweep_erased(self, state):
+        self.steps.append("sweep")
+        return 0
+
+    async def fix_region_visibility(self, state, neighbours_used):
+        self.steps.append("fix")
+        self.neighbours_used = neighbours_used
+        return 0
+
+    async def swap(self, state):
+        self.steps.append("swap")
+
+    async def drop_old(self, state):
+        self.steps.append("drop")
+        return [i for indexes in state.old.values() for i in indexes]
+
+    async def abort(self, state):
+        self.steps.append("abort")
+
+
+def export_data():
+    items = [item(f"o-{i:03d}", kind="offer", visibility="region") for i in range(5)]
+    items += [item(f"n-{i:03d}", kind="need") for i in range(3)]
+    items.append(item("n-bad", kind="need", lat=95.0))  # not indexable: rejected, not fatal
+    return {
+        "tenants": [tenant("duesseldorf", neighbours=["neuss"], version=2).model_dump(mode="json")],
+        "actors": [actor("a-old").model_dump(mode="json"), actor("a-new").model_dump(mode="json")],
+        "offers": [i.model_dump(mode="json") for i in items if i.kind == "offer"],
+        "needs": [i.model_dump(mode="json") for i in items if i.kind == "need"],
+    }
+
+
+async def run(export: FakeExport, rebuild: FakeRebuild, page_size: int = 2):
+    source = ProfilesExport(export.url, page_size=page_size, attempts=3, backoff_s=0.01)
+    lines: list[str] = []
+    try:
+        report = await rebuild_from(source=source, rebuild=rebuild, progress=lines.append)
+    finally:
+        await source.close()
+    return report, lines
+
+
+async def test_rebuild_loads_everything_page_by_page_then_swaps():
+    rebuild = FakeRebuild()
+    with FakeExport(export_data()) as export:
+        report, lines = await run(export, rebuild)
+        offer_requests = [q for path, q, _ in export.requests if path.endswith("/offers")]
+        headers = export.requests[0][2]
+
+    assert rebuild.steps == ["begin", "settle", "tombstones", "load:tenants", "load:actors",
+                             "load:offers", "load:offers", "load:offers", "load:needs",
+                             "load:needs", "sweep", "fix", "swap", "settle", "drop"]
+    assert [q.get("after") for q in offer_requests] == [None, "o-001", "o-003"]
+    assert all(q["limit"] == "2" for q in offer_requests)
+    assert headers.get("X-Auth-Roles") == "operator"
+
+    counts = report.counts
+    assert (counts["tenants"].read, counts["actors"].read, counts["offers"].read) == (1, 2, 5)
+    assert counts["needs"].read == 4 and counts["needs"].rejected == 1
+    assert len(rebuild.documents["needs"]) == 3
+    assert report.dropped_indexes == ["tenants-v1", "actors-v1", "offers-v1", "needs-v1"]
+    assert any("offers: 5 read" in line and "/s" in line for line in lines)
+    assert "offers" in summary(report)
+
+
+async def test_rebuilt_documents_are_the_public_read_model():
+    rebuild = FakeRebuild()
+    with FakeExport(export_data()) as export:
+        await run(export, rebuild)
+    actors = rebuild.documents["actors"]
+    assert "vorstand@tafel.example" not in repr(actors)
+    # The export knows no change time for actors: the old index's value is kept.
+    assert actors["a-old"]["updated_at"] == "2025-01-02T03:04:05+00:00"
+    assert actors["a-new"]["updated_at"] is None
+    # Region items get the neighbours of their tenant from the same export.
+    assert rebuild.documents["offers"]["o-000"]["visible_to"] == ["duesseldorf", "neuss"]
+    assert rebuild.neighbours_used == {"duesseldorf": ["neuss"]}
+
+
+async def test_newer_live_writes_win_over_the_export():
+    rebuild = FakeRebuild()
+    live = item("o-002", kind="offer", version=9, title="Schon neuer")
+    rebuild.documents["offers"]["o-002"] = {"id": "o-002", "version": live.version,
+                                            "title": live.title}
+    with FakeExport(export_data()) as export:
+        report, _ = await run(export, rebuild)
+    assert report.counts["offers"].stale == 1
+    assert rebuild.documents["offers"]["o-002"]["title"] == "Schon neuer"
+
+
+async def test_transient_export_errors_are_retried():
+    rebuild = FakeRebuild()
+    with FakeExport(export_data(), failures_first=2) as export:
+        report, _ = await run(export, rebuild, page_size=1000)
+    assert report.counts["offers"].read == 5
+    assert rebuild.steps[-1] == "drop"
+
+
+async def test_a_failing_export_aborts_and_keeps_the_old_indexes():
+    rebuild = FakeRebuild()
+    data = export_data()
+    del data["needs"]  # the fake answers 404 for it
+    with FakeExport(data) as export:
+        with pytest.raises(httpx.HTTPStatusError):
+            await run(export, rebuild)
+    assert "swap" not in rebuild.steps and "drop" not in rebuild.steps
+    assert rebuild.steps[-1] == "abort"
