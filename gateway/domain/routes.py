@@ -103,6 +103,8 @@ PROXY_ROUTES: tuple[ProxyRoute, ...] = (
     ProxyRoute("POST", "/contacts", "profiles", "/contacts", SIGNED_IN,
                "Ask the owner of an offer or need for contact"),
     ProxyRoute("GET", "/contacts", "profiles", "/contacts", SIGNED_IN, "Own contact requests"),
+    ProxyRoute("GET", "/contacts/{id}", "profiles", "/contacts/{id}", SIGNED_IN,
+               "One contact request; the contact details once accepted"),
     ProxyRoute("POST", "/contacts/{id}/accept", "profiles", "/contacts/{id}/accept", SIGNED_IN,
                "Accept a contact request"),
     ProxyRoute("POST", "/contacts/{id}/decline", "profiles", "/contacts/{id}/decline", SIGNED_IN,

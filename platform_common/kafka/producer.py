@@ -6,7 +6,9 @@ from opentelemetry import trace
 
 from platform_common.events import Envelope, event_type
 from platform_common.observability.metrics import EVENTS_PUBLISHED
-from platform_common.observability.tracing import current_traceparent, kafka_headers_from_context, tracer
+from platform_common.observability.tracing import (
+    context_from_kafka_headers, current_traceparent, kafka_headers_from_context, tracer,
+)
 from platform_common.settings import CommonSettings
 
 
@@ -31,9 +33,15 @@ class EventProducer:
 
     async def publish(self, envelope: Envelope, *, topic: str | None = None,
                       key: str | None = None) -> None:
-        """Send and wait for the broker's acknowledgement; raises when it is not acknowledged."""
+        """Send and wait for the broker's acknowledgement; raises when it is not acknowledged.
+
+        An envelope that already carries a traceparent (an event written to an outbox during a
+        request) is published in that trace, so consumers continue the request's trace rather
+        than the relay's.
+        """
         topic = topic or event_type(envelope.type).topic
-        with tracer().start_as_current_span(f"publish {envelope.type}",
+        parent = context_from_kafka_headers([], envelope.traceparent) if envelope.traceparent else None
+        with tracer().start_as_current_span(f"publish {envelope.type}", context=parent,
                                             kind=trace.SpanKind.PRODUCER) as span:
             span.set_attribute("messaging.destination.name", topic)
             span.set_attribute("messaging.message.id", str(envelope.id))

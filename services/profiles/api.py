@@ -9,6 +9,7 @@ from platform_common.events.models import ItemKind
 from platform_common.identity import CurrentIdentity, MaybeIdentity
 from services.profiles import service
 from services.profiles.domain import rules
+from services.profiles.domain.contacts import ContactCreate, ContactRole, ContactStatus
 from services.profiles.domain.errors import invalid
 from services.profiles.domain.requests import (
     ActorCreate, ActorPatch, HideRequest, ItemCreate, ItemPatch, MemberAdd, TenantCreate,
@@ -76,8 +77,10 @@ async def register_actor(body: ActorCreate, identity: CurrentIdentity, request: 
 
 @router.get("/actors/{actor_id}", tags=["actors"])
 async def get_actor(actor_id: str, identity: MaybeIdentity, request: Request):
-    actor = await service.get_actor(store=_store(request), actor_id=actor_id)
-    return rules.actor_view(actor, private=rules.is_owner(identity, actor))
+    """The public profile; owners also see e-mail and owners, and the other party of an
+    accepted contact request also the e-mail."""
+    return await service.actor_view_for(store=_store(request), identity=identity,
+                                        actor_id=actor_id)
 
 
 @router.patch("/actors/{actor_id}", tags=["actors"])
@@ -156,6 +159,45 @@ def _item_routes(kind: ItemKind) -> APIRouter:
 
 router.include_router(_item_routes("offer"))
 router.include_router(_item_routes("need"))
+
+
+# ---- contact requests ------------------------------------------------------------------------
+@router.post("/contacts", status_code=201, tags=["contacts"])
+async def request_contact(body: ContactCreate, identity: CurrentIdentity, request: Request):
+    """Ask the other side of an offer/need pair for contact; the caller owns one side."""
+    return await service.request_contact(
+        store=_store(request), identity=identity, request=body,
+        matches=request.app.state.components.matches, now=service.now_ms())
+
+
+@router.get("/contacts", tags=["contacts"])
+async def list_contacts(identity: CurrentIdentity, request: Request,
+                        status: ContactStatus | None = None, role: ContactRole | None = None,
+                        after: str | None = None,
+                        limit: Annotated[int, Query(ge=1, le=200)] = 50):
+    found, next_after = await service.list_contacts(
+        store=_store(request), identity=identity, role=role, status=status, after=after,
+        limit=limit)
+    return {"items": found, "next": next_after}
+
+
+@router.get("/contacts/{contact_id}", tags=["contacts"])
+async def get_contact(contact_id: str, identity: CurrentIdentity, request: Request):
+    """For its parties; once accepted it includes both sides' name and e-mail (`contact`)."""
+    return await service.get_contact(store=_store(request), identity=identity,
+                                     contact_id=contact_id)
+
+
+@router.post("/contacts/{contact_id}/accept", tags=["contacts"])
+async def accept_contact(contact_id: str, identity: CurrentIdentity, request: Request):
+    return await service.accept_contact(store=_store(request), identity=identity,
+                                        contact_id=contact_id, now=service.now_ms())
+
+
+@router.post("/contacts/{contact_id}/decline", tags=["contacts"])
+async def decline_contact(contact_id: str, identity: CurrentIdentity, request: Request):
+    return await service.decline_contact(store=_store(request), identity=identity,
+                                         contact_id=contact_id, now=service.now_ms())
 
 
 # ---- the caller's own data -------------------------------------------------------------------

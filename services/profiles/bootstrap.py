@@ -10,6 +10,7 @@ from pymongo.errors import PyMongoError
 
 from platform_common.stores import mongo_client
 from services.profiles.adapters.kafka import KafkaEventPublisher
+from services.profiles.adapters.matching import MatchingClient
 from services.profiles.adapters.mongo import MongoOutbox, MongoProfileStore
 from services.profiles.settings import ProfilesSettings, RelaySettings
 
@@ -18,8 +19,12 @@ from services.profiles.settings import ProfilesSettings, RelaySettings
 class ProfilesComponents:
     mongo: AsyncMongoClient
     store: MongoProfileStore
+    # Asked before a contact request when a MATCHING_URL is configured; None: not asked.
+    matches: MatchingClient | None
 
     async def close(self) -> None:
+        if self.matches is not None:
+            await self.matches.close()
         # Closing ends server sessions; when the database is already gone (the whole stack
         # stopping) that would wait for server selection, so give it a second at most.
         with contextlib.suppress(asyncio.TimeoutError, PyMongoError):
@@ -34,15 +39,22 @@ class RelayComponents(ProfilesComponents):
 
 def build_components(settings: ProfilesSettings) -> ProfilesComponents:
     client = mongo_client(settings.mongo_uri)
+    matches = None
+    if settings.matching_url and settings.contacts_require_match:
+        matches = MatchingClient(settings.matching_url, timeout_s=settings.matching_timeout_s)
     return ProfilesComponents(
         mongo=client,
         store=MongoProfileStore(client, settings.mongo_db,
-                                transaction_attempts=settings.transaction_attempts))
+                                transaction_attempts=settings.transaction_attempts),
+        matches=matches)
 
 
 def build_relay_components(settings: RelaySettings) -> RelayComponents:
-    base = build_components(settings)
+    # The relay never handles contact requests, so it does not talk to matching.
+    client = mongo_client(settings.mongo_uri)
     return RelayComponents(
-        mongo=base.mongo, store=base.store,
-        outbox=MongoOutbox(base.mongo, settings.mongo_db),
+        mongo=client,
+        store=MongoProfileStore(client, settings.mongo_db,
+                                transaction_attempts=settings.transaction_attempts),
+        matches=None, outbox=MongoOutbox(client, settings.mongo_db),
         publisher=KafkaEventPublisher(settings))

@@ -1,7 +1,8 @@
 """The small interfaces the profiles service needs from the outside world.
 
 One real adapter each: MongoDB (services/profiles/adapters/mongo.py) for the store and the
-outbox, Kafka (adapters/kafka.py) for publishing.
+outbox, Kafka (adapters/kafka.py) for publishing, HTTP (adapters/matching.py) for asking the
+matching service whether a pair is a current match.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from datetime import datetime
 from typing import Awaitable, Callable, Literal, Protocol, TypeVar
 
 from platform_common.events import Envelope
+from platform_common.identity import Identity
+from services.profiles.domain.contacts import Contact, ContactRole
 from services.profiles.domain.records import Actor, Item, Tenant
 
 T = TypeVar("T")
@@ -46,6 +49,20 @@ class Repository(Protocol):
     async def export_page(self, collection: ExportCollection, *, after: str | None,
                           limit: int) -> list[Tenant | Actor | Item]: ...
 
+    async def get_contact(self, contact_id: str) -> Contact | None: ...
+    async def active_contact_for_pair(self, offer_id: str, need_id: str) -> Contact | None:
+        """The pair's request that is requested or accepted, if any."""
+
+    async def list_contacts(self, *, actor_ids: list[str], role: ContactRole | None = None,
+                            statuses: list[str] | None = None, after: str | None = None,
+                            limit: int | None = None) -> list[Contact]:
+        """Requests the actors sent (role "sent"), received ("received") or either, by id."""
+
+    async def insert_contact(self, contact: Contact) -> None: ...
+    async def save_contact(self, contact: Contact, *, expected_version: int) -> None: ...
+    async def delete_contacts_of(self, actor_id: str) -> int:
+        """Remove every request the actor sent or received; returns how many."""
+
     async def add_event(self, envelope: Envelope, *, topic: str, key: str) -> None:
         """Put an event into the outbox (only meaningful inside a transaction)."""
 
@@ -81,6 +98,13 @@ class Outbox(Protocol):
         """Become (or stay) the one relay that publishes; False while another holds it."""
 
     async def release_lease(self, owner: str) -> None: ...
+
+
+class MatchChecker(Protocol):
+    async def is_current_match(self, *, identity: Identity, offer_id: str,
+                               need_id: str) -> bool | None:
+        """Whether the pair is among the current suggestions, as the caller may see them;
+        None when the matching service could not tell (unreachable, an error)."""
 
 
 class EventPublisher(Protocol):

@@ -13,13 +13,14 @@ from platform_common.events import event_type, make_event, utcnow
 from platform_common.events.models import ActorErasedData, ItemKind
 from platform_common.identity import Identity
 from platform_common.observability.tracing import current_traceparent
-from services.profiles.domain import records, rules
+from services.profiles.domain import contacts, records, rules
+from services.profiles.domain.contacts import ContactCreate, ContactRole, ContactStatus
 from services.profiles.domain.errors import Conflict, Forbidden, NotFound, invalid
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.domain.requests import (
     ActorCreate, ActorPatch, ItemCreate, ItemPatch, TenantCreate, TenantPatch, changes_of,
 )
-from services.profiles.ports import ExportCollection, ProfileStore, Repository
+from services.profiles.ports import ExportCollection, MatchChecker, ProfileStore, Repository
 
 SOURCE = "profiles"
 EXPIRY_BATCH = 200
@@ -370,12 +371,15 @@ async def expire_due_items(*, store: ProfileStore, now: datetime) -> int:
 async def export_me(*, store: ProfileStore, identity: Identity) -> dict:
     repo = store.read
     actors = await repo.actors_owned_by(identity.sub)
-    items = await repo.list_items(kind=None, actor_ids=[a.id for a in actors]) if actors else []
+    actor_ids = [a.id for a in actors]
+    items = await repo.list_items(kind=None, actor_ids=actor_ids) if actors else []
+    own_contacts = await repo.list_contacts(actor_ids=actor_ids) if actors else []
     return {
         "sub": identity.sub, "tenant": identity.tenant, "exported_at": now_ms(),
         "actors": [rules.actor_view(a, private=True) for a in actors],
         "offers": [rules.item_view(i) for i in items if i.kind == "offer"],
         "needs": [rules.item_view(i) for i in items if i.kind == "need"],
+        "contacts": [contacts.contact_view(c) for c in own_contacts],
     }
 
 
@@ -417,11 +421,142 @@ async def _erase_person(repo: Repository, actor: Actor, *, now: datetime) -> lis
         await repo.save_item(scrubbed, expected_version=item.version)
         await _emit(repo, f"{item.kind}.closed", tenant=item.tenant, subject=item.id,
                     data=records.snapshot(scrubbed))
+    # Their contact requests (messages, who talked to whom) go with them; the other side's
+    # notifications service forgets them on `actor.erased`.
+    await repo.delete_contacts_of(actor.id)
     await repo.delete_actor(actor.id)
     await _emit(repo, "actor.erased", tenant=actor.tenant, subject=actor.id,
                 data=ActorErasedData(id=actor.id, tenant=actor.tenant,
                                      item_ids=[i.id for i in items], version=actor.version + 1))
     return [i.id for i in items]
+
+
+# ---- contact requests ------------------------------------------------------------------------
+async def _pair_item(repo: Repository, identity: Identity, kind: ItemKind,
+                     item_id: str) -> tuple[Item, Actor]:
+    """An item named in a contact request with its actor; unknown unless the caller sees it."""
+    unknown = invalid([f"{kind}_id"], f"unknown {kind} {item_id!r}")
+    item = await repo.get_item(item_id)
+    if item is None or item.kind != kind:
+        raise unknown
+    actor = await repo.get_actor(item.actor_id)
+    if actor is None or not rules.can_see_item(
+            identity, item, owner=rules.is_owner(identity, actor),
+            item_tenant_neighbours=await _neighbours_of(repo, item.tenant)):
+        raise unknown
+    return item, actor
+
+
+async def _contact_parties(repo: Repository, identity: Identity,
+                           request: ContactCreate) -> tuple[Actor, Actor]:
+    """(requester, recipient) of a valid new request; raises why it is not valid."""
+    offer, offer_actor = await _pair_item(repo, identity, "offer", request.offer_id)
+    need, need_actor = await _pair_item(repo, identity, "need", request.need_id)
+    side = contacts.requester_side(identity, offer_actor=offer_actor, need_actor=need_actor)
+    contacts.check_pair_open(offer, need)
+    offer_neighbours = await _neighbours_of(repo, offer.tenant)
+    need_neighbours = await _neighbours_of(repo, need.tenant)
+    if not contacts.mutually_visible(offer, need, offer_tenant_neighbours=offer_neighbours,
+                                     need_tenant_neighbours=need_neighbours):
+        raise invalid([f"{side}_id"], f"your {side} and the other side's item are not visible "
+                                      "in each other's municipalities")
+    contacts.check_no_active_request(
+        await repo.active_contact_for_pair(request.offer_id, request.need_id))
+    return (offer_actor, need_actor) if side == "offer" else (need_actor, offer_actor)
+
+
+async def request_contact(*, store: ProfileStore, identity: Identity, request: ContactCreate,
+                          matches: MatchChecker | None, now: datetime) -> dict:
+    """Ask the other side of an offer/need pair for contact (they are told by the event)."""
+    # Validate before asking matching, and never hold a transaction open during that call.
+    await _contact_parties(store.read, identity, request)
+    if matches is not None:
+        contacts.check_match(await matches.is_current_match(
+            identity=identity, offer_id=request.offer_id, need_id=request.need_id),
+            offer_id=request.offer_id, need_id=request.need_id)
+
+    async def work(repo: Repository) -> contacts.Contact:
+        requester, recipient = await _contact_parties(repo, identity, request)
+        contact = contacts.new_contact(request, contact_id=new_id(), requester=requester,
+                                       recipient=recipient, now=now)
+        await repo.insert_contact(contact)
+        await _emit(repo, "contact.requested", tenant=contact.requester_tenant,
+                    subject=contact.id, data=contacts.snapshot(contact))
+        return contact
+
+    return contacts.contact_view(await store.run_in_transaction(work))
+
+
+async def _decide_contact(store: ProfileStore, identity: Identity, contact_id: str,
+                          status: str, now: datetime) -> dict:
+    async def work(repo: Repository) -> tuple[contacts.Contact, Actor | None, Actor | None]:
+        contact = await repo.get_contact(contact_id)
+        if contact is None:
+            raise NotFound(f"The contact request {contact_id!r} does not exist.")
+        recipient = await repo.get_actor(contact.recipient_actor_id)
+        updated = contacts.decided(contact, status, identity=identity, recipient=recipient,
+                                   now=now)
+        await repo.save_contact(updated, expected_version=contact.version)
+        await _emit(repo, f"contact.{status}", tenant=updated.recipient_tenant,
+                    subject=updated.id, data=contacts.snapshot(updated))
+        return updated, await repo.get_actor(contact.requester_actor_id), recipient
+
+    contact, requester, recipient = await store.run_in_transaction(work)
+    return contacts.contact_view(contact, requester=requester, recipient=recipient)
+
+
+async def accept_contact(*, store: ProfileStore, identity: Identity, contact_id: str,
+                         now: datetime) -> dict:
+    """The recipient agrees: from now on both parties see each other's name and e-mail."""
+    return await _decide_contact(store, identity, contact_id, "accepted", now)
+
+
+async def decline_contact(*, store: ProfileStore, identity: Identity, contact_id: str,
+                          now: datetime) -> dict:
+    return await _decide_contact(store, identity, contact_id, "declined", now)
+
+
+async def get_contact(*, store: ProfileStore, identity: Identity, contact_id: str) -> dict:
+    """A request as its parties see it; to anybody else it does not exist."""
+    repo = store.read
+    contact = await repo.get_contact(contact_id)
+    requester = await repo.get_actor(contact.requester_actor_id) if contact else None
+    recipient = await repo.get_actor(contact.recipient_actor_id) if contact else None
+    if contact is None or not contacts.is_party(identity, requester=requester,
+                                                recipient=recipient):
+        raise NotFound(f"The contact request {contact_id!r} does not exist.")
+    return contacts.contact_view(contact, requester=requester, recipient=recipient)
+
+
+async def list_contacts(*, store: ProfileStore, identity: Identity, role: ContactRole | None,
+                        status: ContactStatus | None, after: str | None,
+                        limit: int) -> tuple[list[dict], str | None]:
+    """The requests of the actors the caller acts for (sent, received or both), by id."""
+    repo = store.read
+    own = [a.id for a in await repo.actors_owned_by(identity.sub) if rules.is_owner(identity, a)]
+    if not own:
+        return [], None
+    found = await repo.list_contacts(actor_ids=own, role=role,
+                                     statuses=[status] if status else None, after=after,
+                                     limit=limit + 1)
+    next_after = found[limit - 1].id if len(found) > limit else None
+    return [contacts.contact_view(c) for c in found[:limit]], next_after
+
+
+async def actor_view_for(*, store: ProfileStore, identity: Identity | None, actor_id: str) -> dict:
+    """An actor's profile: owners see everything, the other party of an accepted contact
+    also the e-mail, everybody else the public profile."""
+    actor = await get_actor(store=store, actor_id=actor_id)
+    if rules.is_owner(identity, actor):
+        return rules.actor_view(actor, private=True)
+    if identity is not None:
+        own = [a.id for a in await store.read.actors_owned_by(identity.sub)
+               if rules.is_owner(identity, a)]
+        if own and contacts.shares_accepted_contact(
+                await store.read.list_contacts(actor_ids=[actor_id], statuses=["accepted"]),
+                actor_id=actor_id, own_actor_ids=own):
+            return contacts.counterpart_actor_view(actor)
+    return rules.actor_view(actor, private=False)
 
 
 # ---- internal --------------------------------------------------------------------------------

@@ -8,6 +8,12 @@ class ProfilesSettings(CommonSettings, MongoSettings):
     mongo_db: str = "profiles"
     # How often a transaction that lost a write conflict is retried before giving up.
     transaction_attempts: int = Field(20, ge=1, le=100)
+    # Contact requests are for current matches: when set, the matching service is asked
+    # (GET /offers/{id}/matches). When it cannot answer, the request is NOT blocked.
+    matching_url: str | None = None
+    matching_timeout_s: float = Field(3.0, gt=0, le=30)
+    # Off: contact may be asked for any mutually visible pair (matching is not asked).
+    contacts_require_match: bool = True
 
 
 class RelaySettings(ProfilesSettings):

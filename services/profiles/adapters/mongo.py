@@ -16,6 +16,7 @@ from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from platform_common.events import Envelope, utcnow
+from services.profiles.domain.contacts import ACTIVE_STATUSES, Contact, ContactRole
 from services.profiles.domain.errors import Busy, Conflict
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.ports import ExportCollection, OutboxRecord
@@ -25,9 +26,12 @@ LEASE_ID = "outbox-relay"
 OUTBOX_COUNTER = "outbox"
 
 
-def _to_doc(record: Tenant | Actor | Item) -> dict:
+def _to_doc(record: Tenant | Actor | Item | Contact) -> dict:
     doc = record.model_dump()
     doc["_id"] = doc.pop("id")
+    if isinstance(record, Contact):
+        # Both actors in one indexed field: "the requests of an actor" is one query.
+        doc["parties"] = [record.requester_actor_id, record.recipient_actor_id]
     return doc
 
 
@@ -41,6 +45,7 @@ class MongoRepository:
     def __init__(self, db, session=None):
         self._db, self._s = db, session
         self._tenants, self._actors, self._items = db.tenants, db.actors, db.items
+        self._contacts = db.contacts
 
     # ---- tenants ---------------------------------------------------------------------------
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
@@ -122,6 +127,42 @@ class MongoRepository:
         cursor = source.find(query, session=self._s).sort("_id", ASCENDING).limit(limit)
         return [_from_doc(model, doc) async for doc in cursor]
 
+    # ---- contact requests ------------------------------------------------------------------
+    async def get_contact(self, contact_id: str) -> Contact | None:
+        return _from_doc(Contact, await self._contacts.find_one({"_id": contact_id},
+                                                                session=self._s))
+
+    async def active_contact_for_pair(self, offer_id: str, need_id: str) -> Contact | None:
+        doc = await self._contacts.find_one({"offer_id": offer_id, "need_id": need_id,
+                                             "status": {"$in": list(ACTIVE_STATUSES)}},
+                                            session=self._s)
+        return _from_doc(Contact, doc)
+
+    async def list_contacts(self, *, actor_ids: list[str], role: ContactRole | None = None,
+                            statuses: list[str] | None = None, after: str | None = None,
+                            limit: int | None = None) -> list[Contact]:
+        field = {"sent": "requester_actor_id", "received": "recipient_actor_id",
+                 None: "parties"}[role]
+        query: dict = {field: {"$in": list(actor_ids)}}
+        if statuses is not None:
+            query["status"] = {"$in": list(statuses)}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._contacts.find(query, session=self._s).sort("_id", ASCENDING)
+        if limit is not None:
+            cursor = cursor.limit(limit)
+        return [_from_doc(Contact, doc) async for doc in cursor]
+
+    async def insert_contact(self, contact: Contact) -> None:
+        await self._insert(self._contacts, contact, "contact")
+
+    async def save_contact(self, contact: Contact, *, expected_version: int) -> None:
+        await self._save(self._contacts, contact, expected_version)
+
+    async def delete_contacts_of(self, actor_id: str) -> int:
+        result = await self._contacts.delete_many({"parties": actor_id}, session=self._s)
+        return result.deleted_count
+
     # ---- outbox ----------------------------------------------------------------------------
     async def add_event(self, envelope: Envelope, *, topic: str, key: str) -> None:
         counter = await self._db.counters.find_one_and_update(
@@ -179,6 +220,11 @@ class MongoProfileStore:
         await db.items.create_index([("tenant", ASCENDING), ("kind", ASCENDING), ("status", ASCENDING),
                                      ("_id", ASCENDING)])
         await db.items.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+        await db.contacts.create_index([("parties", ASCENDING), ("_id", ASCENDING)])
+        await db.contacts.create_index([("requester_actor_id", ASCENDING), ("_id", ASCENDING)])
+        await db.contacts.create_index([("recipient_actor_id", ASCENDING), ("_id", ASCENDING)])
+        await db.contacts.create_index([("offer_id", ASCENDING), ("need_id", ASCENDING),
+                                        ("status", ASCENDING)])
         await db.outbox.create_index([("published", ASCENDING), ("sequence", ASCENDING)])
         await db.outbox.create_index([("published", ASCENDING), ("published_at", ASCENDING)])
         await db.outbox.create_index([("sequence", ASCENDING)], unique=True)

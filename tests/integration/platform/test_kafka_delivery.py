@@ -208,3 +208,29 @@ async def test_topic_creation_is_idempotent(settings):
         await admin.close()
     partitions = {item["topic"]: len(item["partitions"]) for item in described}
     assert partitions == {topic: 4, f"{topic}.dlq": 1}
+
+
+async def test_an_outbox_event_is_published_in_the_trace_of_the_request_that_wrote_it(settings, producer):
+    """The relay publishes later, outside the request; the consumer still joins the request's trace."""
+    topic = await fresh_topic(settings, 1)
+    with tracer().start_as_current_span("request that wrote the outbox record"):
+        from platform_common.observability.tracing import current_traceparent
+
+        stored = tenant_event().model_copy(update={"traceparent": current_traceparent()})
+    request_trace_id = stored.traceparent.split("-")[1]
+    with tracer().start_as_current_span("relay loop"):  # another trace, as in the relay process
+        await producer.publish(stored, topic=topic)
+
+    received: list[str] = []
+
+    async def handle(event: ConsumedEvent):
+        received.append(format(trace.get_current_span().get_span_context().trace_id, "032x"))
+
+    consumer = EventConsumer(settings, group_id=f"g-{uuid.uuid4().hex}", topics=[topic],
+                             handler=handle, producer=producer)
+    await consumer.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, bool(received)), message="delivery")
+    finally:
+        await consumer.stop()
+    assert received == [request_trace_id]

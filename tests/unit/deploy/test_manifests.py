@@ -389,7 +389,8 @@ def test_network_policies_gateway_only_from_ingress_services_only_from_gateway()
     assert sorted(gateway_peers, key=str) == sorted(
         [("namespaceSelector", {"kubernetes.io/metadata.name": "ingress-nginx"}), MONITORING], key=str)
     for name in API_SERVICES:
-        callers = {"gateway"} | (PROFILES_EXPORT_CALLERS if name == "profiles" else set())
+        callers = {"gateway"} | (PROFILES_EXPORT_CALLERS if name == "profiles" else set()) \
+            | ({"profiles"} if name == "matching" else set())  # contact requests check the match
         assert sorted(_peers(_policy_for(name)), key=str) == sorted(
             [("podSelector", {"app.kubernetes.io/name": c}) for c in callers] + [MONITORING],
             key=str), name

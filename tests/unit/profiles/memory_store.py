@@ -87,13 +87,44 @@ class MemoryRepository:
             rows = list(self._data[collection].values())
         return sorted((r for r in rows if after is None or r.id > after), key=lambda r: r.id)[:limit]
 
+    async def get_contact(self, contact_id):
+        return self._get("contacts", contact_id)
+
+    async def active_contact_for_pair(self, offer_id, need_id):
+        return next((c for c in self._data["contacts"].values()
+                     if c.offer_id == offer_id and c.need_id == need_id
+                     and c.status in ("requested", "accepted")), None)
+
+    async def list_contacts(self, *, actor_ids, role=None, statuses=None, after=None, limit=None):
+        def sides(c):
+            return {"sent": [c.requester_actor_id], "received": [c.recipient_actor_id],
+                    None: [c.requester_actor_id, c.recipient_actor_id]}[role]
+        found = [c for _, c in sorted(self._data["contacts"].items())
+                 if set(sides(c)) & set(actor_ids)
+                 and (statuses is None or c.status in statuses)
+                 and (after is None or c.id > after)]
+        return found[:limit] if limit is not None else found
+
+    async def insert_contact(self, contact):
+        self._insert("contacts", contact)
+
+    async def save_contact(self, contact, *, expected_version):
+        self._save("contacts", contact, expected_version)
+
+    async def delete_contacts_of(self, actor_id):
+        gone = [k for k, c in self._data["contacts"].items()
+                if actor_id in (c.requester_actor_id, c.recipient_actor_id)]
+        for key in gone:
+            del self._data["contacts"][key]
+        return len(gone)
+
     async def add_event(self, envelope, *, topic, key):
         self._data["outbox"].append((topic, key, envelope))
 
 
 class MemoryStore:
     def __init__(self):
-        self.data = {"tenants": {}, "actors": {}, "items": {}, "outbox": []}
+        self.data = {"tenants": {}, "actors": {}, "items": {}, "contacts": {}, "outbox": []}
 
     @property
     def read(self) -> MemoryRepository:
