@@ -1,18 +1,22 @@
 """MongoDB adapter: the records, the transactional outbox and the relay lease.
 
 Every query path has an index (the local MongoDB-protocol server scans without one).
-The outbox sequence comes from a counter document updated in the same transaction as the
-change, so concurrent writers serialise on it and sequence order is commit order: a relay
-reading unpublished records by sequence never skips one that commits later.
+The outbox sequence is the write time in nanoseconds, taken inside the transaction. Writers do
+not share a counter, so concurrent changes do not conflict. A record that commits after a
+later-numbered one is still unpublished, so the relay (which reads unpublished records, oldest
+first) picks it up on its next pass: nothing is skipped. Two changes of one entity are ordered
+by its version check (the second transaction conflicts and retries with a fresh time), and
+consumers apply snapshots by version anyway.
 """
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, TypeVar
 
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from platform_common.events import Envelope, utcnow
@@ -23,7 +27,6 @@ from services.profiles.ports import ExportCollection, OutboxRecord
 
 T = TypeVar("T")
 LEASE_ID = "outbox-relay"
-OUTBOX_COUNTER = "outbox"
 
 
 def _to_doc(record: Tenant | Actor | Item | Contact) -> dict:
@@ -165,11 +168,8 @@ class MongoRepository:
 
     # ---- outbox ----------------------------------------------------------------------------
     async def add_event(self, envelope: Envelope, *, topic: str, key: str) -> None:
-        counter = await self._db.counters.find_one_and_update(
-            {"_id": OUTBOX_COUNTER}, {"$inc": {"value": 1}}, upsert=True,
-            return_document=ReturnDocument.AFTER, session=self._s)
         await self._db.outbox.insert_one({
-            "sequence": counter["value"], "event_id": str(envelope.id), "type": envelope.type,
+            "sequence": time.time_ns(), "event_id": str(envelope.id), "type": envelope.type,
             "topic": topic, "key": key, "envelope": envelope.model_dump_json(),
             "published": False, "created_at": utcnow(),
         }, session=self._s)
@@ -194,22 +194,19 @@ class MongoProfileStore:
     def __init__(self, client: AsyncMongoClient, db_name: str, *, transaction_attempts: int = 20):
         self._client, self._db = client, client[db_name]
         self._attempts = transaction_attempts
-        self._write_lock = asyncio.Lock()
         self.read = MongoRepository(self._db)
 
     async def run_in_transaction(self, work: Callable[[MongoRepository], Awaitable[T]]) -> T:
-        # Every change writes the outbox counter, so concurrent transactions would conflict
-        # on it; within this process they take turns, across processes they retry.
-        async with self._write_lock:
-            for attempt in range(1, self._attempts + 1):
-                try:
-                    async with self._client.start_session() as session:
-                        async with await session.start_transaction():
-                            return await work(MongoRepository(self._db, session))
-                except PyMongoError as exc:
-                    if not exc.has_error_label("TransientTransactionError"):
-                        raise
-                    await asyncio.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
+        # Two changes of the same entity conflict; the loser retries with jitter.
+        for attempt in range(1, self._attempts + 1):
+            try:
+                async with self._client.start_session() as session:
+                    async with await session.start_transaction():
+                        return await work(MongoRepository(self._db, session))
+            except PyMongoError as exc:
+                if not exc.has_error_label("TransientTransactionError"):
+                    raise
+                await asyncio.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
         raise Busy("The database is busy with conflicting changes; please retry.")
 
     async def ensure_indexes(self) -> None:
@@ -227,7 +224,6 @@ class MongoProfileStore:
                                         ("status", ASCENDING)])
         await db.outbox.create_index([("published", ASCENDING), ("sequence", ASCENDING)])
         await db.outbox.create_index([("published", ASCENDING), ("published_at", ASCENDING)])
-        await db.outbox.create_index([("sequence", ASCENDING)], unique=True)
 
 
 class MongoOutbox:
