@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""Pipeline benchmark: offers and needs at a sustained rate until their match notification.
+
+    python bench/pipeline_bench.py --rate 100 --seconds 30 --out bench/results/pipeline.json
+    python bench/pipeline_bench.py --rate 20 --seconds 10       # a quick run
+
+Starts its own local stack on free ports (broker, document store, search engine, Redis, mail
+sink; then profiles, its outbox relay, the matching worker and API, and notifications),
+creates eight NRW municipalities with neighbours and a few actors in each, and posts items to
+`POST /offers` and `POST /needs` on a fixed schedule of `--rate` items per second for
+`--seconds` seconds (at most `--concurrency` requests in flight; when the stack cannot keep
+up, the achieved rate is reported). Items are placed around the town centres with shared
+fields of engagement, so every item soon has counterparts.
+
+It measures, per item, the time from the 201 of its POST to the first notification about it
+stored by the notifications service (its `created_at` in the "notifications" database: the
+path profiles -> MongoDB + outbox -> relay -> Kafka `items` -> matching worker -> Kafka
+`matches` -> notifications consumer -> MongoDB), as p50/p95/p99, and the loss: items the matcher
+announced a match for (found in the "matching" database) but without any notification once the
+matcher has seen every item and the drain timeout is over. Items of the first `--warmup` seconds are
+left out of the latency figures (their first notification may come from a later counterpart).
+The worker's own `match_latency_seconds` (item event -> match event acknowledged) is reported
+from its /metrics.
+
+The local engines are functional stand-ins (STACK.md): the pure-Python document store caps
+every service's write rate, so these numbers describe this stack on this machine, not a
+production cluster.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from deploy.local.stack import LocalStack, free_ports  # noqa: E402
+from platform_common.identity import Identity  # noqa: E402
+
+SEED = 20260501
+SERVICES = ("profiles", "profiles-relay", "matching", "matching-worker", "notifications")
+OPERATOR = Identity(sub="bench-operator", tenant="land", roles=frozenset({"operator"}))
+TOWNS = {  # id: (name, lat, lon)
+    "koeln": ("Köln", 50.9375, 6.9603), "bonn": ("Bonn", 50.7374, 7.0982),
+    "duesseldorf": ("Düsseldorf", 51.2277, 6.7735), "essen": ("Essen", 51.4556, 7.0116),
+    "dortmund": ("Dortmund", 51.5136, 7.4653), "muenster": ("Münster", 51.9607, 7.6261),
+    "bielefeld": ("Bielefeld", 52.0302, 8.5325), "aachen": ("Aachen", 50.7753, 6.0839),
+}
+NEIGHBOURS = {"bonn": ["koeln"], "duesseldorf": ["koeln"], "essen": ["duesseldorf"],
+              "dortmund": ["essen"]}
+ACTOR_TYPES = ("association", "initiative", "person", "education", "company")
+FIELDS = ("social", "neighbourhood", "elderly", "children_youth", "environment")
+TITLES = ("Einkaufshilfe", "Lesepatenschaft", "Sprachcafé", "Fahrdienst zum Arzt",
+          "Gartenpflege", "Besuchsdienst", "Hausaufgabenhilfe", "Müllsammelaktion")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def distribution(values: list[float]) -> dict:
+    def rounded(value):
+        return None if value is None else round(value, 3)
+    return {"samples": len(values), "p50": rounded(percentile(values, 50)),
+            "p95": rounded(percentile(values, 95)), "p99": rounded(percentile(values, 99)),
+            "max": rounded(max(values)) if values else None,
+            "mean": rounded(statistics.fmean(values)) if values else None}
+
+
+@dataclass
+class Run:
+    rate: float
+    seconds: float
+    warmup: float
+    accepted: int = 0
+    failed: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    post_seconds: list[float] = field(default_factory=list)
+    # item id -> (wall-clock time of its 201, seconds since the start when it was sent)
+    pending: dict[str, tuple[float, float]] = field(default_factory=dict)
+    notified_after: list[float] = field(default_factory=list)
+    notified: set[str] = field(default_factory=set)
+    notified_total: int = 0
+    started: float = 0.0
+    publish_seconds: float = 0.0
+
+
+@dataclass
+class Town:
+    id: str
+    lat: float
+    lon: float
+    member: Identity
+    actors: list[str]
+
+
+async def create_towns(profiles: httpx.AsyncClient, run_id: str, actors_per_town: int) -> list[Town]:
+    towns = []
+    for key, (name, lat, lon) in TOWNS.items():
+        tenant = f"{run_id}-{key}"
+        body = {"id": tenant, "name": name, "center": {"lat": lat, "lon": lon},
+                "neighbours": [f"{run_id}-{n}" for n in NEIGHBOURS.get(key, [])]}
+        response = await profiles.post("/tenants", json=body, headers=OPERATOR.headers())
+        if response.status_code != 201:
+            raise SystemExit(f"creating tenant {tenant} failed: {response.status_code} {response.text}")
+        member = Identity(sub=f"bench-{key}", tenant=tenant, roles=frozenset({"member"}))
+        actors = []
+        for number in range(actors_per_town):
+            response = await profiles.post("/actors", headers=member.headers(), json={
+                "type": ACTOR_TYPES[number % len(ACTOR_TYPES)],
+                "name": f"{name} Akteur {number}", "email": f"{key}{number}@bench.example",
+                "location": {"lat": lat, "lon": lon}})
+            if response.status_code != 201:
+                raise SystemExit(f"creating an actor failed: {response.status_code} {response.text}")
+            actors.append(response.json()["id"])
+        towns.append(Town(tenant, lat, lon, member, actors))
+    return towns
+
+
+def item_body(rng: random.Random, town: Town, number: int) -> dict:
+    return {
+        "actor_id": town.actors[number % len(town.actors)],
+        "title": f"{rng.choice(TITLES)} #{number}",
+        "description": "Benchmark",
+        "categories": rng.sample(FIELDS, rng.choice([1, 2])),
+        "engagement": rng.choice(["spontaneous", "regular", "project"]),
+        "location": {"lat": round(town.lat + rng.gauss(0, 0.03), 5),
+                     "lon": round(town.lon + rng.gauss(0, 0.045), 5)},
+        "radius_km": float(rng.choice((10, 15, 25))),
+        "remote": False,
+        "visibility": rng.choice(["tenant", "region"]),
+        "languages": ["de"],
+    }
+
+
+async def publish(run: Run, profiles: httpx.AsyncClient, towns: list[Town], concurrency: int,
+                  rng: random.Random) -> None:
+    """One POST every 1/rate seconds, whatever the answers take (up to `concurrency` open)."""
+    slots = asyncio.Semaphore(concurrency)
+    total = int(run.rate * run.seconds)
+    tasks = []
+
+    async def post(number: int, town: Town, body: dict, sent_at: float) -> None:
+        try:
+            # Towns take turns, and within a town offers and needs alternate.
+            kind = "offers" if (number // len(towns)) % 2 == 0 else "needs"
+            started = time.monotonic()
+            try:
+                response = await profiles.post(f"/{kind}", json=body, headers=town.member.headers())
+            except httpx.HTTPError as exc:
+                run.failed += 1
+                name = exc.__class__.__name__
+                run.failures[name] = run.failures.get(name, 0) + 1
+                return
+            if response.status_code == 201:
+                run.accepted += 1
+                run.post_seconds.append(time.monotonic() - started)
+                run.pending[response.json()["id"]] = (time.time(), sent_at)
+            else:
+                run.failed += 1
+                key = str(response.status_code)
+                run.failures[key] = run.failures.get(key, 0) + 1
+        finally:
+            slots.release()
+
+    run.started = time.monotonic()
+    for number in range(total):
+        due = run.started + number / run.rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await slots.acquire()
+        town = towns[number % len(towns)]
+        tasks.append(asyncio.create_task(post(number, town, item_body(rng, town, number),
+                                              time.monotonic() - run.started)))
+    await asyncio.gather(*tasks)
+    run.publish_seconds = time.monotonic() - run.started
+
+
+async def watch_notifications(run: Run, mongo_uri: str, actors: list[str],
+                              stop: asyncio.Event) -> None:
+    """Record the first notification about each accepted item (newest-first index scan)."""
+    from pymongo import AsyncMongoClient
+
+    client = AsyncMongoClient(mongo_uri, tz_aware=True)
+    seen_ids: set = set()
+    watermark = datetime.now(timezone.utc)
+    try:
+        notifications = client["notifications"]["notifications"]
+        while not stop.is_set():
+            query = {"actor_id": {"$in": actors}, "created_at": {"$gte": watermark}}
+            newest = watermark
+            async for doc in notifications.find(query, projection={"data.item_id": 1,
+                                                                    "created_at": 1}):
+                if doc["_id"] in seen_ids:
+                    continue
+                seen_ids.add(doc["_id"])
+                run.notified_total += 1
+                newest = max(newest, doc["created_at"])
+                item_id = doc.get("data", {}).get("item_id")
+                accepted = run.pending.pop(item_id, None)
+                if accepted is not None:
+                    run.notified.add(item_id)
+                    accepted_at, sent_at = accepted
+                    if sent_at >= run.warmup:
+                        run.notified_after.append(
+                            max(0.0, doc["created_at"].timestamp() - accepted_at))
+            watermark = newest
+            await asyncio.sleep(0.25)
+    finally:
+        await client.close()
+
+
+async def matched_items(mongo_uri: str, tenants: list[str]) -> set[str]:
+    """Items the matcher announced at least one match.found for (found or withdrawn since)."""
+    from pymongo import AsyncMongoClient
+
+    client = AsyncMongoClient(mongo_uri, tz_aware=True)
+    try:
+        cursor = client["matching"]["matches"].find({"need.tenant": {"$in": tenants}},
+                                                    projection={"offer_id": 1, "need_id": 1})
+        items: set[str] = set()
+        async for doc in cursor:
+            items.update((doc["offer_id"], doc["need_id"]))
+        return items
+    finally:
+        await client.close()
+
+
+async def item_events_processed(worker_url: str) -> float:
+    async with httpx.AsyncClient(base_url=worker_url, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("events_processed_total{") and 'topic="items"' in line)
+
+
+async def drain(run: Run, stack: LocalStack, tenants: list[str], timeout_s: float) -> set[str]:
+    """Wait until the matcher has seen every item and every matched item was notified.
+
+    Returns the matched items still without a notification when the time is up (the loss)."""
+    deadline = time.monotonic() + timeout_s
+    waiting: set[str] = set()
+    while time.monotonic() < deadline:
+        processed = await item_events_processed(stack.url("matching_worker"))
+        matched = await matched_items(stack.mongo_uri, tenants)
+        waiting = (matched - run.notified) & set(run.pending)
+        if processed >= run.accepted and not waiting:
+            return set()
+        print(f"  draining: matcher saw {processed:.0f}/{run.accepted} items, {len(waiting)} "
+              f"matched items wait for a notification", flush=True)
+        await asyncio.sleep(2)
+    return waiting
+
+
+async def report_progress(run: Run, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(5)
+        elapsed = time.monotonic() - run.started
+        p50 = percentile(run.notified_after, 50)
+        print(f"  {run.accepted} accepted ({run.accepted / elapsed:.0f}/s), {run.failed} failed, "
+              f"{len(run.notified_after)} measured (p50 {p50 if p50 is None else round(p50, 2)} s), "
+              f"{len(run.pending)} waiting for a notification", flush=True)
+
+
+async def worker_match_latency(worker_url: str) -> dict:
+    async with httpx.AsyncClient(base_url=worker_url, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    total = count = 0.0
+    for line in text.splitlines():
+        if line.startswith('match_latency_seconds_sum{type="match.found"}'):
+            total = float(line.split()[-1])
+        elif line.startswith('match_latency_seconds_count{type="match.found"}'):
+            count = float(line.split()[-1])
+    return {"match_found_events": int(count), "mean_s": round(total / count, 3) if count else None}
+
+
+async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
+    started_at = datetime.now(timezone.utc).isoformat()
+    rng = random.Random(SEED)
+    run_id = f"bench{rng.randrange(10**6):06d}"
+    limits = httpx.Limits(max_connections=args.concurrency * 2,
+                          max_keepalive_connections=args.concurrency * 2)
+    async with httpx.AsyncClient(base_url=stack.url("profiles"), timeout=60,
+                                 limits=limits) as profiles:
+        towns = await create_towns(profiles, run_id, args.actors_per_town)
+        actors = [actor for town in towns for actor in town.actors]
+        print(f"{len(towns)} municipalities with {len(actors)} actors; publishing "
+              f"{args.rate:g} items/s for {args.seconds:g} s", flush=True)
+        run = Run(rate=args.rate, seconds=args.seconds, warmup=args.warmup)
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(watch_notifications(run, stack.mongo_uri, actors, stop))
+        progress = asyncio.create_task(report_progress(run, stop))
+        await publish(run, profiles, towns, args.concurrency, rng)
+        print(f"publishing done: {run.accepted} accepted in {run.publish_seconds:.1f} s; "
+              f"draining", flush=True)
+        tenants = [town.id for town in towns]
+        lost_items = await drain(run, stack, tenants, args.drain_timeout)
+        stop.set()
+        await watcher
+        progress.cancel()
+    matcher = await worker_match_latency(stack.url("matching_worker"))
+    matched = await matched_items(stack.mongo_uri, tenants)
+    accepted = run.accepted
+    lost = len(lost_items)
+    return {
+        "benchmark": "pipeline",
+        "started_at": started_at,
+        "rate_target_per_s": args.rate,
+        "seconds": args.seconds,
+        "warmup_s": args.warmup,
+        "concurrency": args.concurrency,
+        "accepted": accepted,
+        "failed": run.failed,
+        "failures": run.failures,
+        "publish_seconds": round(run.publish_seconds, 3),
+        "accepted_per_s": round(accepted / run.publish_seconds, 1) if run.publish_seconds else None,
+        "post_latency_s": distribution(run.post_seconds),
+        "item_to_notification_s": distribution(run.notified_after),
+        "notifications_stored": run.notified_total,
+        "items_with_matches": len(matched),
+        "items_without_any_match": accepted - len(matched),
+        "lost_items": lost,
+        "loss_ratio": round(lost / len(matched), 5) if matched else None,
+        "matcher_item_event_to_match_event": matcher,
+        "path": "POST profiles -> MongoDB + outbox -> relay -> Kafka items -> matching worker "
+                "-> Kafka matches -> notifications consumer -> MongoDB",
+        "stack": "local: tansu (memory), SecantusDB, noida-db, redis; services as processes",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+    }
+
+
+def summary(result: dict) -> str:
+    def seconds(value):
+        return "-" if value is None else f"{value:.3f} s"
+
+    latency, post = result["item_to_notification_s"], result["post_latency_s"]
+    matcher = result["matcher_item_event_to_match_event"]
+    return "\n".join([
+        f"pipeline benchmark: {result['accepted']} items accepted ({result['failed']} failed) "
+        f"in {result['publish_seconds']:.1f} s = {result['accepted_per_s']} items/s "
+        f"(target {result['rate_target_per_s']:g}/s)",
+        f"  POST latency          p50 {seconds(post['p50'])}  p99 {seconds(post['p99'])}",
+        f"  201 -> notification   p50 {seconds(latency['p50'])}  p95 {seconds(latency['p95'])}  "
+        f"p99 {seconds(latency['p99'])}  max {seconds(latency['max'])}  "
+        f"({latency['samples']} measured)",
+        f"  loss: {result['lost_items']} of {result['items_with_matches']} matched items without "
+        f"a notification ({result['notifications_stored']} notifications stored; "
+        f"{result['items_without_any_match']} items had no match at all)",
+        f"  matcher: {matcher['match_found_events']} match.found, item event -> match event "
+        f"mean {seconds(matcher['mean_s'])}",
+    ])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=100, help="items per second")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--warmup", type=float, default=3.0,
+                        help="items sent in the first seconds are not measured")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--actors-per-town", type=int, default=5)
+    parser.add_argument("--drain-timeout", type=float, default=300)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pipeline.json")
+    parser.add_argument("--keep-data", action="store_true", help="keep the stack's data dir")
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
+    stack = LocalStack(data_dir, ports=free_ports(),
+                       progress=lambda m: print(f"[stack] {m}", flush=True))
+    try:
+        stack.start_engines()
+        stack.create_topics()
+        stack.start_services(list(SERVICES))
+        result = asyncio.run(benchmark(stack, args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        stack.stop()
+        if not args.keep_data:
+            import shutil
+
+            shutil.rmtree(data_dir, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(summary(result))
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The persisted match set in MongoDB (database "matching").
+
+`matches`: one document per pair that was ever announced, `_id` = "<offer_id>:<need_id>",
+with its state ("found" / "withdrawn"), score, reasons, both sides, the fingerprint the
+worker compares, and the last announced event (id, type, time, trace) so that an event
+whose publishing was interrupted is published again with the same id.
+`instances`: per worker process, the last batch whose events were all acknowledged.
+`owners`: per partition, the worker instance that last took responsibility for it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Protocol
+
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
+
+from platform_common.events import utcnow
+
+WRITE_CHUNK = 1000
+STALE_INSTANCE_AGE = timedelta(days=7)
+
+
+class MatchStore(Protocol):
+    async def ensure_indexes(self) -> None: ...
+    async def register_instance(self, instance: str) -> None: ...
+    async def write(self, docs: list[dict[str, Any]]) -> None: ...
+    async def commit(self, instance: str, batch: int) -> None: ...
+    async def take_ownership(self, instance: str, partitions: Iterable[int]) -> None: ...
+    async def owners(self, partitions: Iterable[int]) -> dict[int, str]: ...
+    async def found_fingerprints(self, partitions: Iterable[int]) -> dict[int, dict[str, str]]: ...
+    async def uncommitted(self, partitions: Iterable[int], *,
+                          partition_count: int) -> list[dict[str, Any]]: ...
+    async def get_many(self, keys: list[str]) -> list[dict[str, Any]]: ...
+    async def forget_titles(self, item_ids: list[str]) -> None: ...
+    async def matches_of(self, *, kind: str, item_id: str, limit: int) -> list[dict[str, Any]]: ...
+
+
+class MongoMatchStore:
+    def __init__(self, database):
+        self._matches = database["matches"]
+        self._instances = database["instances"]
+        self._owners = database["owners"]
+
+    async def ensure_indexes(self) -> None:
+        await self._matches.create_index([("offer_id", ASCENDING), ("state", ASCENDING),
+                                          ("score", DESCENDING)], name="offer_matches")
+        await self._matches.create_index([("need_id", ASCENDING), ("state", ASCENDING),
+                                          ("score", DESCENDING)], name="need_matches")
+        # One index serves both takeover queries (a partition's pairs, its unfinished
+        # batches): every index costs on each of the many pair writes.
+        await self._matches.create_index([("need_partition", ASCENDING),
+                                          ("batch.instance", ASCENDING), ("batch.n", ASCENDING)],
+                                         name="partition_batch")
+
+    # ---- worker -----------------------------------------------------------------------------
+    async def register_instance(self, instance: str) -> None:
+        now = utcnow()
+        await self._instances.update_one(
+            {"_id": instance}, {"$set": {"committed": 0, "started_at": now, "updated_at": now}},
+            upsert=True)
+
+    async def write(self, docs: list[dict[str, Any]]) -> None:
+        for start in range(0, len(docs), WRITE_CHUNK):
+            chunk = docs[start:start + WRITE_CHUNK]
+            await self._matches.bulk_write(
+                [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in chunk], ordered=False)
+
+    async def commit(self, instance: str, batch: int) -> None:
+        await self._instances.update_one(
+            {"_id": instance}, {"$set": {"committed": batch, "updated_at": utcnow()}}, upsert=True)
+
+    async def take_ownership(self, instance: str, partitions: Iterable[int]) -> None:
+        now = utcnow()
+        operations = [UpdateOne({"_id": p}, {"$set": {"instance": instance, "since": now}},
+                                upsert=True) for p in partitions]
+        if operations:
+            await self._owners.bulk_write(operations, ordered=False)
+
+    async def owners(self, partitions: Iterable[int]) -> dict[int, str]:
+        cursor = self._owners.find({"_id": {"$in": list(partitions)}})
+        return {doc["_id"]: doc["instance"] async for doc in cursor}
+
+    async def found_fingerprints(self, partitions: Iterable[int]) -> dict[int, dict[str, str]]:
+        """Per partition: pair key -> fingerprint of every stored pair in state "found"."""
+        wanted = list(partitions)
+        result: dict[int, dict[str, str]] = {p: {} for p in wanted}
+        cursor = self._matches.find({"need_partition": {"$in": wanted}, "state": "found"},
+                                    projection={"fingerprint": 1, "need_partition": 1})
+        async for doc in cursor:
+            result[doc["need_partition"]][doc["_id"]] = doc["fingerprint"]
+        return result
+
+    async def uncommitted(self, partitions: Iterable[int], *,
+                          partition_count: int) -> list[dict[str, Any]]:
+        """Pair documents of `partitions` written by a batch whose events may not all be out."""
+        wanted = list(partitions)
+        found: list[dict[str, Any]] = []
+        stale_before = utcnow() - STALE_INSTANCE_AGE
+        async for instance in self._instances.find({}):
+            query = {"batch.instance": instance["_id"], "batch.n": {"$gt": instance["committed"]}}
+            for partition in wanted:
+                found += await self._matches.find({"need_partition": partition, **query}).to_list(None)
+            if _older_than(instance.get("updated_at"), stale_before):
+                # Forget long-gone processes with nothing left to finish (documents naming an
+                # unknown instance count as committed).
+                unfinished = [await self._matches.find_one({"need_partition": p, **query},
+                                                           projection={"_id": 1})
+                              for p in range(partition_count)]
+                if not any(unfinished):
+                    await self._instances.delete_one({"_id": instance["_id"]})
+        return found
+
+    async def get_many(self, keys: list[str]) -> list[dict[str, Any]]:
+        docs: list[dict[str, Any]] = []
+        for start in range(0, len(keys), WRITE_CHUNK):
+            docs += await self._matches.find({"_id": {"$in": keys[start:start + WRITE_CHUNK]}}).to_list(None)
+        return docs
+
+    async def forget_titles(self, item_ids: list[str]) -> None:
+        """An erased actor's items keep no title in the stored pairs (GDPR erasure)."""
+        if item_ids:
+            await self._matches.update_many({"offer_id": {"$in": item_ids}},
+                                            {"$set": {"offer.title": ""}})
+            await self._matches.update_many({"need_id": {"$in": item_ids}},
+                                            {"$set": {"need.title": ""}})
+
+    # ---- API ----------------------------------------------------------------------
+    async def matches_of(self, *, kind: str, item_id: str, limit: int) -> list[dict[str, Any]]:
+        field = "offer_id" if kind == "offer" else "need_id"
+        cursor = self._matches.find({field: item_id, "state": "found"}).sort(
+            [("score", DESCENDING), ("_id", ASCENDING)]).limit(limit)
+        return await cursor.to_list(None)
+
+
+def _older_than(moment: datetime | None, limit: datetime) -> bool:
+    return moment is not None and moment < limit

@@ -1,0 +1,33 @@
+"""HTTP routes of the suggestions API (the gateway maps /api/v1/<path> to <path>)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from platform_common.identity import CurrentIdentity
+from services.matching import service
+from services.matching.service import Kind, Language
+
+router = APIRouter()
+Limit = Annotated[int, Query(ge=1, le=100, description="At most this many suggestions")]
+Lang = Annotated[Language, Query(description="Language of the reasons' `text`")]
+
+
+def _routes(kind: Kind) -> APIRouter:
+    routes = APIRouter(prefix=f"/{kind}s", tags=["matches"])
+
+    @routes.get("/{item_id}/matches", name=f"{kind}_matches")
+    async def matches(item_id: str, identity: CurrentIdentity, request: Request,
+                      lang: Lang = "de", limit: Limit = 50):
+        """The suggestions of this item, best first, each with its reasons."""
+        components = request.app.state.components
+        return await service.item_matches(store=components.store, directory=components.profiles,
+                                          identity=identity, kind=kind, item_id=item_id,
+                                          lang=lang, limit=limit)
+
+    return routes
+
+
+router.include_router(_routes("offer"))
+router.include_router(_routes("need"))

@@ -1,0 +1,2 @@
+"""Pure rules of the matching service around the engine: who emits a pair, when a stored pair
+state differs from the engine's, and who may see an item's suggestions. No I/O."""

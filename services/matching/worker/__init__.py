@@ -1,0 +1,1 @@
+"""The incremental matcher process: `python -m services.matching.worker`."""

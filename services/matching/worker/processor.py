@@ -1,0 +1,639 @@
+"""The incremental matcher's loop: feed -> engine -> announced transitions -> stored match set.
+
+Every instance applies every item and tenant event to its own engine (a replicated index);
+an instance announces the transitions of a pair only while it owns the pair's partition (the
+`items` partition of the pair's need, assigned by the faust consumer group). The stored match
+set is the arbiter: a transition goes out only when the stored state of the pair differs.
+
+Per batch of events: apply them to the engine -> write the pairs' new states, each with the
+event that announces it, stamped with (instance, batch number) -> publish the events and wait
+for the broker's acks -> record the batch as committed. After a crash, the next owner
+publishes the events of uncommitted batches again (same event ids, so consumers deduplicate)
+and reconciles the engine's view with the stored pairs. README.md has the whole argument.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from pydantic import ValidationError
+
+from platform_common.events import Envelope, make_event, read_event, utcnow
+from platform_common.events.models import (
+    ActorErasedData, ItemData, MatchData, MatchSide, TenantData,
+)
+from platform_common.kafka import EventProducer, dlq_topic
+from platform_common.observability.logging import get_logger
+from platform_common.observability.metrics import (
+    EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_PROCESSED,
+)
+from platform_common.observability.tracing import context_from_kafka_headers, tracer
+from services.matching.adapters.feed import FeedRecord, KafkaFeed
+from services.matching.adapters.match_store import MatchStore
+from services.matching.adapters.profiles import ProfilesUnavailable, SystemOfRecord
+from services.matching.domain.pairs import (
+    Side, TransitionType, fingerprint, owner_partition, pair_key, reason_dicts, transition_for,
+)
+from services.matching.engine.model import Diff, Match
+from services.matching.settings import WorkerSettings
+from services.matching.translate import is_open, to_item, to_tenant
+from services.matching.worker import metrics
+
+log = get_logger(__name__)
+SOURCE = "matching"
+RETRY_MAX_S = 5.0
+PUBLISH_CHUNK = 200
+ANNOUNCE_CHUNK = 2000
+
+
+@dataclass
+class OpenItem:
+    """What the worker keeps of an open item besides the engine's copy."""
+
+    side: Side
+    kind: str
+    partition: int          # the owner partition (meaningful for needs)
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The item event that caused a change: its time and trace context."""
+
+    occurred_at: datetime
+    traceparent: str | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    def context(self) -> Context:
+        return context_from_kafka_headers(self.headers, self.traceparent)
+
+
+@dataclass
+class PairChange:
+    match: Match
+    found: bool
+    offer: Side
+    need: Side
+    partition: int
+    cause: Cause | None
+
+
+@dataclass
+class Announcement:
+    """One transition on its way out: the stored document and the event announcing it."""
+
+    key: str
+    partition: int
+    envelope: Envelope
+    doc: dict[str, Any]
+    fingerprint: str | None   # None for a withdrawal
+    cause: Cause | None = None
+
+    @property
+    def type(self) -> str:
+        return self.envelope.type
+
+
+@dataclass
+class Ownership:
+    """The partitions this instance announces for, and the assignment still to take over."""
+
+    owned: set[int] = field(default_factory=set)
+    assigned: set[int] | None = None      # the newest assignment, not yet checked
+    to_reconcile: set[int] = field(default_factory=set)
+
+
+class MatchingWorker:
+    def __init__(self, *, settings: WorkerSettings, engine, feed: KafkaFeed, store: MatchStore,
+                 producer: EventProducer, system_of_record: SystemOfRecord | None,
+                 items_topic: str):
+        self.settings = settings
+        self.engine = engine
+        self.feed, self.store, self.producer = feed, store, producer
+        self.system_of_record = system_of_record
+        self.items_topic = items_topic
+        self.instance = f"{settings.service_name}-{uuid.uuid4().hex[:12]}"
+        self.partitions = settings.matching_partitions
+        self.phase = "starting"
+        self.versions: dict[str, int] = {}             # every item seen, open or not
+        # While loading: the newest snapshot of every item and when it changed; bulk-loaded
+        # into the engine once the feed has caught up (no diffs needed before that).
+        self.staging: dict[str, tuple[ItemData, datetime]] | None = {}
+        self.items: dict[str, OpenItem] = {}           # open items
+        self.needs_by_partition: dict[int, set[str]] = defaultdict(set)
+        self.tenant_versions: dict[str, int] = {}
+        # Stored "found" pairs of the owned partitions: partition -> pair key -> fingerprint.
+        self.stored: dict[int, dict[str, str]] = {}
+        self.ownership = Ownership()
+        self.batch_no = 0
+        self._lock = asyncio.Lock()
+        self._settled = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.group = None  # GroupOwnership, wired by bootstrap
+
+    # ---- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.partitions = self.feed.partition_count(self.items_topic) or self.partitions
+        if self.partitions != self.settings.matching_partitions:
+            log.warning("items_partition_count_differs", configured=self.settings.matching_partitions,
+                        actual=self.partitions)
+        await self.store.register_instance(self.instance)
+        self._task = asyncio.create_task(self._run(), name="matching-worker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    @property
+    def ready(self) -> bool:
+        return self.phase == "live" and self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        try:
+            await self._load_snapshot()
+            self.phase = "catching_up"
+            self.feed.request_catch_up()
+            while not self.feed.caught_up:
+                await self._step()
+            await self._bulk_load()
+            log.info("matcher_loaded", open_items=len(self.items), tenants=len(self.tenant_versions))
+            # Join the group only now: partitions go to instances that can announce at once.
+            if self.group is not None:
+                await self.group.start(self.partitions)
+            self.phase = "live"
+            while True:
+                await self._settled.wait()
+                if self.group is not None and self.group.crashed:
+                    # Without a live membership others get our partitions: stop announcing.
+                    raise RuntimeError("the consumer group membership crashed")
+                await self._take_over()
+                await self._step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A matcher that stopped must not look alive: end the process, the supervisor
+            # (Kubernetes, the local stack) starts a fresh one that reconciles.
+            log.error("matcher_failed", error=repr(exc), exc_info=exc)
+            self.phase = "failed"
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise
+
+    # ---- the group's decisions (called by faust during a rebalance) ---------------------------
+    async def on_revoked(self) -> None:
+        self._settled.clear()
+        async with self._lock:
+            # A batch in flight was decided under the old assignment: let it finish first.
+            pass
+
+    async def on_assigned(self, partitions: set[int]) -> None:
+        self.ownership.assigned = set(partitions)
+        self._settled.set()
+        log.info("partitions_assigned", partitions=sorted(partitions), instance=self.instance)
+
+    async def _take_over(self) -> None:
+        """Check a new assignment, then reconcile the partitions that are new to us."""
+        async with self._lock:
+            if not self._settled.is_set():
+                return
+            assigned = self.ownership.assigned
+            if assigned is not None:
+                self.ownership.assigned = None
+                owners = await self._retry("read partition owners", self.store.owners, assigned)
+                # A partition stays ours without a reconcile only if nobody took it meanwhile.
+                kept = {p for p in assigned
+                        if p in self.ownership.owned and owners.get(p) == self.instance}
+                self.ownership.owned = kept
+                self.ownership.to_reconcile = set(assigned) - kept
+                self.stored = {p: pairs for p, pairs in self.stored.items() if p in kept}
+                metrics.OWNED_PARTITIONS.set(len(kept))
+                if self.ownership.to_reconcile:
+                    # The previous owner stopped before we were assigned: reading up to the
+                    # current end means our engine has seen everything it announced.
+                    self.feed.request_catch_up()
+            if self.ownership.to_reconcile and self.feed.caught_up:
+                partitions = self.ownership.to_reconcile
+                self.ownership.to_reconcile = set()
+                if await self._reconcile(partitions):
+                    self.ownership.owned |= partitions
+                    metrics.OWNED_PARTITIONS.set(len(self.ownership.owned))
+
+    # ---- loading and applying ---------------------------------------------------------------
+    async def _load_snapshot(self) -> None:
+        if self.system_of_record is None:
+            return
+        delay = 0.5
+        while True:
+            try:
+                loaded = 0
+                for collection in ("tenants", "offers", "needs"):
+                    async for row in self.system_of_record.export(
+                            collection, page_size=self.settings.matching_export_page_size):
+                        self._load_row(collection, row)
+                        loaded += 1
+                        if loaded % 200 == 0:
+                            await asyncio.sleep(0)  # keep /healthz and the group responsive
+                log.info("snapshot_loaded", rows=loaded)
+                return
+            except ProfilesUnavailable as exc:
+                log.warning("snapshot_unavailable", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    async def _bulk_load(self) -> None:
+        staged, self.staging = self.staging or {}, None
+        items = []
+        for data, changed_at in staged.values():
+            if not is_open(data):
+                continue
+            try:
+                items.append(to_item(data))
+            except (ValueError, TypeError) as exc:
+                log.error("item_rejected", id=data.id, version=data.version, error=str(exc)[:300])
+                continue
+            self._remember(data, changed_at)
+        # The engine is not touched by anything else yet; a thread keeps /healthz answering.
+        await asyncio.to_thread(self.engine.bulk_load, items)
+        metrics.ENGINE_ITEMS.set(len(self.items))
+
+    def _load_row(self, collection: str, row: dict) -> None:
+        try:
+            if collection == "tenants":
+                self._apply_tenant(TenantData.model_validate(row))
+            else:
+                self._apply_item(ItemData.model_validate(row), cause=None, changes=None)
+        except (ValidationError, ValueError, TypeError) as exc:
+            log.error("snapshot_row_rejected", collection=collection, id=row.get("id"),
+                      error=str(exc)[:500])
+
+    async def _step(self) -> None:
+        records = await self.feed.next_batch(max_records=self.settings.matching_batch_size)
+        metrics.FEED_LAG.set(self.feed.lag())
+        if not records:
+            return
+        while True:
+            if self.phase == "live":
+                await self._settled.wait()
+            async with self._lock:
+                if self.phase == "live" and not self._settled.is_set():
+                    continue  # a rebalance began meanwhile: wait for its outcome
+                await self._apply_batch(records)
+                return
+
+    async def _apply_batch(self, records: list[FeedRecord]) -> None:
+        changes: dict[str, PairChange] = {}
+        poison: list[tuple[FeedRecord, Exception]] = []
+        erased_items: list[str] = []
+        for record in records:
+            try:
+                envelope, data = read_event(Envelope.from_bytes(record.value or b""))
+            except Exception as exc:  # not an event of a known type and version
+                poison.append((record, exc))
+                continue
+            try:
+                if isinstance(data, ItemData):
+                    cause = Cause(envelope.occurred_at, _traceparent(record, envelope), record.headers)
+                    applied = self._apply_item(data, cause=cause, changes=changes)
+                elif isinstance(data, TenantData):
+                    applied = self._apply_tenant(data, changes=changes)
+                elif isinstance(data, ActorErasedData):
+                    erased_items += data.item_ids
+                    applied = True
+                else:
+                    applied = True  # other event types in these topics do not concern matching
+            except (ValueError, TypeError) as exc:  # the engine refused the item's values
+                poison.append((record, exc))
+                continue
+            if applied:
+                EVENTS_PROCESSED.labels(self.settings.service_name, record.topic, envelope.type).inc()
+            else:
+                EVENTS_DUPLICATE.labels(self.settings.service_name, record.topic).inc()
+        metrics.ENGINE_ITEMS.set(len(self.items))
+        if changes:
+            await self._announce(self._decide(changes))
+        if erased_items:
+            # Every instance does it (idempotent): pairs stored long ago keep no erased title.
+            await self._retry("forget erased titles", self.store.forget_titles, erased_items)
+        for record, error in poison:
+            await self._dead_letter(record, error)
+        await asyncio.sleep(0)
+
+    def _apply_tenant(self, data: TenantData, *, changes: dict | None = None) -> bool:
+        if data.version <= self.tenant_versions.get(data.id, 0):
+            return False
+        self.tenant_versions[data.id] = data.version
+        diff = self.engine.upsert_tenant(to_tenant(data))
+        if changes is not None:
+            self._collect(diff, cause=None, changes=changes)
+        return True
+
+    def _apply_item(self, data: ItemData, *, cause: Cause | None, changes: dict | None) -> bool:
+        """Apply one item snapshot; False when it is not newer than what we hold."""
+        if data.version <= self.versions.get(data.id, 0):
+            return False
+        self.versions[data.id] = data.version
+        changed_at = cause.occurred_at if cause is not None else data.updated_at
+        if self.staging is not None:
+            self.staging[data.id] = (data, changed_at)
+            return True
+        # Withdrawals show the item as its newest snapshot has it (an erased person's item
+        # comes without its title).
+        side = Side(data.id, data.actor_id, data.tenant, data.title)
+        if is_open(data):
+            try:
+                item = to_item(data)
+            except (ValueError, TypeError):
+                # The newest version is unusable: the item leaves matching, then the event is
+                # dead-lettered by the caller.
+                self._remove(data.id, data.version, side, cause, changes)
+                raise
+            self._remember(data, changed_at)
+            diff = self.engine.upsert(item)
+            if changes is not None:
+                self._collect(diff, cause=cause, changes=changes, gone=side)
+        else:
+            self._remove(data.id, data.version, side, cause, changes)
+        return True
+
+    def _remember(self, data: ItemData, changed_at: datetime) -> None:
+        partition = owner_partition(data.id, self.partitions)
+        self.items[data.id] = OpenItem(side=Side(data.id, data.actor_id, data.tenant, data.title),
+                                       kind=data.kind, partition=partition, changed_at=changed_at)
+        if data.kind == "need":
+            self.needs_by_partition[partition].add(data.id)
+
+    def _remove(self, item_id: str, version: int, side: Side, cause: Cause | None,
+                changes: dict | None) -> None:
+        diff = self.engine.remove(item_id, version=version)
+        previous = self.items.pop(item_id, None)
+        if previous is not None and previous.kind == "need":
+            self.needs_by_partition[previous.partition].discard(item_id)
+        if changes is not None:
+            self._collect(diff, cause=cause, changes=changes, gone=side)
+
+    def _side(self, item_id: str, gone: Side | None) -> Side:
+        """An item's side: open items from memory, the item that just left from its event."""
+        if gone is not None and gone.id == item_id:
+            return gone
+        known = self.items.get(item_id)
+        if known is not None:
+            return known.side
+        return Side(item_id, "", "", "")
+
+    def _collect(self, diff: Diff, *, cause: Cause | None, changes: dict[str, PairChange],
+                 gone: Side | None = None) -> None:
+        """Keep the newest change of every pair this instance announces for."""
+        owned = self.ownership.owned
+        if not owned:
+            return
+        for found, matches in ((True, diff.found), (False, diff.withdrawn)):
+            for match in matches:
+                need = self.items.get(match.need_id)
+                partition = need.partition if need is not None else owner_partition(
+                    match.need_id, self.partitions)
+                if partition not in owned:
+                    continue
+                changes[pair_key(match.offer_id, match.need_id)] = PairChange(
+                    match, found, self._side(match.offer_id, gone), self._side(match.need_id, gone),
+                    partition, cause)
+
+    # ---- deciding and announcing ------------------------------------------------------------
+    def _decide(self, changes: dict[str, PairChange]) -> list[Announcement]:
+        announcements = []
+        for key, change in changes.items():
+            stored = self.stored.get(change.partition, {}).get(key)
+            transition = transition_for(change.match if change.found else None, stored)
+            if transition is not None:
+                announcements.append(self._announcement(
+                    transition, key=key, partition=change.partition, match=change.match,
+                    offer=change.offer, need=change.need, cause=change.cause))
+        return announcements
+
+    def _announcement(self, transition: TransitionType, *, key: str, partition: int,
+                      match: Match, offer: Side, need: Side, cause: Cause | None,
+                      caused_at: datetime | None = None) -> Announcement:
+        caused_at = cause.occurred_at if cause is not None else caused_at
+        data = MatchData(offer=MatchSide(**offer.as_dict()), need=MatchSide(**need.as_dict()),
+                         score=match.score, reasons=reason_dicts(match), caused_by_event_at=caused_at)
+        envelope = make_event(transition, tenant=need.tenant or offer.tenant or "unknown",
+                              subject=key, source=SOURCE, data=data)
+        if cause is not None and cause.traceparent:
+            envelope = envelope.model_copy(update={"traceparent": cause.traceparent})
+        print_ = fingerprint(match) if transition == "match.found" else None
+        return Announcement(key=key, partition=partition, envelope=envelope,
+                            doc=_pair_doc(key, partition, envelope, data, print_),
+                            fingerprint=print_, cause=cause)
+
+    async def _announce(self, announcements: list[Announcement], *,
+                        interruptible: bool = False) -> bool:
+        """Announce in batches of ANNOUNCE_CHUNK; False when a rebalance interrupted it
+        (`interruptible`: a takeover gives way, the new owner reconciles the rest)."""
+        for start in range(0, len(announcements), ANNOUNCE_CHUNK):
+            if interruptible and not self._settled.is_set():
+                return False
+            await self._announce_batch(announcements[start:start + ANNOUNCE_CHUNK])
+        return True
+
+    async def _announce_batch(self, announcements: list[Announcement]) -> None:
+        """Write -> publish (acks) -> commit; then the in-memory view of the stored set."""
+        self.batch_no += 1
+        batch = {"instance": self.instance, "n": self.batch_no}
+        for announcement in announcements:
+            announcement.doc["batch"] = batch
+            announcement.doc["updated_at"] = utcnow()
+        await self._retry("write pair states", self.store.write, [a.doc for a in announcements])
+        await self._publish_all(announcements)
+        await self._retry("commit batch", self.store.commit, self.instance, self.batch_no)
+        now = utcnow()
+        for announcement in announcements:
+            pairs = self.stored.setdefault(announcement.partition, {})
+            if announcement.fingerprint is None:
+                pairs.pop(announcement.key, None)
+            else:
+                pairs[announcement.key] = announcement.fingerprint
+            metrics.TRANSITIONS.labels(announcement.type).inc()
+            if announcement.cause is not None:
+                metrics.MATCH_LATENCY.labels(announcement.type).observe(
+                    max(0.0, (now - announcement.cause.occurred_at).total_seconds()))
+
+    async def _publish_all(self, announcements: list[Announcement]) -> None:
+        # A few hundred sends in flight keep the producer's batches full; many thousands of
+        # concurrent waiters on its full buffer only wake each other up.
+        for start in range(0, len(announcements), PUBLISH_CHUNK):
+            await self._publish_chunk(announcements[start:start + PUBLISH_CHUNK])
+
+    async def _publish_chunk(self, announcements: list[Announcement]) -> None:
+        waiting = announcements
+        delay = 0.2
+        while waiting:
+            results = await asyncio.gather(*(self._publish(a) for a in waiting),
+                                           return_exceptions=True)
+            errors = [result for result in results if isinstance(result, Exception)]
+            failed = [a for a, result in zip(waiting, results) if isinstance(result, Exception)]
+            if failed:
+                log.warning("publish_failed", count=len(failed), error=repr(errors[0]),
+                            retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+            waiting = failed
+
+    async def _publish(self, announcement: Announcement) -> None:
+        parent = announcement.cause.context() if announcement.cause is not None else None
+        with tracer().start_as_current_span(f"announce {announcement.type}", context=parent,
+                                            kind=trace.SpanKind.INTERNAL) as span:
+            span.set_attribute("matching.pair", announcement.key)
+            await self.producer.publish(announcement.envelope, key=announcement.key)
+
+    async def _retry(self, what: str, operation, *args):
+        delay = 0.2
+        while True:
+            try:
+                return await operation(*args)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("store_operation_failed", operation=what, error=repr(exc),
+                            retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    # ---- reconciling ------------------------------------------------------------------------
+    async def _reconcile(self, partitions: set[int]) -> bool:
+        """Take over `partitions`: make the announced events and the stored pairs match the
+        engine's view. False when a rebalance began meanwhile (the partitions stay not ours)."""
+        started = time.monotonic()
+        log.info("reconcile_started", partitions=sorted(partitions))
+        await self._retry("take ownership", self.store.take_ownership, self.instance, partitions)
+        self.stored.update(await self._retry("load stored pairs", self.store.found_fingerprints,
+                                             partitions))
+        # Events of an interrupted batch may be missing from the topic: publish them again.
+        unfinished = await self._retry("load uncommitted pairs", self._uncommitted, partitions)
+        if not await self._announce([_announcement_from_doc(doc) for doc in unfinished],
+                                    interruptible=True):
+            return self._reconcile_interrupted(partitions)
+        metrics.REPUBLISHED.inc(len(unfinished))
+        wanted: dict[str, tuple[int, Match]] = {}
+        for partition in partitions:
+            for count, need_id in enumerate(list(self.needs_by_partition.get(partition, ()))):
+                for match in self.engine.matches_for(need_id):
+                    wanted[pair_key(match.offer_id, match.need_id)] = (partition, match)
+                if count % 500 == 499:
+                    await asyncio.sleep(0)  # long takeovers must not starve /healthz
+        announcements = []
+        for key, (partition, match) in wanted.items():
+            stored = self.stored.get(partition, {}).get(key)
+            if transition_for(match, stored) is not None:
+                offer, need = self._side(match.offer_id, None), self._side(match.need_id, None)
+                changed_at = max((self.items[i].changed_at for i in (match.offer_id, match.need_id)
+                                  if i in self.items), default=None)
+                announcements.append(self._announcement(
+                    "match.found", key=key, partition=partition, match=match, offer=offer,
+                    need=need, cause=None, caused_at=changed_at))
+        gone = [key for partition in partitions for key in self.stored.get(partition, {})
+                if key not in wanted]
+        for doc in await self._retry("load withdrawn pairs", self.store.get_many, gone):
+            announcements.append(_withdrawal_from_doc(doc))
+        if not await self._announce(announcements, interruptible=True):
+            return self._reconcile_interrupted(partitions)
+        log.info("reconcile_finished", partitions=sorted(partitions), republished=len(unfinished),
+                 announced=len(announcements), seconds=round(time.monotonic() - started, 3))
+        return True
+
+    def _reconcile_interrupted(self, partitions: set[int]) -> bool:
+        for partition in partitions:
+            self.stored.pop(partition, None)
+        log.info("reconcile_interrupted", partitions=sorted(partitions))
+        return False
+
+    async def _uncommitted(self, partitions: set[int]) -> list[dict[str, Any]]:
+        return await self.store.uncommitted(partitions, partition_count=self.partitions)
+
+    # ---- poison ------------------------------------------------------------------------------
+    async def _dead_letter(self, record: FeedRecord, error: Exception) -> None:
+        # Every instance reads every record: only the owner of its partition dead-letters it.
+        if record.partition % self.partitions not in self.ownership.owned:
+            log.warning("event_rejected", topic=record.topic, partition=record.partition,
+                        offset=record.offset, error=str(error)[:300])
+            return
+        headers = list(record.headers) + [
+            ("dlq.error", str(error)[:2000].encode()),
+            ("dlq.error_type", error.__class__.__name__.encode()),
+            ("dlq.topic", record.topic.encode()),
+            ("dlq.partition", str(record.partition).encode()),
+            ("dlq.offset", str(record.offset).encode()),
+            ("dlq.consumer_group", self.settings.matching_group_id.encode()),
+            ("dlq.failed_at", utcnow().isoformat().encode()),
+        ]
+        key = record.key.decode(errors="replace") if record.key else None
+        await self._retry("dead-letter", self.producer.send_raw, dlq_topic(record.topic),
+                          record.value or b"", key, headers)
+        EVENTS_DEAD_LETTERED.labels(self.settings.service_name, record.topic).inc()
+        log.error("event_dead_lettered", topic=record.topic, partition=record.partition,
+                  offset=record.offset, error=str(error)[:500])
+
+
+def _traceparent(record: FeedRecord, envelope: Envelope) -> str | None:
+    for name, value in record.headers:
+        if name == "traceparent" and value:
+            return value.decode(errors="replace")
+    return envelope.traceparent
+
+
+def _pair_doc(key: str, partition: int, envelope: Envelope, data: MatchData,
+              print_: str | None) -> dict[str, Any]:
+    """The stored state of a pair: found (with its fingerprint) or withdrawn (None)."""
+    payload = data.model_dump(mode="json")
+    return {
+        "_id": key,
+        "offer_id": data.offer.id,
+        "need_id": data.need.id,
+        "need_partition": partition,
+        "state": "withdrawn" if print_ is None else "found",
+        "score": data.score,
+        "reasons": payload["reasons"],
+        "offer": payload["offer"],
+        "need": payload["need"],
+        "fingerprint": print_,
+        "caused_by_event_at": data.caused_by_event_at,
+        "event": {"id": str(envelope.id), "type": envelope.type, "tenant": envelope.tenant,
+                  "occurred_at": envelope.occurred_at, "traceparent": envelope.traceparent},
+    }
+
+
+def _data_from_doc(doc: dict[str, Any]) -> MatchData:
+    return MatchData(offer=doc["offer"], need=doc["need"], score=doc["score"],
+                     reasons=doc.get("reasons", []), caused_by_event_at=doc.get("caused_by_event_at"))
+
+
+def _announcement_from_doc(doc: dict[str, Any]) -> Announcement:
+    """The stored announcement of a pair, unchanged (same event id): for publishing again."""
+    event = doc["event"]
+    envelope = Envelope(id=uuid.UUID(event["id"]), type=event["type"], version=1,
+                        tenant=event["tenant"], occurred_at=event["occurred_at"], source=SOURCE,
+                        subject=doc["_id"], traceparent=event.get("traceparent"),
+                        data=_data_from_doc(doc).model_dump(mode="json"))
+    clean = {k: v for k, v in doc.items() if k not in ("batch", "updated_at")}
+    return Announcement(key=doc["_id"], partition=doc["need_partition"], envelope=envelope,
+                        doc=clean, fingerprint=doc.get("fingerprint") if doc["state"] == "found" else None)
+
+
+def _withdrawal_from_doc(doc: dict[str, Any]) -> Announcement:
+    """A new withdrawal of a stored pair the engine no longer matches."""
+    data = _data_from_doc(doc).model_copy(update={"caused_by_event_at": utcnow()})
+    envelope = make_event("match.withdrawn", tenant=doc["need"].get("tenant") or "unknown",
+                          subject=doc["_id"], source=SOURCE, data=data)
+    return Announcement(key=doc["_id"], partition=doc["need_partition"], envelope=envelope,
+                        doc=_pair_doc(doc["_id"], doc["need_partition"], envelope, data, None),
+                        fingerprint=None)

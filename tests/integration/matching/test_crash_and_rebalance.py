@@ -1,0 +1,240 @@
+"""The matcher's state survives a SIGKILL and a second instance joining and leaving.
+
+Thousands of items stream straight into `items`; the worker is killed (or joined by another
+instance that later leaves) in the middle. Afterwards the persisted match set must equal the
+brute-force oracle's over the same items, and the `matches` topic must tell the same story:
+no pair announced twice as found without a withdrawal in between (a second copy of the SAME
+event, same id, is a redelivery that consumers deduplicate, not a second announcement).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local.engines import free_port
+from tests.integration.matching.conftest import publish_all
+from tests.integration.matching.streams import Stream, build_stream, tenant_event
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+async def stored_pairs(matching_db, stream: Stream) -> set[tuple[str, str]]:
+    tenants = [t.id for t in stream.tenants]
+    cursor = matching_db.matches.find({"state": "found", "need.tenant": {"$in": tenants}},
+                                      projection={"offer_id": 1, "need_id": 1})
+    return {(doc["offer_id"], doc["need_id"]) async for doc in cursor}
+
+
+async def wait_until_announced(match_log, stream: Stream, minimum: int) -> None:
+    async def enough():
+        return len(match_log.involving(stream.item_ids)) >= minimum
+    await eventually(enough, timeout_s=120, interval_s=0.2, message=f"{minimum} match events")
+
+
+async def wait_for_outcome(match_log, matching_db, stream: Stream,
+                           expected: set[tuple[str, str]]) -> dict:
+    """Until the topic tells the oracle's story; then the stored set must be the oracle's.
+
+    Pair states are written before their events are published, so once the topic is
+    complete the store is too (up to the commit of the last batch)."""
+    story = await wait_for_topic(match_log, stream, expected)
+    last: dict = {}
+
+    async def equal():
+        stored = await stored_pairs(matching_db, stream)
+        last.update(missing=len(expected - stored), unexpected=len(stored - expected))
+        return stored == expected
+
+    try:
+        await eventually(equal, timeout_s=20, interval_s=2.0,
+                         message="the persisted match set equals the oracle's")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; {len(expected)} expected pairs, {last}") from None
+    return story
+
+
+def check_topic_story(match_log, stream: Stream, expected: set[tuple[str, str]]) -> dict:
+    """Per pair: found/withdrawn alternate, and the last word matches the oracle."""
+    history: dict[str, list[dict]] = {}
+    for event in match_log.involving(stream.item_ids):
+        history.setdefault(event["subject"], []).append(event)
+    repeated_same_event = 0
+    for pair, events in history.items():
+        distinct = []
+        for event in events:
+            if distinct and distinct[-1]["id"] == event["id"]:
+                repeated_same_event += 1  # the same event again: a redelivery
+                continue
+            distinct.append(event)
+        types = [e["type"] for e in distinct]
+        for before, after in zip(distinct, distinct[1:]):
+            # Two announcements in a row must say something new: a withdrawal between two
+            # founds, or (found -> found) another score or explanation.
+            assert before["type"] != after["type"] or (
+                before["type"] == "match.found" and _shown(before) != _shown(after)
+            ), f"{pair}: " + "; ".join(
+                f"{e['type']} {e['id'][:8]} at {e['occurred_at']} score {e['data']['score']}"
+                for e in events)
+        offer_id, need_id = pair.split(":")
+        assert (types[-1] == "match.found") == ((offer_id, need_id) in expected), f"{pair}: {types}"
+    announced = {tuple(pair.split(":")) for pair in history}
+    assert expected <= announced
+    return {"pairs": len(history), "repeated_same_event": repeated_same_event}
+
+
+def _shown(event: dict) -> tuple:
+    return event["data"]["score"], json.dumps(event["data"]["reasons"], sort_keys=True)
+
+
+async def wait_for_topic(match_log, stream: Stream, expected: set[tuple[str, str]]) -> dict:
+    async def told():
+        try:
+            return check_topic_story(match_log, stream, expected)
+        except AssertionError:
+            return None
+    try:
+        return await eventually(told, timeout_s=240, interval_s=1.0,
+                                message="the matches topic tells the oracle's story")
+    except AssertionError:
+        return check_topic_story(match_log, stream, expected)  # fail with the details
+
+
+async def publish_tenants(producer, stream: Stream) -> None:
+    await publish_all(producer, [tenant_event(t) for t in stream.tenants])
+
+
+async def test_a_killed_worker_restarts_to_exactly_the_oracles_match_set(
+        matching_stack, producer, match_log, matching_db):
+    stream = build_stream(5000, seed=5)
+    await publish_tenants(producer, stream)
+    events = stream.events
+    first, second = len(events) * 2 // 5, len(events) * 7 // 10
+
+    await publish_all(producer, events[:first])
+    # Kill it in the middle of its work: once part of the first share is announced.
+    await wait_until_announced(match_log, stream, 800)
+    matching_stack.kill("matching-worker")
+    await publish_all(producer, events[first:second])
+    await asyncio.to_thread(matching_stack.start_service, "matching-worker", timeout_s=120)
+    await publish_all(producer, events[second:])
+
+    expected = await asyncio.to_thread(stream.oracle_pairs)
+    assert len(expected) > 5000  # a realistic share of items found partners
+    story = await wait_for_outcome(match_log, matching_db, stream, expected)
+    assert story["pairs"] >= len(expected)
+
+
+async def test_a_second_worker_joins_mid_stream_and_leaves_without_losing_a_pair(
+        matching_stack, producer, match_log, matching_db, tmp_path):
+    stream = build_stream(5000, seed=6)
+    await publish_tenants(producer, stream)
+    events = stream.events
+    first, second = len(events) // 3, len(events) * 2 // 3
+    port = free_port()
+    log_path = tmp_path / "matching-worker-2.log"
+
+    await publish_all(producer, events[:first])
+    with log_path.open("ab") as log:
+        other = subprocess.Popen(
+            [sys.executable, "-m", "services.matching.worker"],
+            env={**os.environ, **matching_stack.service_env(), "PORT": str(port)},
+            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            async def ready():
+                assert other.poll() is None, log_path.read_text()[-3000:]
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await eventually(ready, timeout_s=120, interval_s=0.5, message="second worker ready")
+            await publish_all(producer, events[first:second])
+
+            async def announcing():
+                metrics = (await client.get("/metrics")).text
+                return _gauge(metrics, "matching_owned_partitions") > 0 and \
+                    _counter_total(metrics, "matching_transitions_total") > 0
+
+            # It took over some partitions and announced matches for them.
+            await eventually(announcing, timeout_s=60, interval_s=0.5,
+                             message="the second worker announces for its partitions")
+        other.send_signal(signal.SIGTERM)  # leaves the group mid-stream
+        await publish_all(producer, events[second:])
+        await asyncio.to_thread(other.wait, 30)
+    finally:
+        if other.poll() is None:
+            os.killpg(other.pid, signal.SIGKILL)
+            other.wait()
+
+    expected = await asyncio.to_thread(stream.oracle_pairs)
+    await wait_for_outcome(match_log, matching_db, stream, expected)
+
+
+def _gauge(metrics: str, name: str) -> float:
+    for line in metrics.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def _counter_total(metrics: str, name: str) -> float:
+    return sum(float(line.split()[-1]) for line in metrics.splitlines()
+               if line.startswith(name + "{"))
+
+
+async def test_states_stored_but_not_yet_published_are_published_after_a_crash(
+        matching_stack, producer, match_log, matching_db):
+    """The worst moment: pair states written, their events not all acknowledged, SIGKILL."""
+    stream = build_stream(1500, seed=7)
+    await publish_tenants(producer, stream)
+    events = stream.events
+    await publish_all(producer, events[:200])
+    await wait_until_announced(match_log, stream, 5)  # the worker is live and announcing
+    await publish_all(producer, events[200:])
+    worker = matching_stack.children["matching-worker"].process
+
+    async def crashed_mid_batch() -> bool:
+        if not await _unfinished_batch(matching_db):
+            return False
+        os.killpg(worker.pid, signal.SIGSTOP)  # frozen: its state cannot move on
+        if await _unfinished_batch(matching_db):
+            matching_stack.kill("matching-worker")
+            return True
+        os.killpg(worker.pid, signal.SIGCONT)  # the batch completed just before: next one
+        return False
+
+    await eventually(crashed_mid_batch, timeout_s=60, interval_s=0.02,
+                     message="a SIGKILL between storing a batch and its acknowledgement")
+    await asyncio.to_thread(matching_stack.start_service, "matching-worker", timeout_s=120)
+
+    expected = await asyncio.to_thread(stream.oracle_pairs)
+    await wait_for_outcome(match_log, matching_db, stream, expected)
+    async with httpx.AsyncClient(base_url=matching_stack.url("matching_worker")) as client:
+        metrics = (await client.get("/metrics")).text
+    assert _gauge(metrics, "matching_republished_events_total") > 0
+
+
+async def _unfinished_batch(matching_db) -> bool:
+    """Whether the busiest worker instance (the last to commit) has stored pairs of a batch
+    it has not committed yet."""
+    newest = await matching_db.instances.find_one(sort=[("updated_at", -1)])
+    if newest is None:
+        return False
+    for partition in range(6):  # the partition_batch index answers each of these
+        if await matching_db.matches.find_one(
+                {"need_partition": partition, "batch.instance": newest["_id"],
+                 "batch.n": {"$gt": newest["committed"]}}, projection={"_id": 1}):
+            return True
+    return False
