@@ -291,6 +291,7 @@ def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers:
     gc.collect()
 
     log(f"[{n}] engine: {n_events} events ...")
+    load_avg_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     counters0 = dict(engine.counters)
     lat_ms = {"publish": [], "update": [], "close": []}
     all_ms = []
@@ -309,6 +310,7 @@ def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers:
         if (i + 1) % 500 == 0:
             log(f"  [{n}] events {i + 1}/{n_events}, p50 so far {percentile(all_ms, 50):.2f} ms")
     total_s = time.perf_counter() - t_all
+    load_avg_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     counters = {key: engine.counters[key] - counters0[key] for key in counters0}
     # a few matches_for reads
     sample_ids = [it.id for _, it in events[:200] if it.id in engine][:100]
@@ -340,6 +342,8 @@ def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers:
             for kind, v in lat_ms.items()
         },
         "events_per_s": round(n_events / total_s, 1),
+        "machine_load_avg_1m": {"before_events": load_avg_before, "after_events": load_avg_after,
+                                "note": "other processes share the machine; > cpus means contention"},
         "diff_size_mean": round(statistics.fmean(diff_sizes), 2),
         "diff_size_max": max(diff_sizes),
         "engine_counters_per_event": {key: round(v / n_events, 2) for key, v in counters.items()},
