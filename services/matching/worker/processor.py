@@ -135,6 +135,7 @@ class MatchingWorker:
         self.stored: dict[int, dict[str, str]] = {}
         self.ownership = Ownership()
         self.batch_no = 0
+        self.took_over_once = False
         self._lock = asyncio.Lock()
         self._settled = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -159,7 +160,9 @@ class MatchingWorker:
 
     @property
     def ready(self) -> bool:
-        return self.phase == "live" and self._task is not None and not self._task.done()
+        """Live, and its first assignment taken over (so it announces for its partitions)."""
+        return (self.phase == "live" and self.took_over_once and self._task is not None
+                and not self._task.done())
 
     async def _run(self) -> None:
         try:
@@ -229,6 +232,8 @@ class MatchingWorker:
                 if await self._reconcile(partitions):
                     self.ownership.owned |= partitions
                     metrics.OWNED_PARTITIONS.set(len(self.ownership.owned))
+            if not self.ownership.to_reconcile:
+                self.took_over_once = True  # (only reached after the first assignment)
 
     # ---- loading and applying ---------------------------------------------------------------
     async def _load_snapshot(self) -> None:
