@@ -42,6 +42,8 @@ from functools import lru_cache
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from platform_common.vocabulary import CATEGORIES
+
 from .model import (
     ACTOR_TYPES,
     ENGAGEMENTS,
@@ -85,21 +87,9 @@ ACTOR_TYPE_FIT: tuple[tuple[float, ...], ...] = (
     (0.6, 1.0, 1.0, 1.0, 0.4),  # a company offers (CSR)
 )
 
+# The platform's controlled vocabulary, so reasons name the same fields users picked.
 CATEGORY_LABELS: dict[str, tuple[str, str]] = {
-    "sport": ("Sport", "sport"),
-    "environment": ("Umwelt", "environment"),
-    "social": ("Soziales", "social affairs"),
-    "education": ("Bildung", "education"),
-    "culture": ("Kultur", "culture"),
-    "health": ("Gesundheit", "health"),
-    "youth": ("Kinder und Jugend", "children and youth"),
-    "seniors": ("Senioren", "seniors"),
-    "integration": ("Integration", "integration"),
-    "animals": ("Tierschutz", "animal welfare"),
-    "civil_protection": ("Katastrophenschutz", "civil protection"),
-    "digital": ("Digitales", "digital"),
-    "neighbourhood": ("Nachbarschaft", "neighbourhood"),
-    "democracy": ("Demokratie", "democracy"),
+    category: (labels["de"], labels["en"]) for category, labels in CATEGORIES.items()
 }
 LANGUAGE_LABELS: dict[str, tuple[str, str]] = {
     "de": ("Deutsch", "German"),

@@ -148,8 +148,8 @@ class TestFactors:
         m = explain(offer(categories={"sport", "environment", "culture"}), need(categories={"sport", "environment"}))
         r = reason(m, "categories")
         assert r.value == round(2 / 3, 6)
-        assert r.label_de == "2 gemeinsame Handlungsfelder: Sport, Umwelt"
-        assert r.label_en == "2 shared fields: sport, environment"
+        assert r.label_de == "2 gemeinsame Handlungsfelder: Sport und Bewegung, Umwelt- und Naturschutz"
+        assert r.label_en == "2 shared fields: Sport and exercise, Environment and nature"
 
     def test_skills_count_the_share_of_the_needs_skills(self):
         m = explain(offer(skills={"first_aid", "cooking"}), need(skills={"first_aid", "driving", "tutoring"}))
