@@ -7,6 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that stream thousands of items fill the shared topics (matches above all); the
+    consumers of the session's services work that backlog off for minutes, so these tests run
+    last, where no other test waits behind them."""
+    flooding = [item for item in items if item.get_closest_marker("floods_topics")]
+    items[:] = [item for item in items if not item.get_closest_marker("floods_topics")] + flooding
+
 from tests.support.backends import make_stack
 
 

@@ -27,7 +27,7 @@ from tests.integration.matching.conftest import publish_all
 from tests.integration.matching.streams import Stream, build_stream, tenant_event
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.floods_topics]
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
