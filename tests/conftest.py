@@ -36,7 +36,10 @@ def engines(tmp_path_factory, otlp_receiver):
                                 # Every test request comes from 127.0.0.1; the rate-limit tests
                                 # start their own gateway with low limits.
                                 "RATE_LIMIT_PER_MINUTE": "1000000",
-                                "RATE_LIMIT_WRITES_PER_MINUTE": "1000000"})
+                                "RATE_LIMIT_WRITES_PER_MINUTE": "1000000",
+                                # A match can arrive before its recipient's actor event (two
+                                # topics); retry such deliveries within seconds, not minutes.
+                                "RETRY_INTERVAL_S": "1", "RETRY_DELAY_INITIAL_S": "1"})
     try:
         stack.start_engines()
         stack.create_topics()

@@ -80,10 +80,10 @@ def test_offer_meets_need_told_once_contact_by_consent_and_withdrawn_on_close(st
     assert far_offer.json()["id"] not in {o for o, _ in match_pairs(api, "need", need_id, association)}
 
     # The association is told exactly once: one e-mail, one inbox entry.
-    eventually_sync(lambda: mails_to(stack, association_mail), timeout_s=15, message="the e-mail")
+    eventually_sync(lambda: mails_to(stack, association_mail), timeout_s=60, message="the e-mail")
     inbox = eventually_sync(lambda: [n for n in api.http.get(
         "/me/notifications", headers=association).json()["items"] if n["type"] == "match.found"],
-        timeout_s=15, message="the inbox entry")
+        timeout_s=60, message="the inbox entry")
     assert len(inbox) == 1 and inbox[0]["data"]["need_id"] == need_id
     mail = mails_to(stack, association_mail)
     assert len(mail) == 1, [m["subject"] for m in mail]
@@ -103,7 +103,7 @@ def test_offer_meets_need_told_once_contact_by_consent_and_withdrawn_on_close(st
     assert accepted.status_code == 200, accepted.text
     after = api.http.get(f"/contacts/{contact_id}", headers=volunteer).json()
     assert association_mail in str(after) and volunteer_mail in str(after)
-    eventually_sync(lambda: len(mails_to(stack, volunteer_mail)) >= 2, timeout_s=15,
+    eventually_sync(lambda: len(mails_to(stack, volunteer_mail)) >= 2, timeout_s=60,
                     message="the volunteer told of the match and of the acceptance")
 
     # Closing the need withdraws the match from both sides.

@@ -14,6 +14,7 @@ and reconciles the engine's view with the stored pairs. README.md has the whole 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import time
@@ -582,8 +583,9 @@ class MatchingWorker:
             ("dlq.failed_at", utcnow().isoformat().encode()),
         ]
         key = record.key.decode(errors="replace") if record.key else None
-        await self._retry("dead-letter", self.producer.send_raw, dlq_topic(record.topic),
-                          record.value or b"", key, headers)
+        await self._retry("dead-letter", functools.partial(
+            self.producer.send_raw, dlq_topic(record.topic), record.value or b"", key=key,
+            headers=headers))
         EVENTS_DEAD_LETTERED.labels(self.settings.service_name, record.topic).inc()
         log.error("event_dead_lettered", topic=record.topic, partition=record.partition,
                   offset=record.offset, error=str(error)[:500])
