@@ -36,7 +36,7 @@ SCAN_PAGE = 500
 
 
 class BulkWriteFailed(RuntimeError):
-    pass
+    """The search engine refused part of a bulk write."""
 
 
 async def alias_targets(client: AsyncElasticsearch, alias: str) -> list[str]:

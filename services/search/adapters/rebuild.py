@@ -31,7 +31,7 @@ log = get_logger(__name__)
 
 
 class RebuildInProgress(RuntimeError):
-    pass
+    """Another rebuild holds the indexes; two at once are refused."""
 
 
 @dataclass

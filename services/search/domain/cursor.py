@@ -13,7 +13,7 @@ MAX_CURSOR_LENGTH = 2000
 
 
 class InvalidCursor(ValueError):
-    pass
+    """The cursor is not one this service issued (or was issued for another sort)."""
 
 
 def encode_cursor(*, sort: str, after: list) -> str:

@@ -88,7 +88,7 @@ class InvalidSearch(ValueError):
 
 
 class InvalidSearchCursor(ValueError):
-    pass
+    """A cursor that cannot be decoded into a search position."""
 
 
 def _unknown(values: list[str], allowed, name: str, problems: list) -> tuple[str, ...]:
