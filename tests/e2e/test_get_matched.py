@@ -124,6 +124,16 @@ def test_one_trace_spans_gateway_profiles_matching_and_notifications(stack, api,
         school_id, centre, title="Lesepatinnen und Lesepaten gesucht", categories=["education"],
         engagement="regular", radius_km=10), headers=school)
     assert need.status_code == 201, need.text
+    need_id = need.json()["id"]
+    # A match is announced in the trace of the item event that completes the pair. Items are
+    # partitioned by id, so the need's event could reach the matcher after the offer's: first
+    # prove the matcher holds the need (an untraced offer matches it), then send the traced one.
+    warm_up = api.http.post("/offers", json=item_body(
+        helper_id, centre, title="Ich helfe bei Hausaufgaben", categories=["education"],
+        engagement="regular", radius_km=10), headers=helper)
+    assert warm_up.status_code == 201, warm_up.text
+    eventually_sync(lambda: match_pairs(api, "need", need_id, school), timeout_s=30,
+                    message="the matcher holds the need")
 
     trace_id = os.urandom(16).hex()
     offer = api.http.post("/offers", json=item_body(
@@ -134,12 +144,20 @@ def test_one_trace_spans_gateway_profiles_matching_and_notifications(stack, api,
 
     wanted = {"gateway", "profiles", "profiles-relay", "matching-worker", "notifications"}
 
-    def services_in_trace():
-        return {span.service for span in otlp_receiver.trace(trace_id)} >= wanted and \
-            otlp_receiver.trace(trace_id)
+    seen: set[str] = set()
 
-    spans = eventually_sync(services_in_trace, timeout_s=30,
-                            message="spans of every hop in the request's trace")
+    def services_in_trace():
+        spans = otlp_receiver.trace(trace_id)
+        seen.clear()
+        seen.update(span.service for span in spans)
+        return seen >= wanted and spans
+
+    try:
+        spans = eventually_sync(services_in_trace, timeout_s=30,
+                                message="spans of every hop in the request's trace")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; services seen: {sorted(seen)}, missing: "
+                             f"{sorted(wanted - seen)}") from None
     by_id = {span.span_id: span for span in spans}
     consumers = [s for s in spans if s.service == "notifications" and s.name.startswith("consume match.")]
     assert consumers, "notifications consumed the match inside the request's trace"
