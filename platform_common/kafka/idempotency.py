@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 class ProcessedEvents(Protocol):
     async def seen(self, event_id: str) -> bool: ...
 
     async def mark(self, event_id: str, *, session=None) -> None: ...
+
+    async def seen_among(self, event_ids: list[str]) -> set[str]:
+        """The ids of `event_ids` that were marked (one round trip for a batch)."""
+
+    async def mark_many(self, event_ids: list[str]) -> None: ...
 
 
 class RedisProcessedEvents:
@@ -31,6 +36,20 @@ class RedisProcessedEvents:
 
     async def mark(self, event_id: str, *, session=None) -> None:
         await self._redis.set(self._key(event_id), "1", nx=True, ex=self._ttl)
+
+    async def seen_among(self, event_ids: list[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        values = await self._redis.mget([self._key(event_id) for event_id in event_ids])
+        return {event_id for event_id, value in zip(event_ids, values) if value is not None}
+
+    async def mark_many(self, event_ids: list[str]) -> None:
+        if not event_ids:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for event_id in event_ids:
+                pipe.set(self._key(event_id), "1", nx=True, ex=self._ttl)
+            await pipe.execute()
 
 
 class MongoProcessedEvents:
@@ -49,3 +68,22 @@ class MongoProcessedEvents:
             await self._collection.insert_one({"_id": event_id, "at": utcnow()}, session=session)
         except DuplicateKeyError:
             pass
+
+    async def seen_among(self, event_ids: list[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        cursor = self._collection.find({"_id": {"$in": event_ids}}, projection={"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    async def mark_many(self, event_ids: list[str]) -> None:
+        from platform_common.events import utcnow
+
+        if not event_ids:
+            return
+        try:
+            await self._collection.insert_many(
+                [{"_id": event_id, "at": utcnow()} for event_id in event_ids], ordered=False)
+        except BulkWriteError as exc:
+            # Markers that exist already are fine; anything else is a real failure.
+            if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                raise

@@ -234,3 +234,47 @@ async def test_an_outbox_event_is_published_in_the_trace_of_the_request_that_wro
     finally:
         await consumer.stop()
     assert received == [request_trace_id]
+
+
+async def test_a_batch_handler_gets_batches_and_a_failing_batch_falls_back_to_single_events(
+        engines, settings, producer):
+    """One poison event in a batch: the others are still handled (once), the poison is dead-lettered."""
+    topic = await fresh_topic(settings, 1)
+    redis = redis_client(engines.redis_url)
+    failing = tenant_event("Immer kaputt", "kaputt")
+    good = [tenant_event(f"Stadt {i}", f"stadt-{i}") for i in range(5)]
+    for event in [good[0], good[1], failing, good[2], good[1], good[3], good[4]]:
+        await producer.publish(event, topic=topic)   # good[1] twice: a redelivery
+    batches: list[list[str]] = []
+    handled: list[str] = []
+
+    async def handle_batch(events: list[ConsumedEvent]):
+        batches.append([event.data.id for event in events])
+        if any(event.envelope.id == failing.id for event in events):
+            raise RuntimeError("this batch holds an event nobody can handle")
+        handled.extend(event.data.id for event in events)
+
+    async def handle(event: ConsumedEvent):
+        if event.envelope.id == failing.id:
+            raise RuntimeError("cannot handle this tenant")
+        handled.append(event.data.id)
+
+    consumer = EventConsumer(settings, group_id=f"g-{uuid.uuid4().hex}", topics=[topic],
+                             handler=handle, batch_handler=handle_batch, producer=producer,
+                             processed=RedisProcessedEvents(redis, namespace=f"t-{topic}"))
+    await consumer.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, len(handled) >= 5), message="the good events")
+        dead = await read_topic(settings.kafka_bootstrap_servers, f"{topic}.dlq", min_count=1)
+        # A later batch of an event seen before is skipped as a duplicate.
+        await producer.publish(good[0], topic=topic)
+        extra = tenant_event("Bonn", "bonn")
+        await producer.publish(extra, topic=topic)
+        await eventually(lambda: asyncio.sleep(0, "bonn" in handled), message="a later batch")
+    finally:
+        await consumer.stop()
+        await redis.aclose()
+    assert sorted(handled) == ["bonn"] + [f"stadt-{i}" for i in range(5)], \
+        "every good event handled once, the redelivered one too"
+    assert any(len(batch) > 1 for batch in batches), "events arrive in batches"
+    assert [dict(record.headers)["event_id"] for record in dead] == [str(failing.id).encode()]
