@@ -12,14 +12,15 @@ creates eight NRW municipalities with neighbours and a few actors in each, and p
 up, the achieved rate is reported). Items are spread a few kilometres around the town
 centres with one or two of the fields of engagement, which gives a few suggestions per item.
 
-It measures, per item, the time from the 201 of its POST to the first notification about it
-stored by the notifications service (its `created_at` in the "notifications" database: the
-path profiles -> MongoDB + outbox -> relay -> Kafka `items` -> matching worker -> Kafka
+It measures, per match, the time from the 201 of the POST that completed the pair (the later
+of its offer and need: only then can the match exist) to the first notification about the
+pair stored by the notifications service (its `created_at` in the "notifications" database:
+the path profiles -> MongoDB + outbox -> relay -> Kafka `items` -> matching worker -> Kafka
 `matches` -> notifications consumer -> MongoDB), as p50/p95/p99, and the loss: items the matcher
 announced a match for (found in the "matching" database) but without any notification once the
 matcher has applied every item and the notifications consumer has got through every match event.
-When the drain timeout ends first, the consumer's backlog is reported instead of a loss. Items of the first `--warmup` seconds are
-left out of the latency figures (their first notification may come from a later counterpart).
+When the drain timeout ends first, the consumer's backlog is reported instead of a loss.
+Matches completed in the first `--warmup` seconds are left out of the latency figures.
 The worker's own `match_latency_seconds` (item event -> match event acknowledged) is reported
 from its /metrics.
 
@@ -96,9 +97,10 @@ class Run:
     failures: dict[str, int] = field(default_factory=dict)
     post_seconds: list[float] = field(default_factory=list)
     # item id -> (wall-clock time of its 201, seconds since the start when it was sent)
-    pending: dict[str, tuple[float, float]] = field(default_factory=dict)
-    notified_after: list[float] = field(default_factory=list)
-    notified: set[str] = field(default_factory=set)
+    accepted_at: dict[str, tuple[float, float]] = field(default_factory=dict)
+    notified_after: list[float] = field(default_factory=list)   # per pair
+    notified: set[str] = field(default_factory=set)             # items
+    notified_pairs: set[tuple[str, str]] = field(default_factory=set)
     notified_total: int = 0
     started: float = 0.0
     publish_seconds: float = 0.0
@@ -177,7 +179,7 @@ async def publish(run: Run, profiles: httpx.AsyncClient, towns: list[Town], conc
             if response.status_code == 201:
                 run.accepted += 1
                 run.post_seconds.append(time.monotonic() - started)
-                run.pending[response.json()["id"]] = (time.time(), sent_at)
+                run.accepted_at[response.json()["id"]] = (time.time(), sent_at)
             else:
                 run.failed += 1
                 key = str(response.status_code)
@@ -212,21 +214,23 @@ async def watch_notifications(run: Run, mongo_uri: str, actors: list[str],
         while not stop.is_set():
             query = {"actor_id": {"$in": actors}, "created_at": {"$gte": watermark}}
             newest = watermark
-            async for doc in notifications.find(query, projection={"data.item_id": 1,
-                                                                    "created_at": 1}):
+            async for doc in notifications.find(query, projection={
+                    "data.offer_id": 1, "data.need_id": 1, "created_at": 1}):
                 if doc["_id"] in seen_ids:
                     continue
                 seen_ids.add(doc["_id"])
                 run.notified_total += 1
                 newest = max(newest, doc["created_at"])
-                item_id = doc.get("data", {}).get("item_id")
-                accepted = run.pending.pop(item_id, None)
-                if accepted is not None:
-                    run.notified.add(item_id)
-                    accepted_at, sent_at = accepted
-                    if sent_at >= run.warmup:
-                        run.notified_after.append(
-                            max(0.0, doc["created_at"].timestamp() - accepted_at))
+                data = doc.get("data", {})
+                pair = (data.get("offer_id"), data.get("need_id"))
+                sides = [run.accepted_at.get(item_id) for item_id in pair]
+                if None in sides or pair in run.notified_pairs:
+                    continue
+                run.notified_pairs.add(pair)
+                run.notified.update(pair)
+                completed_at, sent_at = max(sides)  # the later POST made the match possible
+                if sent_at >= run.warmup:
+                    run.notified_after.append(max(0.0, doc["created_at"].timestamp() - completed_at))
             watermark = newest
             await asyncio.sleep(0.25)
     finally:
@@ -286,7 +290,7 @@ async def drain(run: Run, stack: LocalStack, tenants: list[str],
     while True:
         progress = await pipeline_progress(stack)
         matched = await matched_items(stack.mongo_uri, tenants)
-        waiting = (matched - run.notified) & set(run.pending)
+        waiting = (matched - run.notified) & set(run.accepted_at)
         done = (progress.item_events_matched >= run.accepted and not waiting
                 and progress.match_events_consumed >= progress.match_events)
         if done or time.monotonic() >= deadline:
@@ -305,7 +309,7 @@ async def report_progress(run: Run, stop: asyncio.Event) -> None:
         p50 = percentile(run.notified_after, 50)
         print(f"  {run.accepted} accepted ({run.accepted / elapsed:.0f}/s), {run.failed} failed, "
               f"{len(run.notified_after)} measured (p50 {p50 if p50 is None else round(p50, 2)} s), "
-              f"{len(run.pending)} waiting for a notification", flush=True)
+              f"{len(run.notified_pairs)} pairs notified", flush=True)
 
 
 async def worker_match_latency(worker_url: str) -> dict:
@@ -379,6 +383,7 @@ async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
         "accepted_per_s": round(accepted / run.publish_seconds, 1) if run.publish_seconds else None,
         "post_latency_s": distribution(run.post_seconds),
         "item_to_notification_s": distribution(run.notified_after),
+        "pairs_notified": len(run.notified_pairs),
         "notifications_stored": run.notified_total,
         "match_events_announced": round(progress.match_events),
         "match_events_per_item": round(progress.match_events / accepted, 2) if accepted else None,

@@ -20,9 +20,18 @@ from services.notifications.settings import NotificationsSettings
 log = get_logger(__name__)
 
 
-async def _every(interval_s: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+async def _every(interval_s: float, name: str, job: Callable[[], Awaitable[object]],
+                 wakeup: asyncio.Event | None = None) -> None:
+    """Run `job` every `interval_s`, or at once when `wakeup` is set."""
     while True:
-        await asyncio.sleep(interval_s)
+        if wakeup is None:
+            await asyncio.sleep(interval_s)
+        else:
+            try:
+                await asyncio.wait_for(wakeup.wait(), timeout=interval_s)
+            except asyncio.TimeoutError:
+                pass
+            wakeup.clear()
         try:
             outcome = await job()
             if outcome and any(outcome.values()):
@@ -39,11 +48,13 @@ def create_app(settings: NotificationsSettings) -> FastAPI:
         await create_indexes(runtime.db)
         await ensure_topics(settings, CONSUMED_TOPICS)
         await runtime.producer.start()
+        runtime.dispatcher.start()
         await runtime.consumer.start()
         deps = runtime.deps
         tasks = [
             asyncio.create_task(_every(settings.retry_interval_s, "retry_deliveries",
-                                       lambda: service.retry_due_deliveries(deps=deps))),
+                                       lambda: service.retry_due_deliveries(deps=deps),
+                                       wakeup=deps.retry_wakeup)),
             asyncio.create_task(_every(settings.digest_check_interval_s, "daily_digests",
                                        lambda: service.run_digests(deps=deps))),
         ]
@@ -65,6 +76,7 @@ def create_app(settings: NotificationsSettings) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.consumer.stop()
+            await runtime.dispatcher.stop()
             await runtime.producer.stop()
             await runtime.close()
 

@@ -16,7 +16,8 @@ from services.notifications.adapters.mongo import (
 from services.notifications.adapters.redis_counter import RedisWindowCounter
 from services.notifications.adapters.smtp import SmtpMailer
 from services.notifications.adapters.webhook import HttpWebhookSender
-from services.notifications.service import Deps, handle_event
+from services.notifications.dispatcher import Dispatcher
+from services.notifications.service import Deps, handle_event, handle_events
 from services.notifications.settings import NotificationsSettings
 
 CONSUMED_TOPICS = [TOPIC_ACTORS, TOPIC_MATCHES, TOPIC_CONTACTS]
@@ -31,8 +32,11 @@ class Runtime:
     webhooks: HttpWebhookSender
     producer: EventProducer
     consumer: EventConsumer
+    dispatcher: Dispatcher
+    mailer: SmtpMailer
 
     async def close(self) -> None:
+        self.mailer.close()
         await self.webhooks.close()
         await self.redis.aclose()
         await self.mongo.close()
@@ -48,20 +52,27 @@ def build_runtime(settings: NotificationsSettings) -> Runtime:
     mailer = SmtpMailer(
         host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
         timeout_s=settings.smtp_timeout_s, starttls=settings.smtp_starttls,
+        connections=settings.smtp_connections,
         username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None)
     deps = Deps(settings=settings, recipients=MongoRecipients(db),
                 preferences=MongoPreferences(db), notifications=MongoNotifications(db),
                 deliveries=MongoDeliveries(db), match_history=MongoMatchHistory(db),
                 mailer=mailer, webhooks=webhooks, counter=RedisWindowCounter(redis))
+    dispatcher = Dispatcher(deps, senders=settings.dispatch_senders,
+                            queue_size=settings.dispatch_queue_size)
+    deps.dispatcher = dispatcher
     producer = EventProducer(settings)
 
     async def handler(event) -> None:
         await handle_event(deps=deps, event=event)
 
+    async def batch_handler(events) -> None:
+        await handle_events(deps=deps, events=events)
+
     consumer = EventConsumer(
         settings, group_id=settings.consumer_group, topics=CONSUMED_TOPICS, handler=handler,
-        producer=producer,
+        batch_handler=batch_handler, producer=producer,
         processed=RedisProcessedEvents(redis, namespace=settings.consumer_group))
     return Runtime(deps=deps, mongo=mongo, db=db, redis=redis, webhooks=webhooks,
-                   producer=producer, consumer=consumer)
+                   producer=producer, consumer=consumer, dispatcher=dispatcher, mailer=mailer)

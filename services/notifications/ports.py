@@ -16,16 +16,20 @@ class RecipientStore(Protocol):
 
     async def get(self, actor_id: str) -> Recipient | None: ...
 
+    async def get_many(self, actor_ids: list[str]) -> dict[str, Recipient]: ...
+
     async def owned_by(self, sub: str) -> list[Recipient]: ...
 
     async def erase(self, actor_id: str, version: int) -> None:
         """Forget the actor and remember only its id, so late events do not bring it back."""
 
-    async def is_erased(self, actor_id: str) -> bool: ...
+    async def erased_among(self, actor_ids: list[str]) -> set[str]: ...
 
 
 class PreferenceStore(Protocol):
     async def get(self, actor_id: str) -> Preferences | None: ...
+
+    async def get_many(self, actor_ids: list[str]) -> dict[str, Preferences]: ...
 
     async def save(self, preferences: Preferences) -> None: ...
 
@@ -33,10 +37,10 @@ class PreferenceStore(Protocol):
 
 
 class NotificationStore(Protocol):
-    async def insert(self, notification: Notification) -> bool:
-        """False when a notification with the same dedupe key exists."""
+    async def insert_many(self, notifications: list[Notification]) -> set[str]:
+        """Insert each unless one with the same dedupe key exists; the ids inserted."""
 
-    async def by_key(self, dedupe_key: str) -> Notification | None: ...
+    async def by_keys(self, dedupe_keys: list[str]) -> dict[str, Notification]: ...
 
     async def get_many(self, ids: list[str]) -> list[Notification]: ...
 
@@ -58,6 +62,12 @@ class NotificationStore(Protocol):
 class DeliveryStore(Protocol):
     async def claim(self, delivery: Delivery) -> bool:
         """Insert; False when a delivery with the same key exists (someone else sends it)."""
+
+    async def claim_many(self, deliveries: list[Delivery]) -> set[str]:
+        """`claim` for several: the ids of those inserted."""
+
+    async def retry_now(self, *, actor_id: str, reason: str, now: datetime) -> int:
+        """Make the actor's deliveries that are retrying for `reason` due now; how many."""
 
     async def get(self, delivery_id: str) -> Delivery | None: ...
 
@@ -87,7 +97,8 @@ class DeliveryStore(Protocol):
 class MatchHistory(Protocol):
     async def record_withdrawal(self, *, event_id: str, pair: str, at: datetime) -> None: ...
 
-    async def withdrawals(self, pair: str) -> list[datetime]: ...
+    async def withdrawals_of(self, pairs: list[str]) -> dict[str, list[datetime]]:
+        """When each pair was withdrawn (pairs never withdrawn are left out)."""
 
 
 class Mailer(Protocol):
@@ -103,4 +114,6 @@ class WebhookSender(Protocol):
 
 
 class WindowCounter(Protocol):
-    async def increment(self, key: str, *, ttl_s: int) -> int: ...
+    async def increment_many(self, increments: dict[str, tuple[int, int]]) -> dict[str, int]:
+        """Add `by` to each counter (key -> (by, ttl_s), the ttl set when the key is new);
+        the new values."""

@@ -9,10 +9,12 @@ the key taken and sends nothing.
 """
 from __future__ import annotations
 
+import asyncio
+import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
@@ -38,6 +40,9 @@ from services.notifications.ports import (
     WebhookSender, WindowCounter,
 )
 from services.notifications.settings import NotificationsSettings
+
+if TYPE_CHECKING:
+    from services.notifications.dispatcher import Dispatcher
 
 log = get_logger(__name__)
 
@@ -68,10 +73,24 @@ class Deps:
     webhooks: WebhookSender
     counter: WindowCounter
     clock: Callable[[], datetime] = utc_now
+    # Sends in the background when set (the app); without it a delivery is sent inline.
+    dispatcher: "Dispatcher | None" = None
     rate_limit: RateLimit = field(init=False)
+    retry_wakeup: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.rate_limit = RateLimit(limit=self.settings.instant_mail_limit_per_hour)
+
+    async def dispatch(self, job: "SendJob") -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.submit(job)
+        else:
+            await send_delivery(deps=self, delivery=job.delivery, loaded=job.loaded,
+                                attempts=self.settings.delivery_attempts)
+
+    def wake_retries(self) -> None:
+        """Let the retry task look now instead of at its next interval."""
+        self.retry_wakeup.set()
 
     @property
     def secret(self) -> str:
@@ -102,10 +121,31 @@ async def handle_event(*, deps: Deps, event: ConsumedEvent) -> None:
     # Other types on these topics say nothing to notify about.
 
 
+async def handle_events(*, deps: Deps, events: list[ConsumedEvent]) -> None:
+    """A batch in offset order: consecutive match.found events are stored together (a few round
+    trips for the whole run), every other event one by one, so the order per pair holds."""
+    run: list[tuple[MatchData, datetime]] = []
+    for event in events:
+        if event.envelope.type == "match.found":
+            run.append((event.data, event.envelope.occurred_at))
+            continue
+        if run:
+            await on_matches_found(deps=deps, matches=run)
+            run = []
+        await handle_event(deps=deps, event=event)
+    if run:
+        await on_matches_found(deps=deps, matches=run)
+
+
 async def apply_actor(*, deps: Deps, actor: ActorData) -> None:
-    await deps.recipients.apply(Recipient(
+    stored = await deps.recipients.apply(Recipient(
         actor_id=actor.id, tenant=actor.tenant, name=actor.name, email=actor.email,
         locale=actor.locale, owners=actor.owners, version=actor.version))
+    # A match can overtake its recipient's actor event (they travel on different topics): its
+    # mail waits as "retrying"; now that the recipient is known it goes out at once.
+    if stored and await deps.deliveries.retry_now(actor_id=actor.id, reason=RECIPIENT_UNKNOWN,
+                                                  now=deps.clock()):
+        deps.wake_retries()
 
 
 async def erase_actor(*, deps: Deps, erased: ActorErasedData) -> None:
@@ -118,32 +158,41 @@ async def erase_actor(*, deps: Deps, erased: ActorErasedData) -> None:
 
 
 async def on_match_found(*, deps: Deps, match: MatchData, event_at: datetime) -> None:
-    offer, need = match.offer, match.need
-    pair = rules.pair_key(offer.id, need.id)
-    round_ = rules.match_round(event_at, await deps.match_history.withdrawals(pair))
-    # All reasons, strongest first: the inbox shows them all, a mail the top ones.
-    reasons = sorted((reason.model_dump() for reason in match.reasons),
-                     key=lambda reason: reason["contribution"], reverse=True)
-    for actor_id, role in rules.match_recipients(offer_actor_id=offer.actor_id,
-                                                 need_actor_id=need.actor_id):
-        own, other = (need, offer) if role == "need" else (offer, need)
-        title, body = messages.match_texts(role=role, offer_title=offer.title,
-                                           need_title=need.title, score=match.score)
-        data = {
-            "offer_id": offer.id, "need_id": need.id,
-            "offer_title": offer.title, "need_title": need.title,
-            "role": role, "item_id": own.id,
-            "counterpart": {"kind": "need" if role == "offer" else "offer", "id": other.id,
-                            "title": other.title, "actor_id": other.actor_id,
-                            "tenant": other.tenant},
-            "score": match.score, "reasons": reasons,
-            "link": deps.link("need", need.id), "offer_link": deps.link("offer", offer.id),
-        }
-        await notify(deps=deps, draft=NotificationDraft(
-            type="match.found", actor_id=actor_id, tenant=own.tenant, title=title, body=body,
-            data=data, event_at=event_at, pair=pair,
-            dedupe_key=rules.match_key(offer_id=offer.id, need_id=need.id, actor_id=actor_id,
-                                       round_=round_)))
+    await on_matches_found(deps=deps, matches=[(match, event_at)])
+
+
+async def on_matches_found(*, deps: Deps, matches: list[tuple[MatchData, datetime]]) -> None:
+    pairs = sorted({rules.pair_key(match.offer.id, match.need.id) for match, _ in matches})
+    withdrawals = await deps.match_history.withdrawals_of(pairs)
+    drafts: list[NotificationDraft] = []
+    for match, event_at in matches:
+        offer, need = match.offer, match.need
+        pair = rules.pair_key(offer.id, need.id)
+        round_ = rules.match_round(event_at, withdrawals.get(pair, []))
+        # All reasons, strongest first: the inbox shows them all, a mail the top ones.
+        reasons = sorted((reason.model_dump() for reason in match.reasons),
+                         key=lambda reason: reason["contribution"], reverse=True)
+        for actor_id, role in rules.match_recipients(offer_actor_id=offer.actor_id,
+                                                     need_actor_id=need.actor_id):
+            own, other = (need, offer) if role == "need" else (offer, need)
+            title, body = messages.match_texts(role=role, offer_title=offer.title,
+                                               need_title=need.title, score=match.score)
+            data = {
+                "offer_id": offer.id, "need_id": need.id,
+                "offer_title": offer.title, "need_title": need.title,
+                "role": role, "item_id": own.id,
+                "counterpart": {"kind": "need" if role == "offer" else "offer", "id": other.id,
+                                "title": other.title, "actor_id": other.actor_id,
+                                "tenant": other.tenant},
+                "score": match.score, "reasons": reasons,
+                "link": deps.link("need", need.id), "offer_link": deps.link("offer", offer.id),
+            }
+            drafts.append(NotificationDraft(
+                type="match.found", actor_id=actor_id, tenant=own.tenant, title=title, body=body,
+                data=data, event_at=event_at, pair=pair,
+                dedupe_key=rules.match_key(offer_id=offer.id, need_id=need.id,
+                                           actor_id=actor_id, round_=round_)))
+    await notify_many(deps=deps, drafts=drafts)
 
 
 async def on_match_withdrawn(*, deps: Deps, match: MatchData, event_id: str,
@@ -170,48 +219,147 @@ async def on_contact(*, deps: Deps, contact: ContactData, event_at: datetime) ->
             "requester_actor_id": contact.requester_actor_id,
             "recipient_actor_id": contact.recipient_actor_id,
             "link": deps.link("need", contact.need_id)}
-    for actor_id in rules.contact_recipients(status=contact.status,
-                                             requester_actor_id=contact.requester_actor_id,
-                                             recipient_actor_id=contact.recipient_actor_id):
-        await notify(deps=deps, draft=NotificationDraft(
-            type=f"contact.{contact.status}", actor_id=actor_id, tenant=tenants[actor_id],
-            title=title, body=body, data=data, event_at=event_at,
-            dedupe_key=rules.contact_key(status=contact.status, contact_id=contact.id,
-                                         actor_id=actor_id)))
+    await notify_many(deps=deps, drafts=[
+        NotificationDraft(type=f"contact.{contact.status}", actor_id=actor_id,
+                          tenant=tenants[actor_id], title=title, body=body, data=data,
+                          event_at=event_at,
+                          dedupe_key=rules.contact_key(status=contact.status,
+                                                       contact_id=contact.id, actor_id=actor_id))
+        for actor_id in rules.contact_recipients(status=contact.status,
+                                                 requester_actor_id=contact.requester_actor_id,
+                                                 recipient_actor_id=contact.recipient_actor_id)])
+
+
+@dataclass
+class Loaded:
+    """What a delivery is rendered from, as read when its notification was stored."""
+
+    preferences: Preferences
+    notifications: list[Notification]
+    recipient: Recipient | None
+
+
+@dataclass
+class Planned:
+    notification: Notification
+    loaded: Loaded
+    plan: rules.ChannelPlan
+
+
+@dataclass
+class SendJob:
+    delivery: Delivery
+    loaded: Loaded | None = None   # None: read everything afresh (retries, digests)
 
 
 async def notify(*, deps: Deps, draft: NotificationDraft) -> Notification | None:
-    """Store the notification once and hand it to its channels once."""
-    if await deps.recipients.is_erased(draft.actor_id):
-        return None
-    recipient = await deps.recipients.get(draft.actor_id)
-    preferences = await deps.preferences.get(draft.actor_id) or Preferences.default(draft.actor_id)
-    plan = rules.plan_channels(preferences, recipient)
+    """Store one notification once and hand it to its channels once."""
+    stored = await notify_many(deps=deps, drafts=[draft])
+    return stored[0] if stored else None
+
+
+async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[Notification]:
+    """Store the notifications (each once, by its dedupe key) and hand them to their channels
+    (each delivery once, by its key), reading and writing each store once for all of them."""
+    if not drafts:
+        return []
+    actor_ids = sorted({draft.actor_id for draft in drafts})
+    recipients = await deps.recipients.get_many(actor_ids)
+    unknown = [actor_id for actor_id in actor_ids if actor_id not in recipients]
+    erased = await deps.recipients.erased_among(unknown) if unknown else set()
+    preferences = await deps.preferences.get_many(actor_ids)
     now = deps.clock()
-    notification = Notification(id=uuid.uuid4().hex, created_at=now, in_inbox=plan.inbox,
-                                **draft.model_dump())
-    if await deps.notifications.insert(notification):
-        NOTIFICATIONS_CREATED.labels(draft.type).inc()
-    else:
-        # Seen before: only the deliveries a crash may have left unclaimed are still to do.
-        existing = await deps.notifications.by_key(draft.dedupe_key)
-        if existing is None:
-            return None
-        notification = existing
-    if plan.email == "instant":
-        await _deliver_instant_mail(deps=deps, notification=notification, recipient=recipient)
-    elif plan.email == "digest":
-        if await deps.deliveries.claim(_new_delivery(
-                deps, notification, channel="email", status="deferred",
-                target=_address(recipient))):
+    planned: list[Planned] = []
+    for draft in drafts:
+        if draft.actor_id in erased:
+            continue
+        recipient = recipients.get(draft.actor_id)
+        own = preferences.get(draft.actor_id) or Preferences.default(draft.actor_id)
+        plan = rules.plan_channels(own, recipient)
+        notification = Notification(id=_ordered_id(now), created_at=now, in_inbox=plan.inbox,
+                                    **draft.model_dump())
+        planned.append(Planned(notification, Loaded(own, [notification], recipient), plan))
+    inserted = await deps.notifications.insert_many([p.notification for p in planned])
+    # Seen before (a redelivery, a second instance): only the deliveries a crash may have left
+    # unclaimed are still to do, for the stored notification.
+    seen_keys = [p.notification.dedupe_key for p in planned if p.notification.id not in inserted]
+    existing = await deps.notifications.by_keys(seen_keys) if seen_keys else {}
+    stored: list[Planned] = []
+    for item in planned:
+        if item.notification.id in inserted:
+            NOTIFICATIONS_CREATED.labels(item.notification.type).inc()
+        else:
+            earlier = existing.get(item.notification.dedupe_key)
+            if earlier is None:
+                continue
+            item.notification, item.loaded.notifications = earlier, [earlier]
+        stored.append(item)
+    await _deliver(deps=deps, stored=stored)
+    return [item.notification for item in stored]
+
+
+_sequence = itertools.count()
+
+
+def _ordered_id(now: datetime) -> str:
+    """32 hex digits that sort by creation: the inbox orders by (created_at, id), and a batch
+    shares one created_at, so the id keeps the events' order within it."""
+    millis = int(now.timestamp() * 1000)
+    return f"{millis:012x}{next(_sequence) % 16**8:08x}{uuid.uuid4().hex[:12]}"
+
+
+async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
+    wanted: list[tuple[Delivery, Planned]] = []
+    for item in stored:
+        address = _address(item.loaded.recipient)
+        if item.plan.email == "instant":
+            wanted.append((_new_delivery(deps, item.notification, channel="email",
+                                         target=address), item))
+        elif item.plan.email == "digest":
+            wanted.append((_new_delivery(deps, item.notification, channel="email",
+                                         status="deferred", target=address), item))
+        if item.plan.webhook:
+            wanted.append((_new_delivery(deps, item.notification, channel="webhook",
+                                         target=item.loaded.preferences.webhook_url), item))
+    if not wanted:
+        return
+    claimed_ids = await deps.deliveries.claim_many([delivery for delivery, _ in wanted])
+    claimed = [(delivery, item) for delivery, item in wanted if delivery.id in claimed_ids]
+    mails = [(d, item) for d, item in claimed if d.channel == "email" and d.status == "pending"]
+    allowed, limited = await _within_rate_limit(deps, mails)
+    for delivery, _ in claimed:
+        if delivery.status == "deferred":
             NOTIFICATIONS_DEFERRED.labels("daily").inc()
-    if plan.webhook:
-        delivery = _new_delivery(deps, notification, channel="webhook",
-                                 target=preferences.webhook_url)
-        if await deps.deliveries.claim(delivery):
-            await send_delivery(deps=deps, delivery=delivery,
-                                attempts=deps.settings.delivery_attempts)
-    return notification
+    if limited:
+        NOTIFICATIONS_DEFERRED.labels("rate_limited").inc(len(limited))
+        await deps.deliveries.update_many(
+            [delivery.id for delivery in limited], status="deferred", next_retry_at=None,
+            updated_at=deps.clock(),
+            last_error=f"more than {deps.rate_limit.limit} instant e-mails this hour: "
+                       "goes into the next daily digest")
+    hooks = [(d, item) for d, item in claimed if d.channel == "webhook"]
+    for delivery, item in allowed + hooks:
+        await deps.dispatch(SendJob(delivery=delivery, loaded=item.loaded))
+
+
+async def _within_rate_limit(deps: Deps, mails: list[tuple[Delivery, Planned]]
+                             ) -> tuple[list[tuple[Delivery, Planned]], list[Delivery]]:
+    """Count the instant mails per recipient and window; those over the limit are deferred."""
+    if not mails:
+        return [], []
+    now = deps.clock()
+    by_actor: dict[str, list[tuple[Delivery, Planned]]] = {}
+    for mail in mails:
+        by_actor.setdefault(mail[0].actor_id, []).append(mail)
+    windows = {actor_id: deps.rate_limit.window(actor_id, now) for actor_id in by_actor}
+    counts = await deps.counter.increment_many(
+        {key: (len(by_actor[actor_id]), ttl) for actor_id, (key, ttl) in windows.items()})
+    allowed, limited = [], []
+    for actor_id, actor_mails in by_actor.items():
+        first = counts[windows[actor_id][0]] - len(actor_mails) + 1
+        for number, mail in enumerate(actor_mails, start=first):
+            (allowed.append(mail) if deps.rate_limit.allows(number) else limited.append(mail[0]))
+    return allowed, limited
 
 
 def _address(recipient: Recipient | None) -> str | None:
@@ -230,23 +378,10 @@ def _new_delivery(deps: Deps, notification: Notification, *, channel: str,
                        if status == "pending" else None))
 
 
-async def _deliver_instant_mail(*, deps: Deps, notification: Notification,
-                                recipient: Recipient | None) -> None:
-    delivery = _new_delivery(deps, notification, channel="email", target=_address(recipient))
-    if not await deps.deliveries.claim(delivery):
-        return
-    key, ttl = deps.rate_limit.window(notification.actor_id, deps.clock())
-    if deps.rate_limit.allows(await deps.counter.increment(key, ttl_s=ttl)):
-        await send_delivery(deps=deps, delivery=delivery, attempts=deps.settings.delivery_attempts)
-        return
-    NOTIFICATIONS_DEFERRED.labels("rate_limited").inc()
-    await deps.deliveries.update(
-        delivery.id, status="deferred", next_retry_at=None, updated_at=deps.clock(),
-        last_error=f"more than {deps.rate_limit.limit} instant e-mails this hour: "
-                   "goes into the next daily digest")
-
-
 # ---- sending ------------------------------------------------------------------------------------
+
+RECIPIENT_UNKNOWN = "the recipient is not known yet"
+
 
 class Cancelled(Exception):
     """The delivery must not be sent any more (channel off, nothing left to send)."""
@@ -259,22 +394,31 @@ class NotYet(Exception):
 Send = Callable[[], Awaitable[None]]
 
 
-async def _prepare(deps: Deps, delivery: Delivery) -> Send:
-    """Render the delivery as of now: current address, preferences and texts."""
+async def _load(deps: Deps, delivery: Delivery) -> Loaded:
     preferences = (await deps.preferences.get(delivery.actor_id)
                    or Preferences.default(delivery.actor_id))
+    notifications = await deps.notifications.get_many(delivery.notification_ids)
+    recipient = (await deps.recipients.get(delivery.actor_id)
+                 if delivery.channel == "email" else None)
+    return Loaded(preferences, notifications, recipient)
+
+
+async def _prepare(deps: Deps, delivery: Delivery, loaded: Loaded | None = None) -> Send:
+    """Render the delivery from the current address, preferences and texts (read now, or as
+    just read when the notification was stored)."""
+    loaded = loaded or await _load(deps, delivery)
+    preferences = loaded.preferences
     # A match withdrawn before its (retried or collected) delivery went out is not announced.
-    notifications = [n for n in await deps.notifications.get_many(delivery.notification_ids)
-                     if not n.withdrawn]
+    notifications = [n for n in loaded.notifications if not n.withdrawn]
     if not notifications:
         raise Cancelled("the match was withdrawn or the notification is gone")
     if delivery.channel == "webhook":
         return _prepare_webhook(deps, delivery, preferences, notifications[0])
     if not preferences.channels.email or preferences.frequency == "off":
         raise Cancelled("e-mail is turned off")
-    recipient = await deps.recipients.get(delivery.actor_id)
+    recipient = loaded.recipient
     if recipient is None:
-        raise NotYet("the recipient is not known yet")
+        raise NotYet(RECIPIENT_UNKNOWN)
     if not recipient.email:
         raise Cancelled("the recipient has no e-mail address")
     unsubscribe_url = deps.unsubscribe_url(recipient.actor_id)
@@ -291,7 +435,8 @@ async def _prepare(deps: Deps, delivery: Delivery) -> Send:
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                "Content-Language": recipient.locale,
                "X-Notification-Delivery": delivery.id}
-    await deps.deliveries.update(delivery.id, target=recipient.email)
+    if delivery.target != recipient.email:
+        await deps.deliveries.update(delivery.id, target=recipient.email)
 
     async def send() -> None:
         await deps.mailer.send(to=recipient.email, mail=mail, headers=headers)
@@ -318,17 +463,25 @@ def _prepare_webhook(deps: Deps, delivery: Delivery, preferences: Preferences,
     return send
 
 
-async def send_delivery(*, deps: Deps, delivery: Delivery, attempts: int) -> str:
-    """Send now with up to `attempts` quick retries; record the outcome; return the status."""
+@dataclass
+class Attempt:
+    """How one send round of a delivery went."""
+
+    status: Literal["sent", "cancelled", "not_yet", "error"]
+    tried: int = 0
+    error: str | None = None
+
+
+async def attempt_delivery(*, deps: Deps, delivery: Delivery, attempts: int,
+                           loaded: Loaded | None = None) -> Attempt:
+    """Send now with up to `attempts` quick retries; nothing is recorded yet."""
     settings = deps.settings
     try:
-        send = await _prepare(deps, delivery)
+        send = await _prepare(deps, delivery, loaded)
     except Cancelled as reason:
-        await deps.deliveries.update(delivery.id, status="cancelled", last_error=str(reason),
-                                     next_retry_at=None, updated_at=deps.clock())
-        return "cancelled"
+        return Attempt("cancelled", error=str(reason))
     except NotYet as reason:
-        return await _record_failure(deps, delivery, str(reason), tried=0)
+        return Attempt("not_yet", error=str(reason))
     tried = 0
     try:
         async for attempt in AsyncRetrying(
@@ -341,14 +494,61 @@ async def send_delivery(*, deps: Deps, delivery: Delivery, attempts: int) -> str
                 tried += 1
                 await send()
     except Exception as exc:
-        return await _record_failure(deps, delivery, f"{exc.__class__.__name__}: {exc}"[:500],
-                                     tried=tried)
-    await deps.deliveries.update(
-        delivery.id, status="sent", attempts=delivery.attempts + tried,
-        rounds=delivery.rounds + 1, sent_at=deps.clock(), updated_at=deps.clock(),
-        next_retry_at=None)
-    NOTIFICATIONS_SENT.labels(delivery.channel, delivery.kind).inc()
+        return Attempt("error", tried, f"{exc.__class__.__name__}: {exc}"[:500])
+    return Attempt("sent", tried)
+
+
+async def record_attempt(*, deps: Deps, delivery: Delivery, attempt: Attempt) -> str:
+    """Keep the outcome of a send round on the delivery; return its new status."""
+    if attempt.status == "cancelled":
+        await deps.deliveries.update(delivery.id, status="cancelled", last_error=attempt.error,
+                                     next_retry_at=None, updated_at=deps.clock())
+        return "cancelled"
+    if attempt.status != "sent":
+        return await _record_failure(deps, delivery, attempt.error or "", tried=attempt.tried)
+    await _record_sent(deps, [(delivery, attempt)])
     return "sent"
+
+
+async def _record_sent(deps: Deps, sent: list[tuple[Delivery, Attempt]]) -> None:
+    """One write per distinct (attempts, rounds): in a batch of first rounds, one in all."""
+    groups: dict[tuple[int, int], list[Delivery]] = {}
+    for delivery, attempt in sent:
+        groups.setdefault((delivery.attempts + attempt.tried, delivery.rounds + 1),
+                          []).append(delivery)
+    now = deps.clock()
+    for (attempts, rounds), deliveries in groups.items():
+        await deps.deliveries.update_many([d.id for d in deliveries], status="sent",
+                                          attempts=attempts, rounds=rounds, sent_at=now,
+                                          updated_at=now, next_retry_at=None)
+        for delivery in deliveries:
+            NOTIFICATIONS_SENT.labels(delivery.channel, delivery.kind).inc()
+
+
+async def send_delivery(*, deps: Deps, delivery: Delivery, attempts: int,
+                        loaded: Loaded | None = None) -> str:
+    """Send now with up to `attempts` quick retries; record the outcome; return the status."""
+    attempt = await attempt_delivery(deps=deps, delivery=delivery, attempts=attempts,
+                                     loaded=loaded)
+    return await record_attempt(deps=deps, delivery=delivery, attempt=attempt)
+
+
+async def send_jobs(*, deps: Deps, jobs: list[SendJob]) -> dict[str, int]:
+    """Send claimed deliveries together; the successes are recorded in one write."""
+    attempts = await asyncio.gather(*(
+        attempt_delivery(deps=deps, delivery=job.delivery, loaded=job.loaded,
+                         attempts=deps.settings.delivery_attempts) for job in jobs))
+    outcome: dict[str, int] = {}
+    sent = [(job.delivery, attempt) for job, attempt in zip(jobs, attempts)
+            if attempt.status == "sent"]
+    if sent:
+        await _record_sent(deps, sent)
+        outcome["sent"] = len(sent)
+    for job, attempt in zip(jobs, attempts):
+        if attempt.status != "sent":
+            status = await record_attempt(deps=deps, delivery=job.delivery, attempt=attempt)
+            outcome[status] = outcome.get(status, 0) + 1
+    return outcome
 
 
 async def _record_failure(deps: Deps, delivery: Delivery, error: str, *, tried: int) -> str:

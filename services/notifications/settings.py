@@ -26,6 +26,12 @@ class NotificationsSettings(CommonSettings, MongoSettings, RedisSettings):
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(10.0, gt=0)
     mail_from: str = "Engagement-Plattform <noreply@engage.example>"
+    # Open SMTP connections, each reused for many mails (one sending thread each).
+    smtp_connections: int = Field(8, ge=1, le=64)
+    # Background senders and how many claimed deliveries may wait for them; a full queue
+    # slows the event consumer down.
+    dispatch_senders: int = Field(4, ge=1, le=64)
+    dispatch_queue_size: int = Field(2000, ge=1)
 
     webhook_timeout_s: float = Field(5.0, gt=0)
     # Webhooks to loopback/private addresses are an SSRF risk; allowed by default only outside

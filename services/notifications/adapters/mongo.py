@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
 from services.notifications.ports import Position
@@ -25,6 +25,21 @@ def _from_doc(doc: dict[str, Any], id_field: str) -> dict[str, Any]:
     doc = dict(doc)
     doc[id_field] = doc.pop("_id")
     return doc
+
+
+async def _insert_new(collection, docs: list[dict[str, Any]]) -> set[str]:
+    """Insert every document whose unique keys are free; the `_id`s inserted."""
+    if not docs:
+        return set()
+    try:
+        await collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != 11000 for error in errors):
+            raise
+        failed = {error["index"] for error in errors}
+        return {doc["_id"] for index, doc in enumerate(docs) if index not in failed}
+    return {doc["_id"] for doc in docs}
 
 
 def _after(position: Position | None) -> dict[str, Any]:
@@ -71,6 +86,11 @@ class MongoRecipients:
         doc = await self._recipients.find_one({"_id": actor_id})
         return Recipient.model_validate(_from_doc(doc, "actor_id")) if doc else None
 
+    async def get_many(self, actor_ids: list[str]) -> dict[str, Recipient]:
+        cursor = self._recipients.find({"_id": {"$in": actor_ids}})
+        return {doc["_id"]: Recipient.model_validate(_from_doc(doc, "actor_id"))
+                async for doc in cursor}
+
     async def owned_by(self, sub: str) -> list[Recipient]:
         cursor = self._recipients.find({"owners": sub}).sort("_id", ASCENDING)
         return [Recipient.model_validate(_from_doc(doc, "actor_id")) async for doc in cursor]
@@ -82,6 +102,10 @@ class MongoRecipients:
     async def is_erased(self, actor_id: str) -> bool:
         return await self._erased.find_one({"_id": actor_id}, projection={"_id": 1}) is not None
 
+    async def erased_among(self, actor_ids: list[str]) -> set[str]:
+        cursor = self._erased.find({"_id": {"$in": actor_ids}}, projection={"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
 
 class MongoPreferences:
     def __init__(self, db: AsyncDatabase):
@@ -90,6 +114,11 @@ class MongoPreferences:
     async def get(self, actor_id: str) -> Preferences | None:
         doc = await self._collection.find_one({"_id": actor_id})
         return Preferences.model_validate(_from_doc(doc, "actor_id")) if doc else None
+
+    async def get_many(self, actor_ids: list[str]) -> dict[str, Preferences]:
+        cursor = self._collection.find({"_id": {"$in": actor_ids}})
+        return {doc["_id"]: Preferences.model_validate(_from_doc(doc, "actor_id"))
+                async for doc in cursor}
 
     async def save(self, preferences: Preferences) -> None:
         await self._collection.replace_one({"_id": preferences.actor_id},
@@ -107,16 +136,12 @@ class MongoNotifications:
     def _model(doc: dict[str, Any]) -> Notification:
         return Notification.model_validate(_from_doc(doc, "id"))
 
-    async def insert(self, notification: Notification) -> bool:
-        try:
-            await self._collection.insert_one(_to_doc(notification, "id"))
-        except DuplicateKeyError:
-            return False
-        return True
+    async def insert_many(self, notifications: list[Notification]) -> set[str]:
+        return await _insert_new(self._collection, [_to_doc(n, "id") for n in notifications])
 
-    async def by_key(self, dedupe_key: str) -> Notification | None:
-        doc = await self._collection.find_one({"dedupe_key": dedupe_key})
-        return self._model(doc) if doc else None
+    async def by_keys(self, dedupe_keys: list[str]) -> dict[str, Notification]:
+        cursor = self._collection.find({"dedupe_key": {"$in": dedupe_keys}})
+        return {doc["dedupe_key"]: self._model(doc) async for doc in cursor}
 
     async def get_many(self, ids: list[str]) -> list[Notification]:
         found = {doc["_id"]: self._model(doc)
@@ -173,6 +198,15 @@ class MongoDeliveries:
             return False
         return True
 
+    async def claim_many(self, deliveries: list[Delivery]) -> set[str]:
+        return await _insert_new(self._collection, [_to_doc(d, "id") for d in deliveries])
+
+    async def retry_now(self, *, actor_id: str, reason: str, now: datetime) -> int:
+        result = await self._collection.update_many(
+            {"actor_id": actor_id, "status": "retrying", "last_error": reason},
+            {"$set": {"next_retry_at": now}})
+        return result.modified_count
+
     async def get(self, delivery_id: str) -> Delivery | None:
         doc = await self._collection.find_one({"_id": delivery_id})
         return self._model(doc) if doc else None
@@ -228,5 +262,8 @@ class MongoMatchHistory:
         with suppress(DuplicateKeyError):  # the same withdrawal event again: once is enough
             await self._collection.insert_one({"_id": event_id, "pair": pair, "at": at})
 
-    async def withdrawals(self, pair: str) -> list[datetime]:
-        return [doc["at"] async for doc in self._collection.find({"pair": pair})]
+    async def withdrawals_of(self, pairs: list[str]) -> dict[str, list[datetime]]:
+        found: dict[str, list[datetime]] = {}
+        async for doc in self._collection.find({"pair": {"$in": pairs}}):
+            found.setdefault(doc["pair"], []).append(doc["at"])
+        return found

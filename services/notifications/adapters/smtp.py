@@ -1,9 +1,13 @@
-"""Sending mail over SMTP (the standard library's client, in a worker thread)."""
+"""Sending mail over SMTP: the standard library's client in a small pool of sending threads,
+each keeping its connection open across mails (a connection per mail costs more round trips
+than the mail itself)."""
 from __future__ import annotations
 
 import asyncio
 import smtplib
 import ssl
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -12,9 +16,14 @@ from services.notifications.domain.messages import Mail
 
 class SmtpMailer:
     def __init__(self, *, host: str, port: int, sender: str, timeout_s: float,
-                 starttls: bool = False, username: str | None = None, password: str | None = None):
+                 starttls: bool = False, username: str | None = None, password: str | None = None,
+                 connections: int = 4):
         self._host, self._port, self._sender, self._timeout = host, port, sender, timeout_s
         self._starttls, self._username, self._password = starttls, username, password
+        self._executor = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smtp")
+        self._local = threading.local()
+        self._open: list[smtplib.SMTP] = []
+        self._open_lock = threading.Lock()
 
     def build(self, *, to: str, mail: Mail, headers: dict[str, str]) -> EmailMessage:
         message = EmailMessage()
@@ -32,12 +41,55 @@ class SmtpMailer:
 
     async def send(self, *, to: str, mail: Mail, headers: dict[str, str]) -> None:
         message = self.build(to=to, mail=mail, headers=headers)
-        await asyncio.to_thread(self._send_blocking, message)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._send_blocking,
+                                                         message)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._open_lock:
+            connections, self._open = self._open, []
+        for smtp in connections:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
 
     def _send_blocking(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
+        smtp = getattr(self._local, "smtp", None)
+        if smtp is not None:
+            try:
+                smtp.send_message(message)
+                return
+            except smtplib.SMTPServerDisconnected:
+                self._drop(smtp)  # closed while idle: once more on a fresh connection
+            except (smtplib.SMTPException, OSError):
+                self._drop(smtp)  # a broken connection is not reused; the caller retries
+                raise
+        smtp = self._connect()
+        try:
+            smtp.send_message(message)
+        except (smtplib.SMTPException, OSError):
+            self._drop(smtp)
+            raise
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+        try:
             if self._starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if self._username:
                 smtp.login(self._username, self._password or "")
-            smtp.send_message(message)
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+            raise
+        self._local.smtp = smtp
+        with self._open_lock:
+            self._open.append(smtp)
+        return smtp
+
+    def _drop(self, smtp: smtplib.SMTP) -> None:
+        self._local.smtp = None
+        with self._open_lock:
+            if smtp in self._open:
+                self._open.remove(smtp)
+        smtp.close()

@@ -36,6 +36,9 @@ class Recipients:
     async def get(self, actor_id):
         return self.items.get(actor_id)
 
+    async def get_many(self, actor_ids):
+        return {a: self.items[a] for a in actor_ids if a in self.items}
+
     async def owned_by(self, sub):
         return [r for r in self.items.values() if sub in r.owners]
 
@@ -43,8 +46,8 @@ class Recipients:
         self.erased.add(actor_id)
         self.items.pop(actor_id, None)
 
-    async def is_erased(self, actor_id):
-        return actor_id in self.erased
+    async def erased_among(self, actor_ids):
+        return set(actor_ids) & self.erased
 
 
 class PreferenceStore:
@@ -54,6 +57,9 @@ class PreferenceStore:
     async def get(self, actor_id):
         found = self.items.get(actor_id)
         return found.model_copy(deep=True) if found else None
+
+    async def get_many(self, actor_ids):
+        return {a: self.items[a].model_copy(deep=True) for a in actor_ids if a in self.items}
 
     async def save(self, preferences):
         self.items[preferences.actor_id] = preferences.model_copy(deep=True)
@@ -66,14 +72,16 @@ class Notifications:
     def __init__(self):
         self.items: dict[str, Notification] = {}
 
-    async def insert(self, notification):
-        if any(n.dedupe_key == notification.dedupe_key for n in self.items.values()):
-            return False
-        self.items[notification.id] = notification
-        return True
+    async def insert_many(self, notifications):
+        inserted = set()
+        for notification in notifications:
+            if not any(n.dedupe_key == notification.dedupe_key for n in self.items.values()):
+                self.items[notification.id] = notification.model_copy(deep=True)
+                inserted.add(notification.id)
+        return inserted
 
-    async def by_key(self, dedupe_key):
-        return next((n for n in self.items.values() if n.dedupe_key == dedupe_key), None)
+    async def by_keys(self, dedupe_keys):
+        return {n.dedupe_key: n for n in self.items.values() if n.dedupe_key in dedupe_keys}
 
     async def get_many(self, ids):
         return [self.items[i] for i in ids if i in self.items]
@@ -98,6 +106,15 @@ class Deliveries:
             return False
         self.items[delivery.id] = delivery.model_copy(deep=True)
         return True
+
+    async def claim_many(self, deliveries):
+        return {d.id for d in deliveries if await self.claim(d)}
+
+    async def retry_now(self, *, actor_id, reason, now):
+        waiting = [d.id for d in self.items.values() if d.actor_id == actor_id
+                   and d.status == "retrying" and d.last_error == reason]
+        await self.update_many(waiting, next_retry_at=now)
+        return len(waiting)
 
     async def get(self, delivery_id):
         return self.items.get(delivery_id)
@@ -144,8 +161,12 @@ class MatchHistory:
     async def record_withdrawal(self, *, event_id, pair, at):
         self.items.setdefault(event_id, (pair, at))
 
-    async def withdrawals(self, pair):
-        return [at for p, at in self.items.values() if p == pair]
+    async def withdrawals_of(self, pairs):
+        found = {}
+        for pair, at in self.items.values():
+            if pair in pairs:
+                found.setdefault(pair, []).append(at)
+        return found
 
 
 class Mailer:
@@ -174,9 +195,10 @@ class Counter:
     def __init__(self):
         self.values: dict[str, int] = {}
 
-    async def increment(self, key, *, ttl_s):
-        self.values[key] = self.values.get(key, 0) + 1
-        return self.values[key]
+    async def increment_many(self, increments):
+        for key, (by, _ttl_s) in increments.items():
+            self.values[key] = self.values.get(key, 0) + by
+        return {key: self.values[key] for key in increments}
 
 
 def make_deps(**settings) -> Deps:

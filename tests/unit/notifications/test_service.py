@@ -166,3 +166,66 @@ async def test_a_retry_of_a_withdrawn_match_is_cancelled():
     await service.retry_due_deliveries(deps=deps)
     assert deps.mailer.sent == []
     assert {d.status for d in deps.deliveries.by_channel("email")} == {"cancelled"}
+
+
+def found(match_data: MatchData, deps, event_id: str):
+    """A consumed match.found event, as the consumer hands it to the batch handler."""
+    from uuid import uuid4
+
+    from platform_common.events import make_event
+    from platform_common.kafka import ConsumedEvent
+
+    envelope = make_event("match.found", tenant="koeln", subject=event_id, source="test",
+                          data=match_data.model_dump(mode="json"))
+    envelope = envelope.model_copy(update={"id": uuid4(), "occurred_at": deps.clock()})
+    return ConsumedEvent(envelope, match_data, "matches", 0, 0, match_data.need.id)
+
+
+async def test_a_batch_stores_each_notification_once_and_sends_each_mail_once():
+    deps = await setup()
+    same = match("o1", "n1")
+    events = [found(same, deps, "a"), found(match("o2", "n1"), deps, "b"), found(same, deps, "c")]
+    await service.handle_events(deps=deps, events=events)
+    assert len(deps.notifications.items) == 4, "two pairs, two sides each; the repeat adds none"
+    assert sorted(to for to, _, _ in deps.mailer.sent) == ["club@example.org"] * 2 + \
+        ["helper@example.org"] * 2
+    assert {d.status for d in deps.deliveries.items.values()} == {"sent"}
+    await service.handle_events(deps=deps, events=events)  # the whole batch redelivered
+    assert len(deps.mailer.sent) == 4 and len(deps.notifications.items) == 4
+
+
+async def test_the_rate_limit_counts_every_mail_of_a_batch():
+    deps = await setup(instant_mail_limit_per_hour=2)
+    await service.handle_events(deps=deps, events=[
+        found(match(f"o{number}", "n1"), deps, str(number)) for number in range(3)])
+    to_club = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "club"]
+    assert sorted(d.status for d in to_club) == ["deferred", "sent", "sent"]
+
+
+async def test_the_recipient_arriving_brings_its_waiting_mail_forward():
+    deps = make_deps()
+    await service.apply_actor(deps=deps, actor=actor("helper"))
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    waiting = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "club"]
+    assert [d.status for d in waiting] == ["retrying"] and waiting[0].next_retry_at > deps.clock()
+    assert not deps.retry_wakeup.is_set()
+    await service.apply_actor(deps=deps, actor=actor("club"))
+    assert deps.retry_wakeup.is_set(), "the retry task is woken"
+    assert await service.retry_due_deliveries(deps=deps) == {"sent": 1}  # no clock advance
+    assert sorted(to for to, _, _ in deps.mailer.sent) == ["club@example.org", "helper@example.org"]
+
+
+async def test_the_dispatcher_sends_in_the_background_and_records_each_delivery():
+    from services.notifications.dispatcher import Dispatcher
+
+    deps = await setup()
+    deps.dispatcher = Dispatcher(deps, senders=2, queue_size=4)
+    deps.dispatcher.start()
+    try:
+        await service.handle_events(deps=deps, events=[
+            found(match(f"o{number}", "n1"), deps, str(number)) for number in range(5)])
+    finally:
+        await deps.dispatcher.stop()
+    assert len(deps.mailer.sent) == 10
+    assert {(d.status, d.attempts, d.rounds) for d in deps.deliveries.items.values()} == \
+        {("sent", 1, 1)}
