@@ -43,7 +43,7 @@ test-unit: install
 
 bench: install
 	@mkdir -p bench/results
-	@$(PY) bench/engine_bench.py --sizes 10000 100000 1000000 --out bench/results/engine.json
+	@$(PY) bench/engine_bench.py --sizes 10000 100000 1000000 --workers 2 --out bench/results/engine.json
 	@$(PY) bench/ingest_bench.py --items 100000 --out bench/results/ingest.json
 	@$(PY) bench/pipeline_bench.py --rate 100 --seconds 60 --out bench/results/pipeline.json
 

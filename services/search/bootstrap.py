@@ -40,6 +40,9 @@ def build(settings: SearchSettings) -> Components:
     async def handle(event: ConsumedEvent) -> None:
         await service.apply_event(index=index, event=event)
 
+    async def handle_batch(events: list[ConsumedEvent]) -> None:
+        await service.apply_events(index=index, events=events)
+
     consumer = EventConsumer(settings, group_id=settings.consumer_group, topics=CONSUMED_TOPICS,
-                             handler=handle, producer=producer)
+                             handler=handle, batch_handler=handle_batch, producer=producer)
     return Components(elasticsearch=client, index=index, producer=producer, consumer=consumer)

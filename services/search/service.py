@@ -47,6 +47,23 @@ async def search(*, index: SearchIndex, params: SearchParams, identity: Identity
     return present_page(raw, query=query, tenant_names=tenant_names)
 
 
+async def apply_events(*, index: SearchIndex, events: list[ConsumedEvent]) -> None:
+    """A batch in offset order: consecutive item events are written together, every other
+    event one by one (an actor's erasure, a tenant's new neighbours stay in order)."""
+    run: list[tuple[ItemData, str]] = []
+    for event in events:
+        if event.envelope.type in ITEM_EVENT_TYPES:
+            assert isinstance(event.data, ItemData)
+            run.append((event.data, event.envelope.type))
+            continue
+        if run:
+            await index.put_items(run)
+            run = []
+        await apply_event(index=index, event=event)
+    if run:
+        await index.put_items(run)
+
+
 async def apply_event(*, index: SearchIndex, event: ConsumedEvent) -> None:
     """Project one event into the index; safe to repeat and to receive out of order."""
     name, data = event.envelope.type, event.data

@@ -287,6 +287,48 @@ class ElasticSearchIndex:
                 except NotFoundError:
                     pass
 
+    async def put_items(self, items: list[tuple[ItemData, str | None]]) -> None:
+        """`put_item` for a batch, with three requests for all of it: the tenants' neighbours,
+        one bulk write (a stale version is refused per document), and the erasure check."""
+        if not items:
+            return
+        neighbours = await self._neighbours_of(sorted({item.tenant for item, _ in items}))
+        actions = []
+        for item, event_type in items:
+            collection = COLLECTION_OF_KIND[item.kind]
+            document = item_document(item, neighbours=neighbours.get(item.tenant, []),
+                                     event_type=event_type)
+            for index in await self.write_targets(collection):
+                actions.append({"_op_type": "index", "_index": index, "_id": item.id,
+                                "version": item.version, "version_type": "external",
+                                "_source": document})
+        try:
+            await bulk_write(self.client, actions)
+        except BulkWriteFailed:
+            self.forget_targets()  # e.g. a rebuild dropped an index; the retry writes anew
+            raise
+        # Checked after writing, as in put_item.
+        erased = await self._erased_among(sorted({item.actor_id for item, _ in items}))
+        for item, _ in items:
+            if item.actor_id in erased:
+                for index in await self.write_targets(COLLECTION_OF_KIND[item.kind]):
+                    try:
+                        await self.client.delete(index=index, id=item.id)
+                    except NotFoundError:
+                        pass
+
+    async def _neighbours_of(self, tenant_ids: list[str]) -> dict[str, list[str]]:
+        response = await self.client.mget(index=self.names.read_alias("tenants"), ids=tenant_ids,
+                                          source_includes=["neighbours"])
+        return {doc["_id"]: list(doc["_source"].get("neighbours", []))
+                for doc in response["docs"] if doc.get("found")}
+
+    async def _erased_among(self, actor_ids: list[str]) -> set[str]:
+        response = await self.client.mget(index=self.names.read_alias("actors"), ids=actor_ids,
+                                          source_includes=["status"])
+        return {doc["_id"] for doc in response["docs"]
+                if doc.get("found") and doc["_source"].get("status") == ERASED_STATUS}
+
     # ---- reads -------------------------------------------------------------------------------
     async def analyze(self, text: str) -> list[str]:
         async with answering():

@@ -26,6 +26,9 @@ class SearchIndex(Protocol):
 
     async def put_item(self, item: ItemData, *, event_type: str | None) -> None: ...
 
+    async def put_items(self, items: list[tuple[ItemData, str | None]]) -> None:
+        """`put_item` for each, in order, with a few requests for all of them."""
+
     async def analyze(self, text: str) -> list[str]:
         """The words of a search text as the index's German analyzer sees them."""
         ...

@@ -30,6 +30,9 @@ class FakeIndex:
     async def put_item(self, data, *, event_type):
         self.calls.append(("item", data.id, event_type))
 
+    async def put_items(self, items):
+        self.calls.append(("items", tuple((data.id, event_type) for data, event_type in items)))
+
     async def analyze(self, text):
         self.calls.append(("analyze", text))
         return [word.lower() for word in text.split()]
@@ -70,6 +73,18 @@ async def test_events_reach_the_right_index_operation():
     assert kinds == ["tenant", "actor", "item", "erase"]
     assert index.calls[2] == ("item", "n-1", "need.closed")
     assert index.calls[1][2] is not None  # the event time becomes the actor's change time
+
+
+async def test_a_batch_writes_runs_of_item_events_together_and_keeps_the_order():
+    index = FakeIndex()
+    events = [consumed("offer.published", item(item_id="o-1", kind="offer")),
+              consumed("need.published", item(item_id="n-1")),
+              consumed("actor.erased", ActorErasedData(id="a-1", tenant="duesseldorf", version=3)),
+              consumed("need.closed", item(item_id="n-1"))]
+    await service.apply_events(index=index, events=events)
+    assert index.calls == [("items", (("o-1", "offer.published"), ("n-1", "need.published"))),
+                           ("erase", "a-1"),
+                           ("items", (("n-1", "need.closed"),))]
 
 
 async def test_search_passes_viewer_scopes_and_labels_tenants():
