@@ -46,6 +46,7 @@ bench: install
 	@$(PY) bench/engine_bench.py --sizes 10000 100000 1000000 --workers 2 --out bench/results/engine.json
 	@$(PY) bench/ingest_bench.py --items 100000 --out bench/results/ingest.json
 	@$(PY) bench/pipeline_bench.py --rate 100 --seconds 60 --out bench/results/pipeline.json
+	@$(PY) bench/pipeline_bench.py --rate 30 --seconds 60 --out bench/results/pipeline-30.json
 
 reindex: install
 	@$(PY) -m services.search.reindex --profiles-url $${PROFILES_URL:-http://127.0.0.1:8081}

@@ -312,7 +312,16 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
     wanted: list[tuple[Delivery, Planned]] = []
     for item in stored:
         address = _address(item.loaded.recipient)
-        if item.plan.email == "instant":
+        if item.plan.email == "instant" and item.loaded.recipient is None:
+            # The match overtook the recipient's actor event: the mail waits, without send
+            # rounds, until that event arrives (apply_actor makes it due), at the latest for
+            # the pending lease.
+            waiting = _new_delivery(deps, item.notification, channel="email", status="retrying")
+            waiting.last_error = RECIPIENT_UNKNOWN
+            waiting.next_retry_at = waiting.created_at + timedelta(
+                seconds=deps.settings.pending_lease_s)
+            wanted.append((waiting, item))
+        elif item.plan.email == "instant":
             wanted.append((_new_delivery(deps, item.notification, channel="email",
                                          target=address), item))
         elif item.plan.email == "digest":
@@ -325,8 +334,11 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
         return
     claimed_ids = await deps.deliveries.claim_many([delivery for delivery, _ in wanted])
     claimed = [(delivery, item) for delivery, item in wanted if delivery.id in claimed_ids]
-    mails = [(d, item) for d, item in claimed if d.channel == "email" and d.status == "pending"]
+    # Every instant mail counts against the rate limit when it is claimed, waiting ones too.
+    mails = [(d, item) for d, item in claimed
+             if d.channel == "email" and d.status in ("pending", "retrying")]
     allowed, limited = await _within_rate_limit(deps, mails)
+    allowed = [(d, item) for d, item in allowed if d.status == "pending"]
     for delivery, _ in claimed:
         if delivery.status == "deferred":
             NOTIFICATIONS_DEFERRED.labels("daily").inc()

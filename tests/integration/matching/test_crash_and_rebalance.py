@@ -1,5 +1,5 @@
 """The matcher's state survives a SIGKILL, a second instance joining and leaving, and a crash
-between storing a batch and publishing it.
+between storing a batch and publishing it; after the SIGKILL nobody is notified twice.
 
 Thousands of items stream straight into `items`; the worker is killed (or joined by another
 instance that later leaves) in the middle. Afterwards the persisted match set must equal the
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from deploy.local.engines import free_port
 from tests.integration.matching.conftest import publish_all
@@ -116,8 +117,42 @@ async def publish_tenants(producer, stream: Stream) -> None:
     await publish_all(producer, [tenant_event(t) for t in stream.tenants])
 
 
+def inbox_entries_due(match_log, stream: Stream) -> dict[tuple[str, str], int]:
+    """(recipient actor, pair) -> how many match notifications it should have: one for each
+    time the pair was found anew (first, or after a withdrawal), whatever was repeated."""
+    due: dict[tuple[str, str], int] = {}
+    last_type: dict[str, str] = {}
+    seen_ids: set[str] = set()
+    for event in match_log.involving(stream.item_ids):
+        if event["id"] in seen_ids:
+            continue  # a redelivery of the same event
+        seen_ids.add(event["id"])
+        pair, before = event["subject"], last_type.get(event["subject"])
+        last_type[pair] = event["type"]
+        if event["type"] != "match.found" or before == "match.found":
+            continue
+        for actor_id in {event["data"]["offer"]["actor_id"], event["data"]["need"]["actor_id"]}:
+            due[(actor_id, pair)] = due.get((actor_id, pair), 0) + 1
+    return due
+
+
+async def inbox_entries(matching_stack, stream: Stream) -> dict[tuple[str, str], int]:
+    client = AsyncMongoClient(matching_stack.mongo_uri, tz_aware=True)
+    try:
+        cursor = client["notifications"]["notifications"].find(
+            {"tenant": {"$in": [t.id for t in stream.tenants]}, "type": "match.found"},
+            projection={"actor_id": 1, "pair": 1})
+        found: dict[tuple[str, str], int] = {}
+        async for doc in cursor:
+            found[(doc["actor_id"], doc["pair"])] = found.get((doc["actor_id"], doc["pair"]), 0) + 1
+        return found
+    finally:
+        await client.close()
+
+
 async def test_a_killed_worker_restarts_to_exactly_the_oracles_match_set(
-        matching_stack, producer, match_log, matching_db):
+        matching_stack, services, producer, match_log, matching_db):
+    services("notifications")
     stream = build_stream(5000, seed=5)
     await publish_tenants(producer, stream)
     events = stream.events
@@ -135,6 +170,27 @@ async def test_a_killed_worker_restarts_to_exactly_the_oracles_match_set(
     assert len(expected) > 5000  # a realistic share of items found partners
     story = await wait_for_outcome(match_log, matching_db, stream, expected)
     assert story["pairs"] >= len(expected)
+
+    # Nobody is told twice: each recipient has one inbox entry per pair and time it was found.
+    due = inbox_entries_due(match_log, stream)
+    assert len(due) >= len(expected), "both sides of every found pair are due a notification"
+    last: dict = {}
+
+    async def inboxes_complete():
+        stored = await inbox_entries(matching_stack, stream)
+        last.update(stored=stored)
+        return sum(stored.values()) >= sum(due.values())
+
+    try:
+        await eventually(inboxes_complete, timeout_s=180, interval_s=2.0,
+                         message="every match notification stored")
+    except AssertionError:
+        pass  # the comparison below says what is missing
+    stored = last.get("stored", {})
+    twice = {key: count for key, count in stored.items() if count > due.get(key, 0)}
+    assert not twice, f"{len(twice)} recipients told more than once, e.g. {list(twice.items())[:3]}"
+    missing = {key: count for key, count in due.items() if stored.get(key, 0) < count}
+    assert not missing, f"{len(missing)} of {len(due)} notifications missing, e.g. {list(missing)[:3]}"
 
 
 async def test_a_second_worker_joins_mid_stream_and_leaves_without_losing_a_pair(

@@ -49,12 +49,14 @@ async def test_a_mail_for_a_recipient_not_known_yet_waits_and_goes_out_once_know
     deps = make_deps()
     await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
     assert deps.mailer.sent == []
-    assert {d.status for d in deps.deliveries.by_channel("email")} == {"retrying"}
+    assert {(d.status, d.rounds) for d in deps.deliveries.by_channel("email")} == {("retrying", 0)}
     await service.apply_actor(deps=deps, actor=actor("club"))
-    deps.clock.advance(minutes=2)
     outcome = await service.retry_due_deliveries(deps=deps)
-    assert outcome == {"sent": 1, "retrying": 1}  # the helper is still unknown
+    assert outcome == {"sent": 1}  # the helper is still unknown: its mail keeps waiting
     assert [to for to, _, _ in deps.mailer.sent] == ["club@example.org"]
+    # Whose actor event never comes: after the pending lease, ordinary retry rounds.
+    deps.clock.advance(seconds=deps.settings.pending_lease_s + 1)
+    assert await service.retry_due_deliveries(deps=deps) == {"retrying": 1}
 
 
 async def test_failed_mail_is_retried_by_the_retry_task_until_it_gives_up():
