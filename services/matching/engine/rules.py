@@ -434,15 +434,6 @@ _label_cache: dict[tuple, tuple[str, str]] = {}
 _reason_cache: dict[tuple, Reason] = {}
 
 
-def _cached_label(key: tuple, make) -> tuple[str, str]:
-    label = _label_cache.get(key)
-    if label is None:
-        if len(_label_cache) >= _CACHE_LIMIT:
-            _label_cache.clear()
-        label = _label_cache[key] = make()
-    return label
-
-
 def _category_label(common: frozenset[str]) -> tuple[str, str]:
     de, en = _labels(common, CATEGORY_LABELS)
     if len(common) == 1:
@@ -492,6 +483,20 @@ _FLEXIBLE = ("Zeitlich flexibel", "Flexible timing")
 _REMOTE = ("Ortsunabhängig (remote)", "Remote, no travel needed")
 
 
+def _label(key: tuple, make, *args) -> tuple[str, str]:
+    """A label from the cache, made by `make(*args)` when missing (no closure per call)."""
+    label = _label_cache.get(key)
+    if label is None:
+        if len(_label_cache) >= _CACHE_LIMIT:
+            _label_cache.clear()
+        label = _label_cache[key] = make(*args)
+    return label
+
+
+def _schedule_label(pct: int) -> tuple[str, str]:
+    return (f"Zeiten überschneiden sich zu {pct} %", f"Schedules overlap {pct}%")
+
+
 def _reason_labels(o: Prepared, n: Prepared, dist: float, values: tuple[float, ...]) -> list[tuple[str, str]]:
     common = o.cats & n.cats
     have = o.skills & n.skills
@@ -501,32 +506,36 @@ def _reason_labels(o: Prepared, n: Prepared, dist: float, values: tuple[float, .
         distance = (f"{_de_number(dist)} km entfernt", f"{dist:.1f} km away")
     if o.has_sched and n.has_sched:
         pct = round(values[3] * 100)
-        schedule = _cached_label(("s", pct), lambda: (f"Zeiten überschneiden sich zu {pct} %", f"Schedules overlap {pct}%"))
+        schedule = _label(("s", pct), _schedule_label, pct)
     else:
         schedule = _FLEXIBLE
     if n.accessible:
         access = _ACCESS_LABELS[2] if o.accessible else _ACCESS_LABELS[1]
     else:
         access = _ACCESS_LABELS[0]
+    wanted = len(n.skills)
     return [
-        _cached_label(("c", common), lambda: _category_label(common)),
-        _cached_label(("k", have, len(n.skills)), lambda: _skills_label(have, len(n.skills))),
+        _label(("c", common), _category_label, common),
+        _label(("k", have, wanted), _skills_label, have, wanted),
         distance,
         schedule,
-        _cached_label(("e", o.eng, n.eng), lambda: _engagement_label(o.eng, n.eng)),
-        _cached_label(("l", o.langs, n.langs), lambda: _language_label(o.langs, n.langs)),
+        _label(("e", o.eng, n.eng), _engagement_label, o.eng, n.eng),
+        _label(("l", o.langs, n.langs), _language_label, o.langs, n.langs),
         access,
-        _cached_label(("a", o.atype, n.atype), lambda: _actor_label(o.atype, n.atype)),
+        _label(("a", o.atype, n.atype), _actor_label, o.atype, n.atype),
     ]
 
 
-def _reason(i: int, value: float, weight: float, contribution: float, label: tuple[str, str]) -> Reason:
-    key = (i, value, weight, contribution, label)
+def _reason(i: int, value: float, weight: float, total: float, label: tuple[str, str]) -> Reason:
+    # Keyed by the raw value: a hit needs no rounding (the Reason holds the rounded numbers).
+    key = (i, value, weight, total, label)
     reason = _reason_cache.get(key)
     if reason is None:
         if len(_reason_cache) >= _CACHE_LIMIT:
             _reason_cache.clear()
-        reason = _reason_cache[key] = Reason(FACTORS[i], value, weight, contribution, label[0], label[1])
+        reason = _reason_cache[key] = Reason(
+            FACTORS[i], round(value, SCORE_DECIMALS), weight,
+            round(weight * value / total, SCORE_DECIMALS), label[0], label[1])
     return reason
 
 
@@ -546,9 +555,15 @@ def explain(a: Prepared, b: Prepared, tenants: TenantDirectory) -> Match | None:
     weights = tenants.weights(n.tenant)
     w, total = weights
     labels = _reason_labels(o, n, dist, values)
-    reasons = tuple(
-        _reason(i, round(values[i], SCORE_DECIMALS), w[i], round(w[i] * values[i] / total, SCORE_DECIMALS), labels[i])
-        for i in range(8)
+    reasons = (
+        _reason(0, values[0], w[0], total, labels[0]), _reason(1, values[1], w[1], total, labels[1]),
+        # A distance is (nearly) unique per pair: made directly, it would only churn the cache.
+        _reason(2, values[2], w[2], total, labels[2]) if dist < 0.0 else Reason(
+            FACTORS[2], round(values[2], SCORE_DECIMALS), w[2],
+            round(w[2] * values[2] / total, SCORE_DECIMALS), labels[2][0], labels[2][1]),
+        _reason(3, values[3], w[3], total, labels[3]),
+        _reason(4, values[4], w[4], total, labels[4]), _reason(5, values[5], w[5], total, labels[5]),
+        _reason(6, values[6], w[6], total, labels[6]), _reason(7, values[7], w[7], total, labels[7]),
     )
     return Match(o.id, n.id, _combine(values, weights), reasons)
 
