@@ -1,6 +1,8 @@
 """The one way events leave a service: acks from all replicas, trace context in the headers."""
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 
@@ -52,6 +54,41 @@ class EventProducer:
                                          ("event_id", str(envelope.id).encode()),
                                          *kafka_headers_from_context()])
         EVENTS_PUBLISHED.labels(self._settings.service_name, topic, envelope.type).inc()
+
+    async def publish_many(self, batch: list[tuple[Envelope, str | None, str | None]]
+                           ) -> list[BaseException | None]:
+        """Publish (envelope, topic, key) triples: queued in order, then all acks awaited
+        together. Per triple: None when acknowledged, else the error. Records of one
+        partition keep their order; when one fails, the later ones of its partition fail too
+        (they travel in the same request), so a caller that stops at the first failure and
+        retries from there keeps the order per key."""
+        futures = []
+        for envelope, topic, key in batch:
+            topic = topic or event_type(envelope.type).topic
+            parent = (context_from_kafka_headers([], envelope.traceparent)
+                      if envelope.traceparent else None)
+            with tracer().start_as_current_span(f"publish {envelope.type}", context=parent,
+                                                kind=trace.SpanKind.PRODUCER) as span:
+                span.set_attribute("messaging.destination.name", topic)
+                span.set_attribute("messaging.message.id", str(envelope.id))
+                if envelope.traceparent is None:
+                    envelope = envelope.model_copy(update={"traceparent": current_traceparent()})
+                futures.append(await self._producer.send(
+                    topic, value=envelope.to_bytes(),
+                    key=(key or envelope.subject).encode(),
+                    headers=[("event_type", envelope.type.encode()),
+                             ("event_id", str(envelope.id).encode()),
+                             *kafka_headers_from_context()]))
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        errors: list[BaseException | None] = []
+        for (envelope, topic, _), result in zip(batch, results):
+            if isinstance(result, BaseException):
+                errors.append(result)
+                continue
+            errors.append(None)
+            EVENTS_PUBLISHED.labels(self._settings.service_name,
+                                    topic or event_type(envelope.type).topic, envelope.type).inc()
+        return errors
 
     async def send_raw(self, topic: str, value: bytes, *, key: str | None = None,
                        headers: list[tuple[str, bytes]] | None = None) -> None:

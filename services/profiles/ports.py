@@ -90,7 +90,7 @@ class Outbox(Protocol):
     async def next_unpublished(self, *, limit: int) -> list[OutboxRecord]:
         """The oldest unpublished records, in sequence order."""
 
-    async def mark_published(self, record: OutboxRecord, *, at: datetime) -> None: ...
+    async def mark_published_many(self, records: list[OutboxRecord], *, at: datetime) -> None: ...
     async def backlog(self) -> int: ...
     async def purge_published(self, *, before: datetime) -> int: ...
 
@@ -108,5 +108,6 @@ class MatchChecker(Protocol):
 
 
 class EventPublisher(Protocol):
-    async def publish(self, envelope: Envelope, *, topic: str, key: str) -> None:
-        """Returns once the broker acknowledged the event; raises otherwise."""
+    async def publish_many(self, batch: list[tuple[Envelope, str, str]]) -> list[BaseException | None]:
+        """(envelope, topic, key) in order; per event None once acknowledged, else the error.
+        After a failure, later events with the same key fail too (order per key holds)."""

@@ -1,11 +1,8 @@
 """Kafka adapter: publishes outbox events through the shared EventProducer (acks=all)."""
 from __future__ import annotations
 
-from opentelemetry import context as otel_context
-
 from platform_common.events import Envelope
 from platform_common.kafka import EventProducer
-from platform_common.observability.tracing import context_from_kafka_headers
 from platform_common.settings import CommonSettings
 
 
@@ -23,12 +20,8 @@ class KafkaEventPublisher:
         if self._producer is not None:
             await self._producer.stop()
 
-    async def publish(self, envelope: Envelope, *, topic: str, key: str) -> None:
-        # Continue the trace of the request that made the change, not the relay's own.
-        token = otel_context.attach(context_from_kafka_headers(None, envelope.traceparent))
-        try:
-            if self._producer is None:
-                raise RuntimeError("the publisher was not started")
-            await self._producer.publish(envelope, topic=topic, key=key)
-        finally:
-            otel_context.detach(token)
+    async def publish_many(self, batch: list[tuple[Envelope, str, str]]) -> list[BaseException | None]:
+        if self._producer is None:
+            raise RuntimeError("the publisher was not started")
+        # Each event is published in the trace of the request that wrote it (its traceparent).
+        return await self._producer.publish_many(batch)

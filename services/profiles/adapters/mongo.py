@@ -238,9 +238,9 @@ class MongoOutbox:
                              key=doc["key"], envelope=Envelope.model_validate_json(doc["envelope"]))
                 async for doc in cursor]
 
-    async def mark_published(self, record: OutboxRecord, *, at: datetime) -> None:
-        await self._db.outbox.update_one({"_id": record.id},
-                                         {"$set": {"published": True, "published_at": at}})
+    async def mark_published_many(self, records: list[OutboxRecord], *, at: datetime) -> None:
+        await self._db.outbox.update_many({"_id": {"$in": [record.id for record in records]}},
+                                          {"$set": {"published": True, "published_at": at}})
 
     async def backlog(self) -> int:
         return await self._db.outbox.count_documents({"published": False})

@@ -1,9 +1,12 @@
 """Publish every outbox record exactly in sequence order, never skipping one.
 
-A record is marked published only after the broker acknowledged it; a crash between the two
-publishes it again after restart (at-least-once; consumers dedupe by event id or version).
-On a broker failure the same record is retried with backoff, so later records wait and the
-order per entity holds. A lease in MongoDB lets only one relay publish at a time.
+A batch of records is queued to the producer at once and marked published (one write) only
+after the broker acknowledged it; a crash between the two publishes it again after restart
+(at-least-once; consumers dedupe by event id or version). On a broker failure only the records
+before the failed one are marked, and the next round (with backoff) starts at the failed one.
+Records of one entity share a key, hence a partition, and a failed request fails all later
+records of its partition, so the order per entity holds. A lease in MongoDB lets only one
+relay publish at a time.
 """
 from __future__ import annotations
 
@@ -84,14 +87,27 @@ class OutboxRelay:
         return False
 
     async def publish_pending(self) -> int:
-        """Publish the next batch in sequence order; stops at the first failure (raises)."""
+        """Publish the next batch in sequence order: all sends queued at once, then the acks.
+        Only the records before the first failure are marked published; the failure is
+        raised, and the next round starts again at the failed record (records after it that
+        did get through are published again: consumers deduplicate)."""
         records = await self._outbox.next_unpublished(limit=self._settings.relay_batch_size)
-        for record in records:
-            if not await self._holds_lease():
+        if not records or not await self._holds_lease():
+            return 0
+        errors = await self._publisher.publish_many(
+            [(record.envelope, record.topic, record.key) for record in records])
+        acknowledged = []
+        for record, error in zip(records, errors):
+            if error is not None:
                 break
-            await self._publisher.publish(record.envelope, topic=record.topic, key=record.key)
-            await self._outbox.mark_published(record, at=service.now_ms())
-            OUTBOX_PUBLISHED.labels(self._service, record.topic).inc()
+            acknowledged.append(record)
+        if acknowledged:
+            await self._outbox.mark_published_many(acknowledged, at=service.now_ms())
+            for record in acknowledged:
+                OUTBOX_PUBLISHED.labels(self._service, record.topic).inc()
+        first_error = next((error for error in errors if error is not None), None)
+        if first_error is not None:
+            raise first_error
         return len(records)
 
     async def _publish_loop(self) -> None:

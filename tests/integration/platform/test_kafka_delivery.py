@@ -278,3 +278,17 @@ async def test_a_batch_handler_gets_batches_and_a_failing_batch_falls_back_to_si
         "every good event handled once, the redelivered one too"
     assert any(len(batch) > 1 for batch in batches), "events arrive in batches"
     assert [dict(record.headers)["event_id"] for record in dead] == [str(failing.id).encode()]
+
+
+async def test_publish_many_keeps_the_order_per_key_and_reports_each_ack(settings, producer):
+    topic = await fresh_topic(settings, 3)
+    events = [tenant_event(f"Stadt {i}", f"stadt-{i % 4}") for i in range(40)]
+    errors = await producer.publish_many([(event, topic, event.subject) for event in events])
+    assert errors == [None] * 40
+    records = await read_topic(settings.kafka_bootstrap_servers, topic, min_count=40)
+    received = [(record.key.decode(), dict(record.headers)["event_id"].decode())
+                for record in records]
+    assert len(received) == 40
+    for key in {event.subject for event in events}:
+        sent_in_order = [str(event.id) for event in events if event.subject == key]
+        assert [event_id for k, event_id in received if k == key] == sent_in_order, key

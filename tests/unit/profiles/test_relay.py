@@ -25,8 +25,8 @@ class FakeOutbox:
     async def next_unpublished(self, *, limit):
         return [r for r in self.records if r.sequence not in self.published][:limit]
 
-    async def mark_published(self, record, *, at):
-        self.published.append(record.sequence)
+    async def mark_published_many(self, records, *, at):
+        self.published.extend(record.sequence for record in records)
 
     async def backlog(self):
         return len(self.records) - len(self.published)
@@ -46,12 +46,18 @@ class FlakyPublisher:
         self.sent: list[int] = []
         self.fail_on = dict(fail_on or {})  # sequence -> how many attempts fail
 
-    async def publish(self, envelope, *, topic, key):
-        sequence = envelope.data["version"]
-        if self.fail_on.get(sequence, 0) > 0:
-            self.fail_on[sequence] -= 1
-            raise ConnectionError("broker unavailable")
-        self.sent.append(sequence)
+    async def publish_many(self, batch):
+        """Like one partition: after a failure the rest of the request fails too."""
+        errors, failed = [], None
+        for envelope, _topic, _key in batch:
+            sequence = envelope.data["version"]
+            if failed is None and self.fail_on.get(sequence, 0) > 0:
+                self.fail_on[sequence] -= 1
+                failed = ConnectionError("broker unavailable")
+            if failed is None:
+                self.sent.append(sequence)
+            errors.append(failed)
+        return errors
 
 
 def relay(outbox, publisher) -> OutboxRelay:
