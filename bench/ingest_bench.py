@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -298,6 +299,8 @@ def summary(result: dict) -> str:
 
 
 def main() -> int:
+    # SIGTERM (kill, a CI timeout) ends like Ctrl-C: through `finally`, which stops the stack.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)

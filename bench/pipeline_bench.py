@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -432,6 +433,8 @@ def summary(result: dict) -> str:
 
 
 def main() -> int:
+    # SIGTERM (kill, a CI timeout) ends like Ctrl-C: through `finally`, which stops the stack.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=100, help="items per second")
     parser.add_argument("--seconds", type=float, default=30)
