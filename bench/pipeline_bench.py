@@ -204,24 +204,25 @@ async def publish(run: Run, profiles: httpx.AsyncClient, towns: list[Town], conc
 
 async def watch_notifications(run: Run, mongo_uri: str, actors: list[str],
                               stop: asyncio.Event) -> None:
-    """Record the first notification about each accepted item (newest-first index scan)."""
+    """Record the first notification about each pair as it is inserted (a change stream:
+    polling with `actor_id $in [...]` plus a time range makes the local document store scan
+    the whole collection, which would slow down the very pipeline being measured)."""
     from pymongo import AsyncMongoClient
 
     client = AsyncMongoClient(mongo_uri, tz_aware=True)
-    seen_ids: set = set()
-    watermark = datetime.now(timezone.utc)
+    ours = set(actors)
     try:
         notifications = client["notifications"]["notifications"]
-        while not stop.is_set():
-            query = {"actor_id": {"$in": actors}, "created_at": {"$gte": watermark}}
-            newest = watermark
-            async for doc in notifications.find(query, projection={
-                    "data.offer_id": 1, "data.need_id": 1, "created_at": 1}):
-                if doc["_id"] in seen_ids:
+        async with await notifications.watch([{"$match": {"operationType": "insert"}}],
+                                             max_await_time_ms=250) as changes:
+            while not stop.is_set():
+                change = await changes.try_next()
+                if change is None:
                     continue
-                seen_ids.add(doc["_id"])
+                doc = change["fullDocument"]
+                if doc.get("actor_id") not in ours:
+                    continue
                 run.notified_total += 1
-                newest = max(newest, doc["created_at"])
                 data = doc.get("data", {})
                 pair = (data.get("offer_id"), data.get("need_id"))
                 sides = [run.accepted_at.get(item_id) for item_id in pair]
@@ -232,8 +233,6 @@ async def watch_notifications(run: Run, mongo_uri: str, actors: list[str],
                 completed_at, sent_at = max(sides)  # the later POST made the match possible
                 if sent_at >= run.warmup:
                     run.notified_after.append(max(0.0, doc["created_at"].timestamp() - completed_at))
-            watermark = newest
-            await asyncio.sleep(0.25)
     finally:
         await client.close()
 

@@ -215,11 +215,17 @@ class MongoDeliveries:
         await self._collection.update_one({"_id": delivery_id}, {"$set": fields})
 
     async def claim_due(self, *, now: datetime, lease_until: datetime) -> Delivery | None:
-        doc = await self._collection.find_one_and_update(
-            {"status": {"$in": ["pending", "retrying"]}, "next_retry_at": {"$lte": now}},
-            {"$set": {"next_retry_at": lease_until}},
-            sort=[("next_retry_at", ASCENDING)], return_document=ReturnDocument.AFTER)
-        return self._model(doc) if doc else None
+        # One equality per status (not `$in`): each query is a range scan of the
+        # (status, next_retry_at) index, also on servers whose planner cannot combine `$in`
+        # with a range (the local stand-in then scans the whole collection).
+        for status in ("pending", "retrying"):
+            doc = await self._collection.find_one_and_update(
+                {"status": status, "next_retry_at": {"$lte": now}},
+                {"$set": {"next_retry_at": lease_until}},
+                sort=[("next_retry_at", ASCENDING)], return_document=ReturnDocument.AFTER)
+            if doc:
+                return self._model(doc)
+        return None
 
     async def page(self, actor_ids: list[str], *, limit: int,
                    after: Position | None) -> list[Delivery]:
