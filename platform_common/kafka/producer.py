@@ -42,17 +42,7 @@ class EventProducer:
         than the relay's.
         """
         topic = topic or event_type(envelope.type).topic
-        parent = context_from_kafka_headers([], envelope.traceparent) if envelope.traceparent else None
-        with tracer().start_as_current_span(f"publish {envelope.type}", context=parent,
-                                            kind=trace.SpanKind.PRODUCER) as span:
-            span.set_attribute("messaging.destination.name", topic)
-            span.set_attribute("messaging.message.id", str(envelope.id))
-            if envelope.traceparent is None:
-                envelope = envelope.model_copy(update={"traceparent": current_traceparent()})
-            await self.send_raw(topic, envelope.to_bytes(), key=key or envelope.subject,
-                                headers=[("event_type", envelope.type.encode()),
-                                         ("event_id", str(envelope.id).encode()),
-                                         *kafka_headers_from_context()])
+        await (await self._enqueue(envelope, topic, key))
         EVENTS_PUBLISHED.labels(self._settings.service_name, topic, envelope.type).inc()
 
     async def publish_many(self, batch: list[tuple[Envelope, str | None, str | None]]
@@ -62,33 +52,33 @@ class EventProducer:
         partition keep their order; when one fails, the later ones of its partition fail too
         (they travel in the same request), so a caller that stops at the first failure and
         retries from there keeps the order per key."""
-        futures = []
-        for envelope, topic, key in batch:
-            topic = topic or event_type(envelope.type).topic
-            parent = (context_from_kafka_headers([], envelope.traceparent)
-                      if envelope.traceparent else None)
-            with tracer().start_as_current_span(f"publish {envelope.type}", context=parent,
-                                                kind=trace.SpanKind.PRODUCER) as span:
-                span.set_attribute("messaging.destination.name", topic)
-                span.set_attribute("messaging.message.id", str(envelope.id))
-                if envelope.traceparent is None:
-                    envelope = envelope.model_copy(update={"traceparent": current_traceparent()})
-                futures.append(await self._producer.send(
-                    topic, value=envelope.to_bytes(),
-                    key=(key or envelope.subject).encode(),
-                    headers=[("event_type", envelope.type.encode()),
-                             ("event_id", str(envelope.id).encode()),
-                             *kafka_headers_from_context()]))
+        topics = [topic or event_type(envelope.type).topic for envelope, topic, _ in batch]
+        futures = [await self._enqueue(envelope, topic, key)
+                   for (envelope, _, key), topic in zip(batch, topics)]
         results = await asyncio.gather(*futures, return_exceptions=True)
         errors: list[BaseException | None] = []
-        for (envelope, topic, _), result in zip(batch, results):
+        for (envelope, _, _), topic, result in zip(batch, topics, results):
             if isinstance(result, BaseException):
                 errors.append(result)
                 continue
             errors.append(None)
-            EVENTS_PUBLISHED.labels(self._settings.service_name,
-                                    topic or event_type(envelope.type).topic, envelope.type).inc()
+            EVENTS_PUBLISHED.labels(self._settings.service_name, topic, envelope.type).inc()
         return errors
+
+    async def _enqueue(self, envelope: Envelope, topic: str, key: str | None) -> asyncio.Future:
+        """Hand the event to the client (in the envelope's trace); the future is its ack."""
+        parent = context_from_kafka_headers([], envelope.traceparent) if envelope.traceparent else None
+        with tracer().start_as_current_span(f"publish {envelope.type}", context=parent,
+                                            kind=trace.SpanKind.PRODUCER) as span:
+            span.set_attribute("messaging.destination.name", topic)
+            span.set_attribute("messaging.message.id", str(envelope.id))
+            if envelope.traceparent is None:
+                envelope = envelope.model_copy(update={"traceparent": current_traceparent()})
+            return await self._producer.send(
+                topic, value=envelope.to_bytes(), key=(key or envelope.subject).encode(),
+                headers=[("event_type", envelope.type.encode()),
+                         ("event_id", str(envelope.id).encode()),
+                         *kafka_headers_from_context()])
 
     async def send_raw(self, topic: str, value: bytes, *, key: str | None = None,
                        headers: list[tuple[str, bytes]] | None = None) -> None:
