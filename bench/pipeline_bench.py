@@ -32,14 +32,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
-import signal
-import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -51,9 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from deploy.local.stack import LocalStack, free_ports  # noqa: E402
+from deploy.local.stack import LocalStack  # noqa: E402
 from platform_common.identity import Identity  # noqa: E402
 from platform_common.vocabulary import CATEGORIES  # noqa: E402
+from stack_run import distribution, percentile, run_on_local_stack  # noqa: E402
 
 SEED = 20260501
 SERVICES = ("profiles", "profiles-relay", "matching", "matching-worker", "notifications")
@@ -70,22 +67,6 @@ ACTOR_TYPES = ("association", "initiative", "person", "education", "company")
 FIELDS = tuple(sorted(CATEGORIES))
 TITLES = ("Einkaufshilfe", "Lesepatenschaft", "Sprachcafé", "Fahrdienst zum Arzt",
           "Gartenpflege", "Besuchsdienst", "Hausaufgabenhilfe", "Müllsammelaktion")
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
-def distribution(values: list[float]) -> dict:
-    def rounded(value):
-        return None if value is None else round(value, 3)
-    return {"samples": len(values), "p50": rounded(percentile(values, 50)),
-            "p95": rounded(percentile(values, 95)), "p99": rounded(percentile(values, 99)),
-            "max": rounded(max(values)) if values else None,
-            "mean": rounded(statistics.fmean(values)) if values else None}
 
 
 @dataclass
@@ -432,8 +413,6 @@ def summary(result: dict) -> str:
 
 
 def main() -> int:
-    # SIGTERM (kill, a CI timeout) ends like Ctrl-C: through `finally`, which stops the stack.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=100, help="items per second")
     parser.add_argument("--seconds", type=float, default=30)
@@ -446,28 +425,8 @@ def main() -> int:
     parser.add_argument("--keep-data", action="store_true", help="keep the stack's data dir")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
-    stack = LocalStack(data_dir, ports=free_ports(),
-                       progress=lambda m: print(f"[stack] {m}", flush=True))
-    try:
-        stack.start_engines()
-        stack.create_topics()
-        stack.start_services(list(SERVICES))
-        result = asyncio.run(benchmark(stack, args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        stack.stop()
-        if not args.keep_data:
-            import shutil
-
-            shutil.rmtree(data_dir, ignore_errors=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(summary(result))
-    print(f"written to {args.out}")
-    return 0
+    return run_on_local_stack(name="pipeline", services=SERVICES, benchmark=benchmark,
+                              summary=summary, args=args)
 
 
 if __name__ == "__main__":

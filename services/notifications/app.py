@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from contextlib import asynccontextmanager
 from typing import Awaitable, Callable
 
@@ -27,10 +28,8 @@ async def _every(interval_s: float, name: str, job: Callable[[], Awaitable[objec
         if wakeup is None:
             await asyncio.sleep(interval_s)
         else:
-            try:
+            with suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=interval_s)
-            except asyncio.TimeoutError:
-                pass
             wakeup.clear()
         try:
             outcome = await job()

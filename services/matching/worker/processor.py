@@ -19,6 +19,7 @@ import os
 import signal
 import time
 import uuid
+from contextlib import suppress
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -154,10 +155,8 @@ class MatchingWorker:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with suppress(asyncio.CancelledError, Exception):  # it ended either way
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
 
     @property
     def ready(self) -> bool:
@@ -198,9 +197,12 @@ class MatchingWorker:
     # ---- the group's decisions (called by faust during a rebalance) ---------------------------
     async def on_revoked(self) -> None:
         self._settled.clear()
-        async with self._lock:
-            # A batch in flight was decided under the old assignment: let it finish first.
-            pass
+        await self._batch_finished()
+
+    async def _batch_finished(self) -> None:
+        """Wait for a batch in flight: it was decided under the old assignment."""
+        await self._lock.acquire()
+        self._lock.release()
 
     async def on_assigned(self, partitions: set[int]) -> None:
         self.ownership.assigned = set(partitions)

@@ -10,6 +10,7 @@ the same reason, and its items are deleted.
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -230,10 +231,6 @@ class ElasticSearchIndex:
             log.info("region_visibility_recomputed", tenant=tenant_id, documents=changed)
         return changed
 
-    async def _neighbours(self, tenant_id: str) -> list[str]:
-        tenant = await self._source(self.names.read_alias("tenants"), tenant_id, ["neighbours"])
-        return list(tenant.get("neighbours", [])) if tenant else []
-
     # ---- actors ------------------------------------------------------------------------------
     async def put_actor(self, actor: ActorData, *, changed_at) -> None:
         if await self._actor_erased(actor.id):
@@ -274,18 +271,7 @@ class ElasticSearchIndex:
 
     # ---- items -------------------------------------------------------------------------------
     async def put_item(self, item: ItemData, *, event_type: str | None) -> None:
-        collection = COLLECTION_OF_KIND[item.kind]
-        document = item_document(item, neighbours=await self._neighbours(item.tenant),
-                                 event_type=event_type)
-        await self._put(collection, item.id, document, version=item.version)
-        # Checked after writing: an erasure handled concurrently elsewhere either sees this
-        # document in its delete, or has left its tombstone for this check to see.
-        if await self._actor_erased(item.actor_id):
-            for index in await self.write_targets(collection):
-                try:
-                    await self.client.delete(index=index, id=item.id)
-                except NotFoundError:
-                    pass
+        await self.put_items([(item, event_type)])
 
     async def put_items(self, items: list[tuple[ItemData, str | None]]) -> None:
         """`put_item` for a batch, with three requests for all of it: the tenants' neighbours,
@@ -307,15 +293,14 @@ class ElasticSearchIndex:
         except BulkWriteFailed:
             self.forget_targets()  # e.g. a rebuild dropped an index; the retry writes anew
             raise
-        # Checked after writing, as in put_item.
+        # Checked after writing: an erasure handled concurrently elsewhere either sees these
+        # documents in its delete, or has left its tombstone for this check to see.
         erased = await self._erased_among(sorted({item.actor_id for item, _ in items}))
         for item, _ in items:
             if item.actor_id in erased:
                 for index in await self.write_targets(COLLECTION_OF_KIND[item.kind]):
-                    try:
+                    with suppress(NotFoundError):
                         await self.client.delete(index=index, id=item.id)
-                    except NotFoundError:
-                        pass
 
     async def _neighbours_of(self, tenant_ids: list[str]) -> dict[str, list[str]]:
         response = await self.client.mget(index=self.names.read_alias("tenants"), ids=tenant_ids,

@@ -14,6 +14,7 @@ Steps (driven by services/search/reindex.py):
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
@@ -180,10 +181,8 @@ class ElasticRebuild:
                    for collection, indexes in doomed.items() for index in indexes]
         if not actions:
             return
-        try:
+        with suppress(NotFoundError):  # an index already gone needs no alias removed
             await self.client.indices.update_aliases(actions=actions)
-        except NotFoundError:
-            pass
         await self.client.indices.delete(
             index=",".join(i for indexes in doomed.values() for i in indexes),
             ignore_unavailable=True)
