@@ -19,34 +19,44 @@ from fastapi.responses import HTMLResponse
 
 
 class MailStore:
+    """Mails are appended raw as they arrive and parsed only when somebody reads them: parsing
+    costs more than receiving, and in a benchmark nobody reads most of them."""
+
     def __init__(self, folder: Path):
         self.file = folder / "messages.jsonl"
         self.lock = threading.Lock()
+        self._parsed: list[dict] = []  # the file's first len(_parsed) mails, parsed
 
     def add(self, envelope_from: str, recipients: list[str], raw: bytes) -> None:
-        message = message_from_bytes(raw, policy=policy.default)
-        text = message.get_body(preferencelist=("plain",))
-        rich = message.get_body(preferencelist=("html",))
-        record = {
-            "received_at": datetime.now(timezone.utc).isoformat(),
-            "from": envelope_from, "to": recipients,
-            "subject": str(message.get("Subject", "")),
-            "headers": {key: str(value) for key, value in message.items()},
-            "text": text.get_content() if text else "",
-            "html": rich.get_content() if rich else "",
-        }
+        record = {"received_at": datetime.now(timezone.utc).isoformat(),
+                  "from": envelope_from, "to": recipients,
+                  "raw": raw.decode("utf-8", errors="replace")}
         with self.lock, self.file.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def all(self) -> list[dict]:
-        if not self.file.exists():
-            return []
         with self.lock:
-            return [json.loads(line) for line in self.file.read_text(encoding="utf-8").splitlines() if line]
+            if not self.file.exists():
+                return []
+            lines = [line for line in self.file.read_text(encoding="utf-8").splitlines() if line]
+            self._parsed += [_parsed(json.loads(line)) for line in lines[len(self._parsed):]]
+            return list(self._parsed)
 
     def clear(self) -> None:
         with self.lock:
             self.file.unlink(missing_ok=True)
+            self._parsed = []
+
+
+def _parsed(record: dict) -> dict:
+    message = message_from_bytes(record.pop("raw").encode("utf-8"), policy=policy.default)
+    text = message.get_body(preferencelist=("plain",))
+    rich = message.get_body(preferencelist=("html",))
+    return {**record,
+            "subject": str(message.get("Subject", "")),
+            "headers": {key: str(value) for key, value in message.items()},
+            "text": text.get_content() if text else "",
+            "html": rich.get_content() if rich else ""}
 
 
 class Handler:

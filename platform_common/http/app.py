@@ -6,10 +6,10 @@ import time
 import uuid
 from typing import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import Headers, MutableHeaders
 
 from platform_common.http.errors import install_error_handlers
 from platform_common.observability.metrics import HTTP_REQUEST_SECONDS
@@ -19,30 +19,42 @@ ReadinessCheck = Callable[[], Awaitable[object]]
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
-class RequestContextMiddleware(BaseHTTPMiddleware):
-    """Gives every request an id (kept from the caller when present) and times it."""
+class RequestContextMiddleware:
+    """Gives every request an id (kept from the caller when present) and times it.
+
+    A plain ASGI middleware: Starlette's BaseHTTPMiddleware runs every request through an
+    extra task and memory streams, which costs more CPU than some of the handlers."""
 
     def __init__(self, app, service: str):
-        super().__init__(app)
+        self.app = app
         self.service = service
 
-    async def dispatch(self, request: Request, call_next):
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         import structlog
 
-        request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
-        request.state.request_id = request_id
+        given = Headers(scope=scope).get(REQUEST_ID_HEADER)
+        request_id = given or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers[REQUEST_ID_HEADER] = request_id
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            route = request.scope.get("route")
+            route = scope.get("route")
             HTTP_REQUEST_SECONDS.labels(
-                self.service, request.method, getattr(route, "path", "unmatched"), str(status)
+                self.service, scope["method"], getattr(route, "path", "unmatched"), str(status)
             ).observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
 

@@ -332,46 +332,45 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
                                          target=item.loaded.preferences.webhook_url), item))
     if not wanted:
         return
+    # Instant mails count against the rate limit before they are stored, so that a mail over
+    # the limit is stored deferred at once (one write, not an insert and an update). A
+    # redelivered event counts its mails again: the limit can only get stricter, never looser.
+    mails = [(d, item) for d, item in wanted
+             if d.channel == "email" and d.status in ("pending", "retrying")]
+    limited = await _over_rate_limit(deps, [delivery for delivery, _ in mails])
+    limited_ids = {delivery.id for delivery in limited}
+    for delivery in limited:
+        delivery.status, delivery.next_retry_at = "deferred", None
+        delivery.last_error = (f"more than {deps.rate_limit.limit} instant e-mails this hour: "
+                               "goes into the next daily digest")
     claimed_ids = await deps.deliveries.claim_many([delivery for delivery, _ in wanted])
     claimed = [(delivery, item) for delivery, item in wanted if delivery.id in claimed_ids]
-    # Every instant mail counts against the rate limit when it is claimed, waiting ones too.
-    mails = [(d, item) for d, item in claimed
-             if d.channel == "email" and d.status in ("pending", "retrying")]
-    allowed, limited = await _within_rate_limit(deps, mails)
-    allowed = [(d, item) for d, item in allowed if d.status == "pending"]
     for delivery, _ in claimed:
         if delivery.status == "deferred":
-            NOTIFICATIONS_DEFERRED.labels("daily").inc()
-    if limited:
-        NOTIFICATIONS_DEFERRED.labels("rate_limited").inc(len(limited))
-        await deps.deliveries.update_many(
-            [delivery.id for delivery in limited], status="deferred", next_retry_at=None,
-            updated_at=deps.clock(),
-            last_error=f"more than {deps.rate_limit.limit} instant e-mails this hour: "
-                       "goes into the next daily digest")
-    hooks = [(d, item) for d, item in claimed if d.channel == "webhook"]
-    for delivery, item in allowed + hooks:
-        await deps.dispatch(SendJob(delivery=delivery, loaded=item.loaded))
+            NOTIFICATIONS_DEFERRED.labels(
+                "rate_limited" if delivery.id in limited_ids else "daily").inc()
+    for delivery, item in claimed:
+        if delivery.status == "pending":
+            await deps.dispatch(SendJob(delivery=delivery, loaded=item.loaded))
 
 
-async def _within_rate_limit(deps: Deps, mails: list[tuple[Delivery, Planned]]
-                             ) -> tuple[list[tuple[Delivery, Planned]], list[Delivery]]:
-    """Count the instant mails per recipient and window; those over the limit are deferred."""
+async def _over_rate_limit(deps: Deps, mails: list[Delivery]) -> list[Delivery]:
+    """Count the instant mails per recipient and window: those over the limit."""
     if not mails:
-        return [], []
+        return []
     now = deps.clock()
-    by_actor: dict[str, list[tuple[Delivery, Planned]]] = {}
+    by_actor: dict[str, list[Delivery]] = {}
     for mail in mails:
-        by_actor.setdefault(mail[0].actor_id, []).append(mail)
+        by_actor.setdefault(mail.actor_id, []).append(mail)
     windows = {actor_id: deps.rate_limit.window(actor_id, now) for actor_id in by_actor}
     counts = await deps.counter.increment_many(
         {key: (len(by_actor[actor_id]), ttl) for actor_id, (key, ttl) in windows.items()})
-    allowed, limited = [], []
+    limited = []
     for actor_id, actor_mails in by_actor.items():
         first = counts[windows[actor_id][0]] - len(actor_mails) + 1
-        for number, mail in enumerate(actor_mails, start=first):
-            (allowed.append(mail) if deps.rate_limit.allows(number) else limited.append(mail[0]))
-    return allowed, limited
+        limited += [mail for number, mail in enumerate(actor_mails, start=first)
+                    if not deps.rate_limit.allows(number)]
+    return limited
 
 
 def _address(recipient: Recipient | None) -> str | None:

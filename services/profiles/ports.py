@@ -90,9 +90,10 @@ class Outbox(Protocol):
     async def next_unpublished(self, *, limit: int) -> list[OutboxRecord]:
         """The oldest unpublished records, in sequence order."""
 
-    async def mark_published_many(self, records: list[OutboxRecord], *, at: datetime) -> None: ...
+    async def remove_published(self, records: list[OutboxRecord]) -> None:
+        """The broker acknowledged these: they leave the outbox."""
+
     async def backlog(self) -> int: ...
-    async def purge_published(self, *, before: datetime) -> int: ...
 
     async def acquire_lease(self, owner: str, *, now: datetime, ttl_s: float) -> bool:
         """Become (or stay) the one relay that publishes; False while another holds it."""

@@ -28,4 +28,3 @@ class RelaySettings(ProfilesSettings):
     # Who holds the lease; default host:port, stable across restarts of one instance.
     relay_instance_id: str | None = None
     expiry_interval_s: float = Field(30.0, gt=0)
-    outbox_retention_hours: float = Field(7 * 24, gt=0)

@@ -13,17 +13,19 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from platform_common.events import utcnow
 
 WRITE_CHUNK = 1000
+DUPLICATE_KEY = 11000
 STALE_INSTANCE_AGE = timedelta(days=7)
 
 
 class MatchStore(Protocol):
     async def ensure_indexes(self) -> None: ...
     async def register_instance(self, instance: str) -> None: ...
-    async def write(self, docs: list[dict[str, Any]]) -> None: ...
+    async def write(self, docs: list[dict[str, Any]], *, new_keys: set[str]) -> None: ...
     async def commit(self, instance: str, batch: int) -> None: ...
     async def take_ownership(self, instance: str, partitions: Iterable[int]) -> None: ...
     async def owners(self, partitions: Iterable[int]) -> dict[int, str]: ...
@@ -59,11 +61,25 @@ class MongoMatchStore:
             {"_id": instance}, {"$set": {"committed": 0, "started_at": now, "updated_at": now}},
             upsert=True)
 
-    async def write(self, docs: list[dict[str, Any]]) -> None:
+    async def write(self, docs: list[dict[str, Any]], *, new_keys: set[str]) -> None:
+        """Store the pair documents: those in `new_keys` (pairs not stored as found, most of
+        them never stored) are inserted, which costs a document store less than an upsert;
+        one that exists after all (found again after a withdrawal) is replaced."""
         for start in range(0, len(docs), WRITE_CHUNK):
             chunk = docs[start:start + WRITE_CHUNK]
-            await self._matches.bulk_write(
-                [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in chunk], ordered=False)
+            inserts = [doc for doc in chunk if doc["_id"] in new_keys]
+            replaces = [doc for doc in chunk if doc["_id"] not in new_keys]
+            if inserts:
+                try:
+                    await self._matches.insert_many(inserts, ordered=False)
+                except BulkWriteError as exc:
+                    if any(error["code"] != DUPLICATE_KEY for error in exc.details["writeErrors"]):
+                        raise
+                    replaces += [inserts[error["index"]] for error in exc.details["writeErrors"]]
+            if replaces:
+                await self._matches.bulk_write(
+                    [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in replaces],
+                    ordered=False)
 
     async def commit(self, instance: str, batch: int) -> None:
         await self._instances.update_one(

@@ -461,7 +461,9 @@ class MatchingWorker:
         for announcement in announcements:
             announcement.doc["batch"] = batch
             announcement.doc["updated_at"] = utcnow()
-        await self._retry("write pair states", self.store.write, [a.doc for a in announcements])
+        new_keys = {a.key for a in announcements if a.key not in self.stored.get(a.partition, {})}
+        await self._retry("write pair states", functools.partial(self.store.write, new_keys=new_keys),
+                          [a.doc for a in announcements])
         await self._publish_all(announcements)
         await self._retry("commit batch", self.store.commit, self.instance, self.batch_no)
         now = utcnow()

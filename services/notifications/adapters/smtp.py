@@ -8,10 +8,17 @@ import smtplib
 import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from email.message import EmailMessage
+from email import charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
 
 from services.notifications.domain.messages import Mail
+
+# Quoted-printable keeps the German text readable in the raw mail (utf-8 defaults to base64).
+UTF8_QP = charset.Charset("utf-8")
+UTF8_QP.body_encoding = charset.QP
 
 
 class SmtpMailer:
@@ -25,18 +32,20 @@ class SmtpMailer:
         self._open: list[smtplib.SMTP] = []
         self._open_lock = threading.Lock()
 
-    def build(self, *, to: str, mail: Mail, headers: dict[str, str]) -> EmailMessage:
-        message = EmailMessage()
+    def build(self, *, to: str, mail: Mail, headers: dict[str, str]) -> MIMEMultipart:
+        # The classic `email.mime` classes: a third of the CPU of `EmailMessage` with the
+        # default policy, which parses every header it is given.
+        message = MIMEMultipart("alternative")
         message["From"] = self._sender
         message["To"] = to
-        message["Subject"] = mail.subject
+        message["Subject"] = Header(mail.subject, "utf-8")
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = make_msgid(domain="engage.notifications")
         message["Auto-Submitted"] = "auto-generated"
         for name, value in headers.items():
             message[name] = value
-        message.set_content(mail.text)
-        message.add_alternative(mail.html, subtype="html")
+        message.attach(MIMEText(mail.text, "plain", UTF8_QP))
+        message.attach(MIMEText(mail.html, "html", UTF8_QP))
         return message
 
     async def send(self, *, to: str, mail: Mail, headers: dict[str, str]) -> None:
@@ -54,7 +63,7 @@ class SmtpMailer:
             except (smtplib.SMTPException, OSError):
                 smtp.close()
 
-    def _send_blocking(self, message: EmailMessage) -> None:
+    def _send_blocking(self, message: MIMEMultipart) -> None:
         smtp = getattr(self._local, "smtp", None)
         if smtp is not None:
             try:

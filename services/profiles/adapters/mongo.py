@@ -223,7 +223,6 @@ class MongoProfileStore:
         await db.contacts.create_index([("offer_id", ASCENDING), ("need_id", ASCENDING),
                                         ("status", ASCENDING)])
         await db.outbox.create_index([("published", ASCENDING), ("sequence", ASCENDING)])
-        await db.outbox.create_index([("published", ASCENDING), ("published_at", ASCENDING)])
 
 
 class MongoOutbox:
@@ -238,17 +237,13 @@ class MongoOutbox:
                              key=doc["key"], envelope=Envelope.model_validate_json(doc["envelope"]))
                 async for doc in cursor]
 
-    async def mark_published_many(self, records: list[OutboxRecord], *, at: datetime) -> None:
-        await self._db.outbox.update_many({"_id": {"$in": [record.id for record in records]}},
-                                          {"$set": {"published": True, "published_at": at}})
+    async def remove_published(self, records: list[OutboxRecord]) -> None:
+        # Deleted once the broker has them: Kafka is the log, and a delete costs the document
+        # store less than marking a record and purging it later.
+        await self._db.outbox.delete_many({"_id": {"$in": [record.id for record in records]}})
 
     async def backlog(self) -> int:
         return await self._db.outbox.count_documents({"published": False})
-
-    async def purge_published(self, *, before: datetime) -> int:
-        result = await self._db.outbox.delete_many({"published": True,
-                                                    "published_at": {"$lt": before}})
-        return result.deleted_count
 
     async def acquire_lease(self, owner: str, *, now: datetime, ttl_s: float) -> bool:
         until = now + timedelta(seconds=ttl_s)

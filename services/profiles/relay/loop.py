@@ -1,9 +1,9 @@
 """Publish every outbox record exactly in sequence order, never skipping one.
 
-A batch of records is queued to the producer at once and marked published (one write) only
-after the broker acknowledged it; a crash between the two publishes it again after restart
+A batch of records is queued to the producer at once and removed from the outbox (one write)
+only after the broker acknowledged it; a crash between the two publishes it again after restart
 (at-least-once; consumers dedupe by event id or version). On a broker failure only the records
-before the failed one are marked, and the next round (with backoff) starts at the failed one.
+before the failed one are removed, and the next round (with backoff) starts at the failed one.
 Records of one entity share a key, hence a partition, and a failed request fails all later
 records of its partition, so the order per entity holds. A lease in MongoDB lets only one
 relay publish at a time.
@@ -88,7 +88,7 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish the next batch in sequence order: all sends queued at once, then the acks.
-        Only the records before the first failure are marked published; the failure is
+        Only the records before the first failure leave the outbox; the failure is
         raised, and the next round starts again at the failed record (records after it that
         did get through are published again: consumers deduplicate)."""
         records = await self._outbox.next_unpublished(limit=self._settings.relay_batch_size)
@@ -102,7 +102,7 @@ class OutboxRelay:
                 break
             acknowledged.append(record)
         if acknowledged:
-            await self._outbox.mark_published_many(acknowledged, at=service.now_ms())
+            await self._outbox.remove_published(acknowledged)
             for record in acknowledged:
                 OUTBOX_PUBLISHED.labels(self._service, record.topic).inc()
         first_error = next((error for error in errors if error is not None), None)
@@ -132,21 +132,18 @@ class OutboxRelay:
                 await asyncio.sleep(delay)
 
     # ---- expiry and housekeeping -----------------------------------------------------------
-    async def expire_and_purge(self) -> int:
-        now = service.now_ms()
-        expired = await service.expire_due_items(store=self._store, now=now)
+    async def expire_due_items(self) -> int:
+        expired = await service.expire_due_items(store=self._store, now=service.now_ms())
         if expired:
             ITEMS_EXPIRED.labels(self._service).inc(expired)
             log.info("items_expired", count=expired)
-        retention = timedelta(hours=self._settings.outbox_retention_hours)
-        await self._outbox.purge_published(before=now - retention)
         return expired
 
     async def _expiry_loop(self) -> None:
         while True:
             try:
                 if self._lease_until is not None:
-                    await self.expire_and_purge()
+                    await self.expire_due_items()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

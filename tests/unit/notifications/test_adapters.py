@@ -1,6 +1,8 @@
 """The parts of the SMTP and webhook adapters that need no server."""
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+
 import pytest
 
 from services.notifications.adapters.smtp import SmtpMailer
@@ -11,9 +13,11 @@ from services.notifications.domain.messages import Mail
 def test_mail_has_text_and_html_parts_and_the_extra_headers():
     mailer = SmtpMailer(host="127.0.0.1", port=1, sender="Plattform <noreply@example.org>",
                         timeout_s=1)
-    message = mailer.build(to="a@example.org", mail=Mail(subject="Grüße", text="Hallo ä",
-                                                         html="<p>Hallo ä</p>"),
-                           headers={"List-Unsubscribe": "<https://u>"})
+    built = mailer.build(to="a@example.org", mail=Mail(subject="Grüße", text="Hallo ä",
+                                                       html="<p>Hallo ä</p>"),
+                         headers={"List-Unsubscribe": "<https://u>"})
+    # What the recipient's client reads: the mail as it goes over the wire.
+    message = message_from_bytes(built.as_bytes(), policy=policy.default)
     assert message["To"] == "a@example.org" and message["Subject"] == "Grüße"
     assert message["List-Unsubscribe"] == "<https://u>"
     assert message.get_body(("plain",)).get_content().strip() == "Hallo ä"

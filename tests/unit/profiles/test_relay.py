@@ -25,14 +25,11 @@ class FakeOutbox:
     async def next_unpublished(self, *, limit):
         return [r for r in self.records if r.sequence not in self.published][:limit]
 
-    async def mark_published_many(self, records, *, at):
+    async def remove_published(self, records):
         self.published.extend(record.sequence for record in records)
 
     async def backlog(self):
         return len(self.records) - len(self.published)
-
-    async def purge_published(self, *, before):
-        return 0
 
     async def acquire_lease(self, owner, *, now, ttl_s):
         return self.lease_free
