@@ -338,8 +338,8 @@ async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
         reporter.cancel()
     tenants = [town.id for town in towns]
     matcher = await worker_match_latency(stack.url("matching_worker"))
-    await read_notifications(run, stack.mongo_uri, actors)
-    matched = await matched_items(stack.mongo_uri, tenants)
+    await read_notifications(run, stack.mongo_uri_for("notifications"), actors)
+    matched = await matched_items(stack.mongo_uri_for("matching"), tenants)
     waiting = (matched - run.notified) & set(run.accepted_at)
     accepted = run.accepted
     backlog = max(0, round(progress.match_events - progress.match_events_consumed))

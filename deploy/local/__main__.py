@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from deploy.local.stack import DEFAULT_PORTS, SERVICES, LocalStack, free_ports
+from deploy.local.stack import DEFAULT_PORTS, DOCUMENT_STORES, SERVICES, LocalStack, free_ports
 
 STARTED = time.monotonic()
 
@@ -45,7 +45,8 @@ def url_table(stack: LocalStack) -> str:
            f"{stack.url(spec.port_name)}/readyz  {stack.url(spec.port_name)}/metrics")
           for spec in SERVICES],
         ("Kafka protocol broker", stack.kafka_bootstrap),
-        ("MongoDB protocol", stack.mongo_uri),
+        *[(f"MongoDB protocol ({database})", stack.mongo_uri_for(database))
+          for database in DOCUMENT_STORES],
         ("Elasticsearch API", stack.elasticsearch_url),
         ("Redis", stack.redis_url),
         ("Logs", str(stack.log_dir)),

@@ -5,6 +5,7 @@ Debian. Nothing here is imported by the services.
 """
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import sys
@@ -24,10 +25,27 @@ class Engine:
     url: str
 
 
+# Below the kernel's ephemeral range (32768-60999 on Linux): a port the system picked for
+# us (bind to 0) can be taken again by any outgoing connection before our server binds it.
+FREE_PORT_RANGE = (20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, outside the range outgoing connections draw from, and
+    not handed out before by this process."""
+    for _ in range(1000):
+        port = random.randint(*FREE_PORT_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {FREE_PORT_RANGE}")
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -50,11 +68,13 @@ def kafka(port: int, data_dir: Path) -> Engine:
                             "--storage-engine", "memory://tansu/"], port, f"127.0.0.1:{port}")
 
 
-def mongo(port: int, data_dir: Path) -> Engine:
-    path = data_dir / "mongo"
+def mongo(port: int, data_dir: Path, database: str = "profiles") -> Engine:
+    """The document store server of one service's database ("mongo" holds "profiles")."""
+    name = "mongo" if database == "profiles" else f"mongo-{database}"
+    path = data_dir / name
     path.mkdir(parents=True, exist_ok=True)
     server = _executable(BIN_DIR / "secantusd-py", "secantusd-py (PyPI secantusdb)")
-    return Engine("mongo", [server, "--host", "127.0.0.1", "--port", str(port),
+    return Engine(name, [server, "--host", "127.0.0.1", "--port", str(port),
                             "--storage-path", str(path)],
                   port, f"mongodb://127.0.0.1:{port}/?directConnection=true")
 

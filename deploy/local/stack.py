@@ -42,8 +42,18 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 SERVICE_NAMES = tuple(spec.name for spec in SERVICES)
 
+# Each service keeps its documents in a server of its own (database per service, as in
+# production). Locally that also gives each single-threaded SecantusDB process its own core,
+# instead of queueing every service's writes in one.
+DOCUMENT_STORES = {"profiles": "mongo", "matching": "mongo_matching",
+                   "notifications": "mongo_notifications"}  # database -> port name
+SERVICE_DATABASE = {"profiles": "profiles", "profiles-relay": "profiles",
+                    "matching": "matching", "matching-worker": "matching",
+                    "notifications": "notifications"}
+
 DEFAULT_PORTS = {
-    "kafka": 19092, "mongo": 27018, "elasticsearch": 19200, "redis": 16379,
+    "kafka": 19092, "mongo": 27018, "mongo_matching": 27019, "mongo_notifications": 27020,
+    "elasticsearch": 19200, "redis": 16379,
     "smtp": 1025, "mail_http": 8025,
     "gateway": 8080, "profiles": 8081, "search": 8082, "matching": 8083, "notifications": 8084,
     "profiles_relay": 8091, "matching_worker": 8093,
@@ -82,9 +92,13 @@ class LocalStack:
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.ports['kafka']}"
 
+    def mongo_uri_for(self, database: str) -> str:
+        """The document store that holds `database` ("profiles", "matching", "notifications")."""
+        return f"mongodb://127.0.0.1:{self.ports[DOCUMENT_STORES[database]]}/?directConnection=true"
+
     @property
     def mongo_uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.ports['mongo']}/?directConnection=true"
+        return self.mongo_uri_for("profiles")
 
     @property
     def elasticsearch_url(self) -> str:
@@ -120,7 +134,8 @@ class LocalStack:
     def engine_specs(self) -> list[engines.Engine]:
         return [
             engines.kafka(self.ports["kafka"], self.data_dir),
-            engines.mongo(self.ports["mongo"], self.data_dir),
+            *(engines.mongo(self.ports[port_name], self.data_dir, database)
+              for database, port_name in DOCUMENT_STORES.items()),
             engines.elasticsearch(self.ports["elasticsearch"], self.data_dir),
             engines.redis(self.ports["redis"], self.data_dir),
             engines.mail_sink(self.ports["smtp"], self.ports["mail_http"], self.data_dir),
@@ -138,7 +153,9 @@ class LocalStack:
             self._wait(spec.name, lambda spec=spec: port_open(spec.port), timeout_s)
         self._wait("mail", lambda: self._http_ok(self.url("mail_http") + "/healthz"), timeout_s)
         self._wait("elasticsearch", lambda: self._http_ok(self.elasticsearch_url), timeout_s)
-        self._wait("mongo", self._mongo_answers, timeout_s)
+        for database, port_name in DOCUMENT_STORES.items():
+            self._wait(port_name.replace("_", "-"),
+                       lambda database=database: self._mongo_answers(database), timeout_s)
 
     def create_topics(self) -> None:
         import asyncio
@@ -162,8 +179,10 @@ class LocalStack:
     def start_service(self, name: str, *, wait: bool = True, timeout_s: float = 90,
                       extra_env: dict[str, str] | None = None) -> None:
         spec = next(s for s in SERVICES if s.name == name)
-        env = {**os.environ, **self.service_env(), "PORT": str(self.ports[spec.port_name]),
-               **(extra_env or {})}
+        env = {**os.environ, **self.service_env(), "PORT": str(self.ports[spec.port_name])}
+        if name in SERVICE_DATABASE:
+            env["MONGO_URI"] = self.mongo_uri_for(SERVICE_DATABASE[name])
+        env.update(extra_env or {})
         self.progress(f"starting {name} on {self.url(spec.port_name)}")
         self._spawn(name, [sys.executable, "-m", spec.module], env=env)
         if wait:
@@ -240,12 +259,12 @@ class LocalStack:
         except httpx.HTTPError:
             return False
 
-    def _mongo_answers(self) -> bool:
+    def _mongo_answers(self, database: str) -> bool:
         from pymongo import MongoClient
         from pymongo.errors import PyMongoError
 
         try:
-            with MongoClient(self.mongo_uri, serverSelectionTimeoutMS=1000) as client:
+            with MongoClient(self.mongo_uri_for(database), serverSelectionTimeoutMS=1000) as client:
                 client.admin.command("ping")
             return True
         except PyMongoError:

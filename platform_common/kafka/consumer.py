@@ -107,22 +107,30 @@ class EventConsumer:
                 log.warning("consumer_fetch_failed", group=self.group_id, error=repr(exc))
                 await asyncio.sleep(1)
                 continue
-            for partition, records in batches.items():
-                if self._batch_handler is not None:
-                    await self._process_batch(records)
-                else:
+            if self._batch_handler is not None:
+                # Partitions are independent (the events of one key share a partition), so
+                # their batches are handled side by side, their store round trips overlapping;
+                # then one commit for all of them.
+                await asyncio.gather(*(self._process_batch(records)
+                                       for records in batches.values()))
+            else:
+                for records in batches.values():
                     for record in records:
                         await self._process(record)
-                await self._commit(partition, records[-1].offset + 1)
+            if batches:
+                await self._commit({partition: records[-1].offset + 1
+                                    for partition, records in batches.items()})
             await self._report_lag()
 
-    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
-            await self._consumer.commit({partition: next_offset})
+            await self._consumer.commit(offsets)
         except (CommitFailedError, KafkaError) as exc:
-            # The partition moved to another member during a rebalance: it will redeliver the
+            # A partition moved to another member during a rebalance: it will redeliver the
             # uncommitted messages, and the handlers are idempotent.
-            log.warning("commit_failed", group=self.group_id, partition=str(partition), error=repr(exc))
+            log.warning("commit_failed", group=self.group_id,
+                        partitions=sorted(str(partition) for partition in offsets),
+                        error=repr(exc))
 
     async def _report_lag(self) -> None:
         # Approximate on the local broker, whose end offsets are wrong for multi-record batches.

@@ -1,6 +1,7 @@
 """OpenTelemetry setup and W3C trace-context propagation through Kafka headers."""
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
 from opentelemetry import context as otel_context
@@ -31,7 +32,11 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None = None,
     _configured = True
 
 
+@functools.cache
 def tracer(name: str = "engage") -> trace.Tracer:
+    # Cached: the SDK compares instrumentation scopes on every get_tracer call, which cost a
+    # batch consumer more than its spans. (Before the provider is set this is a proxy that
+    # follows the provider once it is.)
     return trace.get_tracer(name)
 
 

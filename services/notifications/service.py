@@ -284,7 +284,7 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
     # unclaimed are still to do, for the stored notification.
     seen_keys = [p.notification.dedupe_key for p in planned if p.notification.id not in inserted]
     existing = await deps.notifications.by_keys(seen_keys) if seen_keys else {}
-    stored: list[Planned] = []
+    stored: dict[str, Planned] = {}  # by notification id: a repeat within the batch is one
     for item in planned:
         if item.notification.id in inserted:
             NOTIFICATIONS_CREATED.labels(item.notification.type).inc()
@@ -293,9 +293,9 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
             if earlier is None:
                 continue
             item.notification, item.loaded.notifications = earlier, [earlier]
-        stored.append(item)
-    await _deliver(deps=deps, stored=stored)
-    return [item.notification for item in stored]
+        stored.setdefault(item.notification.id, item)
+    await _deliver(deps=deps, stored=list(stored.values()))
+    return [item.notification for item in stored.values()]
 
 
 _sequence = itertools.count()
@@ -380,9 +380,10 @@ def _address(recipient: Recipient | None) -> str | None:
 def _new_delivery(deps: Deps, notification: Notification, *, channel: str,
                   status: str = "pending", target: str | None = None) -> Delivery:
     now = deps.clock()
+    key = rules.delivery_key(notification_id=notification.id, channel=channel)
     return Delivery(
-        id=uuid.uuid4().hex, actor_id=notification.actor_id, channel=channel, kind="instant",
-        key=rules.delivery_key(notification_id=notification.id, channel=channel),
+        id=rules.delivery_id(key), actor_id=notification.actor_id, channel=channel, kind="instant",
+        key=key,
         notification_ids=[notification.id], status=status, target=target, created_at=now, updated_at=now,
         # A pending delivery whose sender crashed is picked up by the retry task after this lease.
         next_retry_at=(now + timedelta(seconds=deps.settings.pending_lease_s)
@@ -608,8 +609,9 @@ async def run_digests(*, deps: Deps, force: bool = False) -> dict[str, int]:
         waiting = await deps.deliveries.deferred(actor_id)
         if not waiting:
             continue
+        key = rules.digest_key(actor_id=actor_id, day=local.date())
         digest = Delivery(
-            id=uuid.uuid4().hex, key=rules.digest_key(actor_id=actor_id, day=local.date()),
+            id=rules.delivery_id(key), key=key,
             actor_id=actor_id, channel="email", kind="digest",
             notification_ids=[n for d in waiting for n in d.notification_ids],
             status="pending", target=waiting[0].target, created_at=now, updated_at=now,

@@ -21,7 +21,7 @@ class RelaySettings(ProfilesSettings):
 
     service_name: str = "profiles-relay"
     relay_batch_size: int = Field(100, ge=1, le=1000)
-    relay_idle_poll_s: float = Field(0.2, gt=0, le=10)
+    relay_idle_poll_s: float = Field(0.05, gt=0, le=10)
     relay_backoff_max_s: float = Field(5.0, gt=0)
     # Only one relay publishes at a time (the lease holder), so per-entity order holds.
     relay_lease_ttl_s: float = Field(15.0, ge=2)

@@ -70,9 +70,8 @@ class ContainerStack(LocalStack):
     def kafka_bootstrap(self) -> str:
         return self.kafka_address
 
-    @property
-    def mongo_uri(self) -> str:
-        return self.mongo_address
+    def mongo_uri_for(self, database: str) -> str:
+        return self.mongo_address  # one real MongoDB holds every service's database
 
     @property
     def elasticsearch_url(self) -> str:

@@ -56,7 +56,6 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await db.notifications.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
                                          ("_id", DESCENDING)])
     await db.notifications.create_index([("pair", ASCENDING)])
-    await db.deliveries.create_index([("key", ASCENDING)], unique=True)
     await db.deliveries.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
                                       ("_id", DESCENDING)])
     await db.deliveries.create_index([("status", ASCENDING), ("next_retry_at", ASCENDING)])

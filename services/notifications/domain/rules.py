@@ -13,6 +13,7 @@ change) or a second consumer instance never notifies twice:
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Literal
@@ -41,6 +42,12 @@ def contact_key(*, status: str, contact_id: str, actor_id: str) -> str:
 
 def delivery_key(*, notification_id: str, channel: str) -> str:
     return f"{channel}:{notification_id}"
+
+
+def delivery_id(key: str) -> str:
+    """A delivery's id follows from its key, so the id's uniqueness is the idempotency check
+    and the store needs no second unique index."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"delivery:{key}").hex
 
 
 def digest_key(*, actor_id: str, day: date) -> str:

@@ -50,7 +50,7 @@ async def profiles(matching_stack):
 
 @pytest.fixture
 async def matching_db(matching_stack):
-    client = AsyncMongoClient(matching_stack.mongo_uri, tz_aware=True)
+    client = AsyncMongoClient(matching_stack.mongo_uri_for("matching"), tz_aware=True)
     try:
         yield client["matching"]
     finally:

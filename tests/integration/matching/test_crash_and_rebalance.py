@@ -137,7 +137,7 @@ def inbox_entries_due(match_log, stream: Stream) -> dict[tuple[str, str], int]:
 
 
 async def inbox_entries(matching_stack, stream: Stream) -> dict[tuple[str, str], int]:
-    client = AsyncMongoClient(matching_stack.mongo_uri, tz_aware=True)
+    client = AsyncMongoClient(matching_stack.mongo_uri_for("notifications"), tz_aware=True)
     try:
         cursor = client["notifications"]["notifications"].find(
             {"tenant": {"$in": [t.id for t in stream.tenants]}, "type": "match.found"},
