@@ -108,13 +108,15 @@ class LocalStack:
     def redis_url(self) -> str:
         return f"redis://127.0.0.1:{self.ports['redis']}/0"
 
-    def service_env(self) -> dict[str, str]:
+    def service_env(self, service: str | None = None) -> dict[str, str]:
+        """The environment of a service process (`service`: its name in SERVICES, which picks
+        the document store of its database)."""
         env = {
             "ENVIRONMENT": "dev",
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "KAFKA_ENABLE_IDEMPOTENCE": "false",
             "KAFKA_SESSION_TIMEOUT_MS": "6000",
-            "MONGO_URI": self.mongo_uri,
+            "MONGO_URI": self.mongo_uri_for(SERVICE_DATABASE.get(service, "profiles")),
             "ELASTICSEARCH_URL": self.elasticsearch_url,
             "REDIS_URL": self.redis_url,
             "SMTP_HOST": "127.0.0.1",
@@ -179,10 +181,8 @@ class LocalStack:
     def start_service(self, name: str, *, wait: bool = True, timeout_s: float = 90,
                       extra_env: dict[str, str] | None = None) -> None:
         spec = next(s for s in SERVICES if s.name == name)
-        env = {**os.environ, **self.service_env(), "PORT": str(self.ports[spec.port_name])}
-        if name in SERVICE_DATABASE:
-            env["MONGO_URI"] = self.mongo_uri_for(SERVICE_DATABASE[name])
-        env.update(extra_env or {})
+        env = {**os.environ, **self.service_env(name), "PORT": str(self.ports[spec.port_name]),
+               **(extra_env or {})}
         self.progress(f"starting {name} on {self.url(spec.port_name)}")
         self._spawn(name, [sys.executable, "-m", spec.module], env=env)
         if wait:

@@ -12,6 +12,7 @@ from email import charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formatdate, make_msgid
 
 from services.notifications.domain.messages import Mail
@@ -19,6 +20,9 @@ from services.notifications.domain.messages import Mail
 # Quoted-printable keeps the German text readable in the raw mail (utf-8 defaults to base64).
 UTF8_QP = charset.Charset("utf-8")
 UTF8_QP.body_encoding = charset.QP
+# Headers are not folded below the RFC 5322 limit: folding a long link such as
+# List-Unsubscribe would hand some clients a value with a leading space.
+MAIL_POLICY = compat32.clone(max_line_length=998)
 
 
 class SmtpMailer:
@@ -35,7 +39,7 @@ class SmtpMailer:
     def build(self, *, to: str, mail: Mail, headers: dict[str, str]) -> MIMEMultipart:
         # The classic `email.mime` classes: a third of the CPU of `EmailMessage` with the
         # default policy, which parses every header it is given.
-        message = MIMEMultipart("alternative")
+        message = MIMEMultipart("alternative", policy=MAIL_POLICY)
         message["From"] = self._sender
         message["To"] = to
         message["Subject"] = Header(mail.subject, "utf-8")
@@ -44,8 +48,8 @@ class SmtpMailer:
         message["Auto-Submitted"] = "auto-generated"
         for name, value in headers.items():
             message[name] = value
-        message.attach(MIMEText(mail.text, "plain", UTF8_QP))
-        message.attach(MIMEText(mail.html, "html", UTF8_QP))
+        message.attach(MIMEText(mail.text, "plain", UTF8_QP, policy=MAIL_POLICY))
+        message.attach(MIMEText(mail.html, "html", UTF8_QP, policy=MAIL_POLICY))
         return message
 
     async def send(self, *, to: str, mail: Mail, headers: dict[str, str]) -> None:

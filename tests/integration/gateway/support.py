@@ -82,7 +82,7 @@ def fake_service_urls(fake: Process) -> dict[str, str]:
 def start_gateway(engines: LocalStack, name: str, env: dict[str, str],
                   ready_path: str = "/readyz") -> Process:
     port = free_port()
-    full_env = {**os.environ, **engines.service_env(), "PORT": str(port), **env}
+    full_env = {**os.environ, **engines.service_env("gateway"), "PORT": str(port), **env}
     return spawn(engines, name, [sys.executable, "-m", "gateway"], full_env, port, ready_path)
 
 

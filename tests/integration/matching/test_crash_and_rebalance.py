@@ -206,7 +206,7 @@ async def test_a_second_worker_joins_mid_stream_and_leaves_without_losing_a_pair
     with log_path.open("ab") as log:
         other = subprocess.Popen(
             [sys.executable, "-m", "services.matching.worker"],
-            env={**os.environ, **matching_stack.service_env(), "PORT": str(port)},
+            env={**os.environ, **matching_stack.service_env("matching-worker"), "PORT": str(port)},
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     try:

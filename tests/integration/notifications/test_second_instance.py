@@ -15,7 +15,7 @@ from tests.integration.notifications.conftest import TUNED_ENV, eventually
 async def test_a_second_instance_handling_the_same_events_sends_nothing_twice(platform):
     stack = platform.stack
     port = free_port()
-    env = {**os.environ, **stack.service_env(), **TUNED_ENV, "PORT": str(port),
+    env = {**os.environ, **stack.service_env("notifications"), **TUNED_ENV, "PORT": str(port),
            # Its own consumer group, so it receives every event the first instance receives.
            "CONSUMER_GROUP": "notifications-replica"}
     stack._spawn("notifications-replica", [sys.executable, "-m", "services.notifications"], env=env)
