@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
 from deploy.local.stack import LocalStack  # noqa: E402
 from platform_common.identity import Identity  # noqa: E402
 from platform_common.vocabulary import CATEGORIES  # noqa: E402
-from stack_run import distribution, run_on_local_stack  # noqa: E402
+from stack_run import CpuMeter, distribution, run_on_local_stack  # noqa: E402
 
 SEED = 20260501
 SERVICES = ("profiles", "profiles-relay", "matching", "matching-worker", "notifications")
@@ -330,7 +330,10 @@ async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
         run = Run(rate=args.rate, seconds=args.seconds, warmup=args.warmup)
         stop = asyncio.Event()
         reporter = asyncio.create_task(report_progress(run, stack, stop))
+        cpu = CpuMeter(stack)
+        cpu.start()
         await publish(run, stack.url("profiles"), towns, args.concurrency, rng)
+        cores_while_publishing = cpu.cores()
         print(f"publishing done: {run.accepted} accepted in {run.publish_seconds:.1f} s; "
               f"draining", flush=True)
         progress = await drain(run, stack, args.drain_timeout)
@@ -370,6 +373,10 @@ async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
         "lost_items": len(waiting) if backlog == 0 else None,
         "loss_ratio": round(len(waiting) / len(matched), 5) if matched and backlog == 0 else None,
         "matcher_item_event_to_match_event": matcher,
+        # CPU cores each process used while items were being posted (the machine has
+        # "machine.cpus"): a sum near that means the machine, not one part, is the limit.
+        "cpu_cores_while_publishing": cores_while_publishing,
+        "cpu_cores_while_publishing_total": round(sum(cores_while_publishing.values()), 2),
         "path": "POST profiles -> MongoDB + outbox -> relay -> Kafka items -> matching worker "
                 "-> Kafka matches -> notifications consumer -> MongoDB",
         "stack": "local: tansu (memory), SecantusDB, noida-db, redis; services as processes",
@@ -399,6 +406,10 @@ def summary(result: dict) -> str:
          f"{result['items_with_matches']} matched items not notified yet)")
         + f" ({result['notifications_stored']} notifications stored; "
           f"{result['items_without_any_match']} items had no match at all)",
+        f"  CPU while publishing: {result['cpu_cores_while_publishing_total']} cores of "
+        f"{result['machine']['cpus']} ("
+        + ", ".join(f"{name} {cores}" for name, cores in
+                    list(result["cpu_cores_while_publishing"].items())[:6]) + ")",
         f"  matcher: {matcher['match_found_events']} match.found, item event -> match event "
         f"mean {seconds(matcher['mean_s'])}, p50 <= {seconds(matcher['p50_at_most_s'])}, "
         f"p99 <= {seconds(matcher['p99_at_most_s'])}",

@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import signal
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -31,6 +33,38 @@ def distribution(values: list[float]) -> dict:
             "p95": rounded(percentile(values, 95)), "p99": rounded(percentile(values, 99)),
             "max": rounded(max(values)) if values else None,
             "mean": rounded(statistics.fmean(values)) if values else None}
+
+
+class CpuMeter:
+    """CPU time of the stack's processes (and this one, the load generator) over a stretch
+    of a run, in cores: where a saturated 2-core machine spends its time."""
+
+    def __init__(self, stack: LocalStack):
+        self._stack = stack
+        self._start: dict[str, float] = {}
+        self._started_at = 0.0
+
+    def _cpu_seconds(self) -> dict[str, float]:
+        pids = {name: child.process.pid for name, child in self._stack.children.items()}
+        pids["benchmark (load generator)"] = os.getpid()
+        seconds = {}
+        for name, pid in pids.items():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            seconds[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return seconds
+
+    def start(self) -> None:
+        self._start, self._started_at = self._cpu_seconds(), time.monotonic()
+
+    def cores(self) -> dict[str, float]:
+        elapsed = time.monotonic() - self._started_at
+        now = self._cpu_seconds()
+        used = {name: round((now[name] - before) / elapsed, 2)
+                for name, before in self._start.items() if name in now}
+        return dict(sorted(used.items(), key=lambda item: -item[1]))
 
 
 def run_on_local_stack(*, name: str, services: tuple[str, ...], benchmark: Benchmark,
