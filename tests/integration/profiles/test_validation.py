@@ -37,7 +37,6 @@ async def member_with_actor(profiles):
 async def test_bad_item_is_refused_with_its_path(profiles, profiles_db, member_with_actor,
                                                  case, change, field):
     owner, actor = member_with_actor
-    outbox_before = await profiles_db.outbox.count_documents({})
     response = await profiles.http.post("/offers", json=offer_body(actor["id"], **change),
                                         headers=owner)
     assert response.status_code == 422, response.text
@@ -46,7 +45,10 @@ async def test_bad_item_is_refused_with_its_path(profiles, profiles_db, member_w
     assert field in [detail["field"] for detail in error["details"]], error
     assert all(detail["message"] for detail in error["details"])
     assert await profiles_db.items.count_documents({"actor_id": actor["id"]}) == 0
-    assert await profiles_db.outbox.count_documents({}) == outbox_before
+    # No item event in the outbox either (the relay deletes what it published, so other
+    # records come and go; the topic side is checked by the next test).
+    assert await profiles_db.outbox.count_documents(
+        {"topic": "items", "envelope": {"$regex": actor["id"]}}) == 0
 
 
 async def test_refused_items_never_reach_the_topic(profiles, member_with_actor, topic_log):
