@@ -108,11 +108,15 @@ class EventConsumer:
                 await asyncio.sleep(1)
                 continue
             if self._batch_handler is not None:
-                # Partitions are independent (the events of one key share a partition), so
-                # their batches are handled side by side, their store round trips overlapping;
-                # then one commit for all of them.
-                await asyncio.gather(*(self._process_batch(records)
-                                       for records in batches.values()))
+                # The partitions of one topic are independent (the events of one key share a
+                # partition), so their batches are handled side by side, their store round
+                # trips overlapping. Topics take turns: events of different topics may
+                # concern the same entity (an actor, and a match that names it), and a
+                # handler may rely on seeing one of them complete before the other starts.
+                for topic in sorted({partition.topic for partition in batches}):
+                    await asyncio.gather(*(self._process_batch(records)
+                                           for partition, records in batches.items()
+                                           if partition.topic == topic))
             else:
                 for records in batches.values():
                     for record in records:
