@@ -352,6 +352,24 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
     for delivery, item in claimed:
         if delivery.status == "pending":
             await deps.dispatch(SendJob(delivery=delivery, loaded=item.loaded))
+    await _release_if_recipients_arrived(deps, [d for d, _ in claimed
+                                                if d.last_error == RECIPIENT_UNKNOWN])
+
+
+async def _release_if_recipients_arrived(deps: Deps, waiting: list[Delivery]) -> None:
+    """The recipient's actor event may have been applied (by another instance, or meanwhile)
+    after we read the recipients and before the waiting mails were stored, so that its
+    `apply_actor` found nothing to release: look once more."""
+    actor_ids = sorted({delivery.actor_id for delivery in waiting})
+    if not actor_ids:
+        return
+    arrived = await deps.recipients.get_many(actor_ids)
+    released = 0
+    for actor_id in arrived:
+        released += await deps.deliveries.retry_now(actor_id=actor_id, reason=RECIPIENT_UNKNOWN,
+                                                    now=deps.clock())
+    if released:
+        deps.wake_retries()
 
 
 async def _over_rate_limit(deps: Deps, mails: list[Delivery]) -> list[Delivery]:

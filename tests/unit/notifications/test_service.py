@@ -217,6 +217,24 @@ async def test_the_recipient_arriving_brings_its_waiting_mail_forward():
     assert sorted(to for to, _, _ in deps.mailer.sent) == ["club@example.org", "helper@example.org"]
 
 
+async def test_a_recipient_arriving_while_its_waiting_mail_is_stored_still_releases_it():
+    deps = make_deps()
+    await service.apply_actor(deps=deps, actor=actor("helper"))
+    claim_many = deps.deliveries.claim_many
+
+    async def actor_event_applied_meanwhile(deliveries):
+        # The actor event is applied after the recipients were read: it finds no waiting
+        # mail yet, because the mail is only being stored now.
+        await service.apply_actor(deps=deps, actor=actor("club"))
+        return await claim_many(deliveries)
+
+    deps.deliveries.claim_many = actor_event_applied_meanwhile
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    assert deps.retry_wakeup.is_set(), "the retry task is woken"
+    assert await service.retry_due_deliveries(deps=deps) == {"sent": 1}  # no clock advance
+    assert sorted(to for to, _, _ in deps.mailer.sent) == ["club@example.org", "helper@example.org"]
+
+
 async def test_the_dispatcher_sends_in_the_background_and_records_each_delivery():
     from services.notifications.dispatcher import Dispatcher
 
