@@ -345,13 +345,12 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
                                "goes into the next daily digest")
     claimed_ids = await deps.deliveries.claim_many([delivery for delivery, _ in wanted])
     claimed = [(delivery, item) for delivery, item in wanted if delivery.id in claimed_ids]
-    for delivery, _ in claimed:
-        if delivery.status == "deferred":
-            NOTIFICATIONS_DEFERRED.labels(
-                "rate_limited" if delivery.id in limited_ids else "daily").inc()
     for delivery, item in claimed:
         if delivery.status == "pending":
             await deps.dispatch(SendJob(delivery=delivery, loaded=item.loaded))
+        elif delivery.status == "deferred":
+            NOTIFICATIONS_DEFERRED.labels(
+                "rate_limited" if delivery.id in limited_ids else "daily").inc()
     await _release_if_recipients_arrived(deps, [d for d, _ in claimed
                                                 if d.last_error == RECIPIENT_UNKNOWN])
 
