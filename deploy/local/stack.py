@@ -94,7 +94,7 @@ class LocalStack:
 
     def mongo_uri_for(self, database: str) -> str:
         """The document store that holds `database` ("profiles", "matching", "notifications")."""
-        return f"mongodb://127.0.0.1:{self.ports[DOCUMENT_STORES[database]]}/?directConnection=true"
+        return engines.mongo_uri(self.ports[DOCUMENT_STORES[database]])
 
     @property
     def mongo_uri(self) -> str:
