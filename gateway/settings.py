@@ -64,9 +64,7 @@ class GatewaySettings(CommonSettings, RedisSettings):
         if self.environment == "production":
             if self.auth_mode == "dev":
                 raise ValueError("AUTH_MODE=dev is not allowed in production: use AUTH_MODE=jwks")
-            if self.jwt_dev_secret.get_secret_value() == DEFAULT_DEV_JWT_SECRET:
-                raise ValueError("JWT_DEV_SECRET still has the public default value: "
-                                 "set a random secret in production")
+        # Only dev mode signs and checks tokens with this secret (jwks mode never reads it).
         if self.auth_mode == "dev" and len(self.jwt_dev_secret.get_secret_value()) < 32:
             raise ValueError("JWT_DEV_SECRET must be at least 32 characters long")
         if self.auth_mode == "jwks":

@@ -32,7 +32,7 @@ HPA_TARGETS = {"gateway", "search", "matching"}
 UID = 10001
 
 # Secrets the manifests may reference: by name only, created out of band (deploy/k8s/README.md).
-KNOWN_SECRETS = {"engage-mongo", "engage-gateway", "engage-notifications", "engage-overrides"}
+KNOWN_SECRETS = {"engage-mongo", "engage-notifications", "engage-overrides"}
 
 # The settings class each process validates its environment with at start.
 PROCESS_SETTINGS = {
@@ -333,6 +333,8 @@ def test_secrets_are_only_referenced_never_stored():
             if ref:
                 referenced.add(ref["name"])
     assert referenced == KNOWN_SECRETS
+    # Production authenticates with the identity provider's keys: no dev-token secret there.
+    assert "JWT_DEV_SECRET" not in env_of(BASE_DEPLOYMENTS["gateway"])
     # No Secret objects in the base, the components or the production overlay ...
     production = K8S / "overlays" / "production"
     for path, doc in manifests(BASE, K8S / "components", production):
@@ -344,6 +346,19 @@ def test_secrets_are_only_referenced_never_stored():
     assert "secretGenerator" not in kustomization
     # ... and the example file is not applied.
     assert "secrets.example.yaml" not in kustomization["resources"]
+
+
+def test_dev_overlay_gives_the_gateway_its_dev_token_secret():
+    overlay = K8S / "overlays" / "dev"
+    assert read_env_file(overlay / "config.env")["AUTH_MODE"] == "dev"
+    patch = yaml.safe_load((overlay / "gateway-dev-auth.yaml").read_text())
+    assert patch["metadata"]["name"] == "gateway"
+    secret_ref = env_of(patch)["JWT_DEV_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert not secret_ref.get("optional")
+    generated = {generator["name"]: generator.get("literals", []) for generator in
+                 yaml.safe_load((overlay / "kustomization.yaml").read_text())["secretGenerator"]}
+    secret = dict(literal.split("=", 1) for literal in generated[secret_ref["name"]])
+    assert len(secret[secret_ref["key"]]) >= 32  # the gateway refuses shorter dev secrets
 
 
 def test_required_secrets_are_not_optional():
