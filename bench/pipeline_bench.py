@@ -53,6 +53,7 @@ from platform_common.vocabulary import CATEGORIES  # noqa: E402
 from stack_run import CpuMeter, distribution, run_on_local_stack  # noqa: E402
 
 SEED = 20260501
+WINDOW_S = 10.0   # the latency is also reported per stretch of this many seconds of the run
 SERVICES = ("profiles", "profiles-relay", "matching", "matching-worker", "notifications")
 OPERATOR = Identity(sub="bench-operator", tenant="land", roles=frozenset({"operator"}))
 TOWNS = {  # id: (name, lat, lon)
@@ -81,6 +82,8 @@ class Run:
     # item id -> (wall-clock time of its 201, seconds since the start when it was sent)
     accepted_at: dict[str, tuple[float, float]] = field(default_factory=dict)
     notified_after: list[float] = field(default_factory=list)   # per pair
+    # per pair: (seconds since the start when the POST that completed it was sent, latency)
+    notified_when: list[tuple[float, float]] = field(default_factory=list)
     notified: set[str] = field(default_factory=set)             # items
     notified_pairs: set[tuple[str, str]] = field(default_factory=set)
     notified_total: int = 0
@@ -215,8 +218,26 @@ async def read_notifications(run: Run, mongo_uri: str, actors: list[str]) -> Non
         run.notified_pairs.add(pair)
         run.notified.update(pair)
         completed_at, sent_at = max(sides)  # the later POST made the match possible
+        latency = max(0.0, doc["created_at"].timestamp() - completed_at)
+        run.notified_when.append((sent_at, latency))
         if sent_at >= run.warmup:
-            run.notified_after.append(max(0.0, doc["created_at"].timestamp() - completed_at))
+            run.notified_after.append(latency)
+
+
+def by_window(run: Run, window_s: float) -> list[dict]:
+    """The latency of the pairs completed in each stretch of the run, and how many new pairs
+    per second the pipeline had to announce then: items stay open, so each new item finds more
+    partners as the run goes on, and this shows where the latency starts to grow."""
+    windows: dict[int, list[float]] = {}
+    for sent_at, latency in run.notified_when:
+        windows.setdefault(int(sent_at // window_s), []).append(latency)
+    def length(number: int) -> float:  # the last stretch may be shorter
+        return max(1.0, min(window_s, run.seconds - number * window_s))
+
+    return [{"from_s": number * window_s, "to_s": number * window_s + length(number),
+             "pairs_per_s": round(len(latencies) / length(number), 1),
+             "latency_s": distribution(latencies)}
+            for number, latencies in sorted(windows.items())]
 
 
 async def matched_items(mongo_uri: str, tenants: list[str]) -> set[str]:
@@ -360,6 +381,7 @@ async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
         "accepted_per_s": round(accepted / run.publish_seconds, 1) if run.publish_seconds else None,
         "post_latency_s": distribution(run.post_seconds),
         "item_to_notification_s": distribution(run.notified_after),
+        "item_to_notification_by_window": by_window(run, WINDOW_S),
         "pairs_notified": len(run.notified_pairs),
         "notifications_stored": run.notified_total,
         "match_events_announced": round(progress.match_events),
@@ -399,6 +421,10 @@ def summary(result: dict) -> str:
         f"  201 -> notification   p50 {seconds(latency['p50'])}  p95 {seconds(latency['p95'])}  "
         f"p99 {seconds(latency['p99'])}  max {seconds(latency['max'])}  "
         f"({latency['samples']} measured)",
+        f"  per {WINDOW_S:g} s of the run (when the completing POST was sent): " + "; ".join(
+            f"{window['from_s']:g}-{window['to_s']:g} s {window['pairs_per_s']:g} pairs/s "
+            f"p99 {seconds(window['latency_s']['p99'])}"
+            for window in result["item_to_notification_by_window"]),
         (f"  loss: {result['lost_items']} of {result['items_with_matches']} matched items without "
          f"a notification" if result["lost_items"] is not None else
          f"  loss: unknown, the notifications consumer was {result['notifications_backlog_events']}"
