@@ -78,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # Explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps an
+    # ignored SIGINT, so a `make run &` would not stop on Ctrl-C (kill -INT) otherwise.
+    signal.signal(signal.SIGINT, on_term)
     try:
         say(f"data in {data_dir}")
         stack.start_engines()
