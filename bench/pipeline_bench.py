@@ -228,12 +228,12 @@ def by_window(run: Run, window_s: float) -> list[dict]:
     """The latency of the pairs completed in each stretch of the run, and how many new pairs
     per second the pipeline had to announce then: items stay open, so each new item finds more
     partners as the run goes on, and this shows where the latency starts to grow."""
-    windows: dict[int, list[float]] = {}
-    for sent_at, latency in run.notified_when:
-        windows.setdefault(int(sent_at // window_s), []).append(latency)
     def length(number: int) -> float:  # the last stretch may be shorter
         return max(1.0, min(window_s, run.seconds - number * window_s))
 
+    windows: dict[int, list[float]] = {}
+    for sent_at, latency in run.notified_when:
+        windows.setdefault(int(sent_at // window_s), []).append(latency)
     return [{"from_s": number * window_s, "to_s": number * window_s + length(number),
              "pairs_per_s": round(len(latencies) / length(number), 1),
              "latency_s": distribution(latencies)}
