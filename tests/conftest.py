@@ -9,9 +9,9 @@ import pytest
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that stream thousands of items fill the shared topics (matches above all); the
-    consumers of the session's services work that backlog off for minutes, so these tests run
-    last, where no other test waits behind them."""
+    """Tests that stream thousands of items run on a stack of their own (so that what they leave
+    behind slows no other test, and no other test's services slow them), and last: their
+    stack then starts when the session's services have gone quiet."""
     flooding = [item for item in items if item.get_closest_marker("floods_topics")]
     items[:] = [item for item in items if not item.get_closest_marker("floods_topics")] + flooding
 
@@ -28,21 +28,31 @@ def otlp_receiver():
     receiver.stop()
 
 
-@pytest.fixture(scope="session")
-def engines(tmp_path_factory, otlp_receiver):
-    stack = make_stack(tmp_path_factory.mktemp("stack"))
+def start_test_engines(data_dir, otlp_receiver):
+    """A stack of engines (broker, document stores, search engine, Redis, mail sink) with its
+    topics, configured for tests; its services are started on demand."""
+    stack = make_stack(data_dir)
     stack.env_overrides.update({"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
                                 "OTEL_BSP_SCHEDULE_DELAY": "200",
                                 # Every test request comes from 127.0.0.1; the rate-limit tests
                                 # start their own gateway with low limits.
                                 "RATE_LIMIT_PER_MINUTE": "1000000",
                                 "RATE_LIMIT_WRITES_PER_MINUTE": "1000000",
-                                # A match can arrive before its recipient's actor event (two
-                                # topics); retry such deliveries within seconds, not minutes.
+                                # Failed deliveries are retried within seconds, not minutes.
                                 "RETRY_INTERVAL_S": "1", "RETRY_DELAY_INITIAL_S": "1"})
     try:
         stack.start_engines()
         stack.create_topics()
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory, otlp_receiver):
+    stack = start_test_engines(tmp_path_factory.mktemp("stack"), otlp_receiver)
+    try:
         yield stack
     finally:
         stack.stop()

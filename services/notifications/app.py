@@ -56,6 +56,8 @@ def create_app(settings: NotificationsSettings) -> FastAPI:
                                        wakeup=deps.retry_wakeup)),
             asyncio.create_task(_every(settings.digest_check_interval_s, "daily_digests",
                                        lambda: service.run_digests(deps=deps))),
+            asyncio.create_task(_every(settings.pending_lease_s, "waiting_deliveries",
+                                       lambda: service.check_waiting_deliveries(deps=deps))),
         ]
 
         async def consumer_running() -> None:

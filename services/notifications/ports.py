@@ -66,15 +66,28 @@ class DeliveryStore(Protocol):
     async def claim_many(self, deliveries: list[Delivery]) -> set[str]:
         """`claim` for several: the ids of those inserted."""
 
-    async def retry_now(self, *, actor_id: str, reason: str, now: datetime) -> int:
-        """Make the actor's deliveries that are retrying for `reason` due now; how many."""
+    async def release_waiting(self, *, actor_id: str, now: datetime) -> int:
+        """Make the actor's deliveries that wait for its actor event due now; how many."""
+
+    async def waiting_actors(self) -> list[str]:
+        """Actors whose deliveries wait for their actor event."""
+
+    async def cancel_waiting(self, *, created_before: datetime, reason: str,
+                             now: datetime) -> int:
+        """Give up the waiting deliveries created before `created_before`; how many."""
 
     async def get(self, delivery_id: str) -> Delivery | None: ...
 
     async def update(self, delivery_id: str, **fields) -> None: ...
 
-    async def claim_due(self, *, now: datetime, lease_until: datetime) -> Delivery | None:
-        """Take one pending/retrying delivery whose retry time has come, leased until `lease_until`."""
+    async def due(self, *, now: datetime, limit: int) -> list[tuple[str, datetime]]:
+        """(id, retry time) of pending/retrying deliveries whose retry time has come, oldest
+        first."""
+
+    async def claim_due(self, *, delivery_id: str, due_at: datetime,
+                        lease_until: datetime) -> Delivery | None:
+        """Take the delivery, leased until `lease_until`, if its retry time is still `due_at`
+        (any claim or outcome changes it); None if another instance took it meanwhile."""
 
     async def page(self, actor_ids: list[str], *, limit: int,
                    after: Position | None) -> list[Delivery]: ...

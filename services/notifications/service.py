@@ -142,9 +142,8 @@ async def apply_actor(*, deps: Deps, actor: ActorData) -> None:
         actor_id=actor.id, tenant=actor.tenant, name=actor.name, email=actor.email,
         locale=actor.locale, owners=actor.owners, version=actor.version))
     # A match can overtake its recipient's actor event (they travel on different topics): its
-    # mail waits as "retrying"; now that the recipient is known it goes out at once.
-    if stored and await deps.deliveries.retry_now(actor_id=actor.id, reason=RECIPIENT_UNKNOWN,
-                                                  now=deps.clock()):
+    # mail waits; now that the recipient is known it goes out at once.
+    if stored and await deps.deliveries.release_waiting(actor_id=actor.id, now=deps.clock()):
         deps.wake_retries()
 
 
@@ -314,12 +313,10 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
         address = _address(item.loaded.recipient)
         if item.plan.email == "instant" and item.loaded.recipient is None:
             # The match overtook the recipient's actor event: the mail waits, without send
-            # rounds, until that event arrives (apply_actor makes it due), at the latest for
-            # the pending lease.
-            waiting = _new_delivery(deps, item.notification, channel="email", status="retrying")
+            # rounds and without the retry task looking at it, until that event arrives
+            # (apply_actor releases it).
+            waiting = _new_delivery(deps, item.notification, channel="email", status="waiting")
             waiting.last_error = RECIPIENT_UNKNOWN
-            waiting.next_retry_at = waiting.created_at + timedelta(
-                seconds=deps.settings.pending_lease_s)
             wanted.append((waiting, item))
         elif item.plan.email == "instant":
             wanted.append((_new_delivery(deps, item.notification, channel="email",
@@ -336,7 +333,7 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
     # the limit is stored deferred at once (one write, not an insert and an update). A
     # redelivered event counts its mails again: the limit can only get stricter, never looser.
     mails = [(d, item) for d, item in wanted
-             if d.channel == "email" and d.status in ("pending", "retrying")]
+             if d.channel == "email" and d.status in ("pending", "waiting")]
     limited = await _over_rate_limit(deps, [delivery for delivery, _ in mails])
     limited_ids = {delivery.id for delivery in limited}
     for delivery in limited:
@@ -351,24 +348,37 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
         elif delivery.status == "deferred":
             NOTIFICATIONS_DEFERRED.labels(
                 "rate_limited" if delivery.id in limited_ids else "daily").inc()
-    await _release_if_recipients_arrived(deps, [d for d, _ in claimed
-                                                if d.last_error == RECIPIENT_UNKNOWN])
+    # The recipient's actor event may have been applied (by another instance, or meanwhile)
+    # after we read the recipients and before the waiting mails were stored, so that its
+    # `apply_actor` found nothing to release: look once more.
+    await _release_if_recipients_arrived(
+        deps, sorted({d.actor_id for d, _ in claimed if d.status == "waiting"}))
 
 
-async def _release_if_recipients_arrived(deps: Deps, waiting: list[Delivery]) -> None:
-    """The recipient's actor event may have been applied (by another instance, or meanwhile)
-    after we read the recipients and before the waiting mails were stored, so that its
-    `apply_actor` found nothing to release: look once more."""
-    actor_ids = sorted({delivery.actor_id for delivery in waiting})
-    if not actor_ids:
-        return
-    arrived = await deps.recipients.get_many(actor_ids)
+async def _release_if_recipients_arrived(deps: Deps, actor_ids: list[str]) -> int:
+    """Release the waiting mails of those of `actor_ids` whose actor event has arrived."""
     released = 0
-    for actor_id in arrived:
-        released += await deps.deliveries.retry_now(actor_id=actor_id, reason=RECIPIENT_UNKNOWN,
-                                                    now=deps.clock())
+    for start in range(0, len(actor_ids), 500):
+        arrived = await deps.recipients.get_many(actor_ids[start:start + 500])
+        for actor_id in arrived:
+            released += await deps.deliveries.release_waiting(actor_id=actor_id,
+                                                              now=deps.clock())
     if released:
         deps.wake_retries()
+    return released
+
+
+async def check_waiting_deliveries(*, deps: Deps) -> dict[str, int]:
+    """The safety net behind `apply_actor` (run every `pending_lease_s`): release the waiting
+    mails whose recipient is known by now (say a crash came between storing them and the check
+    after), and give up those whose recipient never arrived within the retention. One indexed
+    look at the waiting deliveries, however many there are: they are never tried one by one."""
+    now = deps.clock()
+    released = await _release_if_recipients_arrived(deps, await deps.deliveries.waiting_actors())
+    expired = await deps.deliveries.cancel_waiting(
+        created_before=now - timedelta(hours=deps.settings.waiting_retention_hours),
+        reason="the recipient never became known", now=now)
+    return {"released": released, "expired": expired}
 
 
 async def _over_rate_limit(deps: Deps, mails: list[Delivery]) -> list[Delivery]:
@@ -533,6 +543,11 @@ async def record_attempt(*, deps: Deps, delivery: Delivery, attempt: Attempt) ->
         await deps.deliveries.update(delivery.id, status="cancelled", last_error=attempt.error,
                                      next_retry_at=None, updated_at=deps.clock())
         return "cancelled"
+    if attempt.status == "not_yet":
+        # The recipient is not known (any more): wait for its actor event, no round used up.
+        await deps.deliveries.update(delivery.id, status="waiting", last_error=attempt.error,
+                                     next_retry_at=None, updated_at=deps.clock())
+        return "waiting"
     if attempt.status != "sent":
         return await _record_failure(deps, delivery, attempt.error or "", tried=attempt.tried)
     await _record_sent(deps, [(delivery, attempt)])
@@ -603,12 +618,13 @@ async def _record_failure(deps: Deps, delivery: Delivery, error: str, *, tried: 
 async def retry_due_deliveries(*, deps: Deps, limit: int = 200) -> dict[str, int]:
     """The periodic retry task: one more round for every delivery whose retry time has come."""
     outcome: dict[str, int] = {}
-    for _ in range(limit):
-        now = deps.clock()
+    for delivery_id, due_at in await deps.deliveries.due(now=deps.clock(), limit=limit):
+        # Each is leased just before it is sent, so a slow run cannot outlive its leases.
         delivery = await deps.deliveries.claim_due(
-            now=now, lease_until=now + timedelta(seconds=deps.settings.pending_lease_s))
+            delivery_id=delivery_id, due_at=due_at,
+            lease_until=deps.clock() + timedelta(seconds=deps.settings.pending_lease_s))
         if delivery is None:
-            break
+            continue  # another instance took it
         status = await send_delivery(deps=deps, delivery=delivery, attempts=1)
         outcome[status] = outcome.get(status, 0) + 1
     return outcome

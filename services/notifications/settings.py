@@ -53,7 +53,11 @@ class NotificationsSettings(CommonSettings, MongoSettings, RedisSettings):
     retry_delay_initial_s: float = Field(60.0, ge=0)
     retry_delay_max_s: float = Field(3600.0, gt=0)
     # A delivery still "pending" this long after it was claimed lost its sender (a crash).
+    # Also how often mails waiting for their recipient's actor event are checked against the
+    # recipients that arrived (a safety net: the actor event itself releases them).
     pending_lease_s: float = Field(300.0, gt=0)
+    # A mail whose recipient's actor event never arrives is given up after this long.
+    waiting_retention_hours: float = Field(7 * 24.0, gt=0)
 
     # Daily digest: checked every digest_check_interval_s, sent from digest_hour (Europe/Berlin).
     digest_hour: int = Field(7, ge=0, le=23)

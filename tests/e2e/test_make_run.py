@@ -18,7 +18,7 @@ import pytest
 
 from deploy.local.engines import port_open
 from deploy.local.stack import SERVICES
-from tests.support.waiting import eventually_sync
+from tests.support.waiting import eventually_sync, until_complete_sync
 
 pytestmark = pytest.mark.e2e
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -31,13 +31,16 @@ def start_supervisor(data_dir: Path, log: Path) -> subprocess.Popen:
 
 
 def wait_until_ready(data_dir: Path, supervisor: subprocess.Popen, log: Path) -> dict:
+    """Until the supervisor wrote its state; it fails only when its output (the progress of
+    starting, creating topics and seeding) stops growing for a while."""
     def ready():
         if supervisor.poll() is not None:
             raise AssertionError(f"make run exited early:\n{log.read_text()[-3000:]}")
-        state = data_dir / "stack.json"
-        return json.loads(state.read_text()) if state.exists() else None
+        output = log.read_text()
+        return (data_dir / "stack.json").exists(), len(output), output[-500:]
 
-    return eventually_sync(ready, timeout_s=240, interval_s=0.5, message="the platform to be ready")
+    until_complete_sync(ready, stall_s=120, interval_s=0.5, message="the platform to be ready")
+    return json.loads((data_dir / "stack.json").read_text())
 
 
 def stop_with_ctrl_c(supervisor: subprocess.Popen) -> int:

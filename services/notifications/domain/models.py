@@ -13,9 +13,11 @@ DeliveryKind = Literal["instant", "digest"]
 # pending: claimed, being sent; sent; retrying: failed, the retry task tries again later;
 # failed: gave up after every retry round (kept as a record); deferred: waits for the next daily
 # digest (frequency "daily", or over the instant-mail rate limit); digested: went out in the
-# digest `digest_id`; cancelled: not sent (channel switched off, match withdrawn, no address).
+# digest `digest_id`; waiting: its recipient's actor event has not arrived yet (no retry task
+# looks at it: the actor event releases it); cancelled: not sent (channel switched off, match
+# withdrawn, no address, the recipient never became known).
 DeliveryStatus = Literal["pending", "sent", "retrying", "failed", "deferred", "digested",
-                         "cancelled"]
+                         "waiting", "cancelled"]
 NotificationType = Literal["match.found", "contact.requested", "contact.accepted", "contact.declined"]
 
 

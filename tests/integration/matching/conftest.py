@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -94,7 +95,14 @@ class MatchLog:
 
 @pytest.fixture(scope="session")
 async def match_log(matching_stack):
-    """Reads `matches` from the beginning in the background for the whole session.
+    """Reads `matches` from the beginning in the background for the whole session."""
+    async with reading_match_log(matching_stack) as log:
+        yield log
+
+
+@asynccontextmanager
+async def reading_match_log(matching_stack):
+    """Every event on `matches` of the stack, read from the beginning in the background.
 
     No consumer group: a group member that misses heartbeats (the broker-freeze test) would
     start over from the beginning and read every event twice; (partition, offset) is kept

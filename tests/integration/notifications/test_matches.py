@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.integration.notifications.conftest import eventually, new_id
+from tests.integration.notifications.conftest import Actor, eventually, new_id
 
 
 async def test_match_found_mails_each_side_once_in_their_language_and_fills_both_inboxes(platform):
@@ -134,3 +134,43 @@ async def test_unsubscribe_link_from_the_mail_turns_email_off_but_not_the_inbox(
 async def _inbox_size(platform, actor, size: int):
     items = (await platform.inbox(actor))["items"]
     return items if len(items) >= size else None
+
+
+async def test_a_mail_for_a_recipient_not_known_yet_waits_untouched_until_its_actor_event(platform):
+    """The match overtook the offer side's actor event. Its mail waits in the real store
+    without the retry task trying it (which, with thousands waiting, had kept the store busy
+    and slowed every other notification down); the actor event sends it at once."""
+    from pymongo import AsyncMongoClient
+
+    need_actor = await platform.register()
+    offer_actor = Actor(id=new_id("actor"), sub=new_id("user"), email=f"{new_id('late')}@example.org")
+    failed_rounds = await platform.metric("notifications_failed_total", 'channel="email"')
+    await platform.publish(platform.match_event(offer_actor=offer_actor, need_actor=need_actor))
+    await eventually(lambda: platform.mails(need_actor.email), what="the need side's mail")
+
+    client = AsyncMongoClient(platform.stack.mongo_uri_for("notifications"), tz_aware=True)
+    try:
+        deliveries = client["notifications"]["deliveries"]
+
+        async def waiting():
+            return await deliveries.find_one({"actor_id": offer_actor.id})
+        delivery = await eventually(waiting, what="the offer side's delivery stored")
+        assert (delivery["status"], delivery["rounds"], delivery["next_retry_at"]) == \
+            ("waiting", 0, None)
+        await asyncio.sleep(2)  # four runs of the retry task (RETRY_INTERVAL_S=0.5) leave it be
+        assert (await waiting())["status"] == "waiting"
+        assert await platform.metric("notifications_failed_total", 'channel="email"') == failed_rounds
+
+        await platform.publish_actor(offer_actor)
+        [mail] = await eventually(lambda: platform.mails(offer_actor.email),
+                                  what="the offer side's mail once its actor is known")
+        assert "Fahrerin für die Lebensmittelausgabe" in mail["text"]
+        sent = await eventually(lambda: _status_is(deliveries, offer_actor.id, "sent"),
+                                what="the delivery recorded as sent")
+        assert sent["rounds"] == 1
+    finally:
+        await client.close()
+
+
+async def _status_is(deliveries, actor_id: str, status: str):
+    return await deliveries.find_one({"actor_id": actor_id, "status": status})

@@ -110,11 +110,20 @@ class Deliveries:
     async def claim_many(self, deliveries):
         return {d.id for d in deliveries if await self.claim(d)}
 
-    async def retry_now(self, *, actor_id, reason, now):
-        waiting = [d.id for d in self.items.values() if d.actor_id == actor_id
-                   and d.status == "retrying" and d.last_error == reason]
-        await self.update_many(waiting, next_retry_at=now)
+    async def release_waiting(self, *, actor_id, now):
+        waiting = [d.id for d in self.items.values()
+                   if d.actor_id == actor_id and d.status == "waiting"]
+        await self.update_many(waiting, status="retrying", next_retry_at=now, updated_at=now)
         return len(waiting)
+
+    async def waiting_actors(self):
+        return sorted({d.actor_id for d in self.items.values() if d.status == "waiting"})
+
+    async def cancel_waiting(self, *, created_before, reason, now):
+        expired = [d.id for d in self.items.values()
+                   if d.status == "waiting" and d.created_at < created_before]
+        await self.update_many(expired, status="cancelled", last_error=reason, updated_at=now)
+        return len(expired)
 
     async def get(self, delivery_id):
         return self.items.get(delivery_id)
@@ -127,14 +136,22 @@ class Deliveries:
         for identifier in delivery_ids:
             await self.update(identifier, **fields)
 
-    async def claim_due(self, *, now, lease_until):
-        due = sorted((d for d in self.items.values() if d.status in ("pending", "retrying")
-                      and d.next_retry_at is not None and d.next_retry_at <= now),
-                     key=lambda d: d.next_retry_at)
-        if not due:
+    @staticmethod
+    def _is_due(delivery, now):
+        return (delivery.status in ("pending", "retrying") and delivery.next_retry_at is not None
+                and delivery.next_retry_at <= now)
+
+    async def due(self, *, now, limit):
+        due = sorted((d for d in self.items.values() if self._is_due(d, now)),
+                     key=lambda d: (d.next_retry_at, d.id))
+        return [(d.id, d.next_retry_at) for d in due[:limit]]
+
+    async def claim_due(self, *, delivery_id, due_at, lease_until):
+        delivery = self.items.get(delivery_id)
+        if delivery is None or delivery.next_retry_at != due_at:
             return None
-        await self.update(due[0].id, next_retry_at=lease_until)
-        return self.items[due[0].id]
+        await self.update(delivery_id, next_retry_at=lease_until)
+        return self.items[delivery_id]
 
     async def deferred_actors(self):
         return sorted({d.actor_id for d in self.items.values() if d.status == "deferred"})

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from platform_common.events.models import ActorData, ActorErasedData, MatchData
 from services.notifications import service
-from services.notifications.domain.models import Preferences
+from services.notifications.domain.models import Preferences, Recipient
 from tests.unit.notifications.fakes import make_deps
 
 
@@ -49,14 +49,45 @@ async def test_a_mail_for_a_recipient_not_known_yet_waits_and_goes_out_once_know
     deps = make_deps()
     await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
     assert deps.mailer.sent == []
-    assert {(d.status, d.rounds) for d in deps.deliveries.by_channel("email")} == {("retrying", 0)}
+    assert {(d.status, d.rounds) for d in deps.deliveries.by_channel("email")} == {("waiting", 0)}
     await service.apply_actor(deps=deps, actor=actor("club"))
     outcome = await service.retry_due_deliveries(deps=deps)
     assert outcome == {"sent": 1}  # the helper is still unknown: its mail keeps waiting
     assert [to for to, _, _ in deps.mailer.sent] == ["club@example.org"]
-    # Whose actor event never comes: after the pending lease, ordinary retry rounds.
+    # Whose actor event never comes: the retry task never tries it (no rounds, no store work
+    # per mail, however many wait), and the periodic check gives it up after the retention.
     deps.clock.advance(seconds=deps.settings.pending_lease_s + 1)
-    assert await service.retry_due_deliveries(deps=deps) == {"retrying": 1}
+    assert await service.retry_due_deliveries(deps=deps) == {}
+    assert await service.check_waiting_deliveries(deps=deps) == {"released": 0, "expired": 0}
+    deps.clock.advance(hours=deps.settings.waiting_retention_hours)
+    assert await service.check_waiting_deliveries(deps=deps) == {"released": 0, "expired": 1}
+    [given_up] = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "helper"]
+    assert (given_up.status, given_up.rounds) == ("cancelled", 0)
+
+
+async def test_the_periodic_check_releases_a_waiting_mail_whose_recipient_arrived_unnoticed():
+    """Say the process died between storing the waiting mail and looking at the recipients
+    again, and the actor event had been applied by another instance before the mail existed."""
+    deps = make_deps()
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    await deps.recipients.apply(Recipient(actor_id="club", tenant="t", name="Club",
+                                          email="club@example.org", version=1))
+    assert deps.mailer.sent == []
+    assert await service.check_waiting_deliveries(deps=deps) == {"released": 1, "expired": 0}
+    assert deps.retry_wakeup.is_set()
+    assert await service.retry_due_deliveries(deps=deps) == {"sent": 1}
+    assert [to for to, _, _ in deps.mailer.sent] == ["club@example.org"]
+
+
+async def test_a_retried_mail_whose_recipient_is_gone_waits_without_using_up_rounds():
+    deps = await setup()
+    deps.mailer.failing = True
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    deps.recipients.items.pop("club")  # say its recipient record is missing now
+    deps.clock.advance(hours=1)
+    await service.retry_due_deliveries(deps=deps)
+    [club] = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "club"]
+    assert (club.status, club.rounds, club.next_retry_at) == ("waiting", 1, None)
 
 
 async def test_failed_mail_is_retried_by_the_retry_task_until_it_gives_up():
@@ -209,7 +240,7 @@ async def test_the_recipient_arriving_brings_its_waiting_mail_forward():
     await service.apply_actor(deps=deps, actor=actor("helper"))
     await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
     waiting = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "club"]
-    assert [d.status for d in waiting] == ["retrying"] and waiting[0].next_retry_at > deps.clock()
+    assert [d.status for d in waiting] == ["waiting"] and waiting[0].next_retry_at is None
     assert not deps.retry_wakeup.is_set()
     await service.apply_actor(deps=deps, actor=actor("club"))
     assert deps.retry_wakeup.is_set(), "the retry task is woken"
