@@ -1,13 +1,25 @@
 # The platform's commands. `make run` and `make test` work on a fresh Debian machine with
-# Python 3.11: they install what is missing first (apt for Redis, a venv with pinned packages).
+# Python 3.11: they install what is missing first (apt for Redis, Prometheus, Chromium and npm;
+# a venv with pinned packages; the pinned npm packages of the web client and the browser tests).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= .data
 STAMP := $(VENV)/.installed
+# npm projects installed with `npm ci` from their lock files; a stamp in node_modules/ keeps a
+# second `make` from reinstalling. The web client's own packages join when it has a package.json.
+NPM_DIRS := tests/browser $(if $(wildcard gateway/web/package.json),gateway/web)
+NPM_STAMPS := $(addsuffix /node_modules/.engage-installed,$(NPM_DIRS))
+# Debian packages: command (or file) that shows it is there -> package
+APT_NEEDS := redis-server:redis-server promtool:prometheus /usr/bin/chromium:chromium npm:npm
 
-.PHONY: help install run test test-unit bench reindex schemas clean distclean
+# The README's tour: screenshots the browser tests take, copied by `make screenshots`.
+TOUR := page-sign-in-1280 search-results-1280 page-need-visitor-1280 post-need-1280 \
+        contacts-accepted-1280 need-hidden-owner-1280 page-admin-stats-1280 \
+        admin-widget-preview-1280 page-search-375 page-need-visitor-375
+
+.PHONY: help install system-packages run test test-unit screenshots bench reindex schemas clean distclean
 
 help:
 	@echo "make run      start the whole platform with demo data (Ctrl-C stops it)"
@@ -15,16 +27,33 @@ help:
 	@echo "make bench    run the benchmarks, JSON results in bench/results/"
 	@echo "make reindex  rebuild the search indexes from the system of record (stack running)"
 	@echo "make schemas  re-export the event JSON schemas into contracts/events/"
+	@echo "make screenshots  run the browser tests and refresh the README tour's pictures"
 	@echo "make clean    delete the local stack's data ($(DATA_DIR)/)"
 
-install: $(STAMP)
+install: system-packages $(STAMP) $(NPM_STAMPS)
 
-$(STAMP): requirements.txt pyproject.toml
-	@command -v redis-server >/dev/null && command -v promtool >/dev/null || { \
-	  echo "==> installing redis-server and prometheus (promtool) with apt"; \
+# Only what is missing, and no apt at all when everything is there. Chromium is the browser of
+# the browser tests (Playwright drives /usr/bin/chromium; `playwright install` never runs).
+system-packages:
+	@missing=""; for need in $(APT_NEEDS); do \
+	  probe=$${need%%:*}; package=$${need#*:}; \
+	  if [[ $$probe == /* ]]; then test -x $$probe; else command -v $$probe >/dev/null; fi \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing$$missing with apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends redis-server prometheus; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing \
+	    $$( [[ $$missing == *chromium* ]] && echo fonts-dejavu-core ); \
+	fi
+
+%/node_modules/.engage-installed: %/package.json %/package-lock.json | system-packages
+	@echo "==> installing the pinned npm packages of $* (npm ci)"
+	@cd $* && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+$(STAMP): requirements.txt pyproject.toml | system-packages
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	@test -x $(PY) || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "==> installing pinned Python packages into $(VENV) (first time: a minute or two)"
@@ -40,6 +69,15 @@ test: install
 
 test-unit: install
 	@$(PY) -m pytest tests/unit tests/contract
+
+# The browser tests save a screenshot of every page they visit in $(DATA_DIR)/screenshots/;
+# this runs them and refreshes the README tour's pictures in docs/screenshots/.
+screenshots: install
+	@rm -rf $(DATA_DIR)/screenshots
+	@SCREENSHOTS_DIR=$(abspath $(DATA_DIR))/screenshots $(PY) -m pytest tests/browser -q
+	@mkdir -p docs/screenshots
+	@for name in $(TOUR); do cp $(DATA_DIR)/screenshots/$$name.png docs/screenshots/; done
+	@echo "==> docs/screenshots/ refreshed ($(words $(TOUR)) pictures)"
 
 bench: install
 	@mkdir -p bench/results

@@ -5,9 +5,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from prometheus_client import Counter
@@ -15,10 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import service
 from gateway.adapters.jwks import KeysUnavailable
+from gateway.adapters.geocoders import build_geocoder
+from gateway.adapters.personas import dev_personas
 from gateway.bootstrap import Components
 from gateway.domain.access import SIGNED_IN, Access, access_problem
 from gateway.domain.auth import SUB_PATTERN, TENANT_PATTERN, InvalidToken, bearer_token
 from gateway.domain.openapi import BEARER
+from gateway.domain.places import MAX_QUERY, GeocoderUnavailable
 from gateway.domain.rate_limit import caller_key, limits_for
 from gateway.domain.routes import API_PREFIX, PROXY_ROUTES, ProxyRoute
 from platform_common import vocabulary
@@ -151,9 +154,13 @@ def proxy_endpoint(route: ProxyRoute):
         body = b""
         if route.method in BODY_METHODS and route.body == "json":
             body = await read_body(request, components(request).settings.max_body_bytes)
+        query = request.url.query
+        if route.csv and "text/csv" in request.headers.get("accept", "") \
+                and "format" not in request.query_params:
+            query = f"{query}&format=csv" if query else "format=csv"
         answer = await service.forward(
             upstreams=components(request).upstreams, route=route,
-            path_params=dict(request.path_params), query=request.url.query, body=body,
+            path_params=dict(request.path_params), query=query, body=body,
             identity=identity, request_id=request_id(request),
             language=request.headers.get("accept-language"),
             preconditions={name: request.headers[name] for name in PRECONDITION_HEADERS
@@ -190,12 +197,46 @@ class DevTokenRequest(BaseModel):
 class ClientConfig(BaseModel):
     auth_mode: Literal["dev", "jwks"]
     dev_login: bool
+    map_tile_url: str = Field("", description="Leaflet tile URL template; empty: no map tiles")
 
 
 class DevTokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+
+
+class PlaceView(BaseModel):
+    name: str
+    district: str | None
+    lat: float
+    lon: float
+    postcode: str | None
+
+
+class PlaceList(BaseModel):
+    items: list[PlaceView]
+
+
+def geocoder(request: Request):
+    """Built on first use from the settings, then kept for the process."""
+    state = request.app.state
+    if getattr(state, "geocoder", None) is None:
+        state.geocoder = build_geocoder(components(request).settings)
+    return state.geocoder
+
+
+class Persona(BaseModel):
+    sub: str
+    tenant: str
+    roles: list[RoleName]
+    label: Label
+    actor_id: str | None
+    kind: Literal["volunteer", "association", "company", "tenant_admin", "operator"]
+
+
+class PersonaList(BaseModel):
+    items: list[Persona]
 
 
 PUBLIC_DOC = {"security": []}
@@ -230,8 +271,10 @@ def api_router(dev_mode: bool) -> APIRouter:
     @router.get("/client-config", response_model=ClientConfig, tags=["auth"],
                 summary="What a web client needs to know to sign in", openapi_extra=PUBLIC_DOC)
     async def client_config(request: Request) -> dict:
-        mode = components(request).settings.auth_mode
-        return {"auth_mode": mode, "dev_login": mode == "dev"}
+        settings = components(request).settings
+        mode = settings.auth_mode
+        return {"auth_mode": mode, "dev_login": mode == "dev",
+                "map_tile_url": settings.map_tile_url.strip()}
 
     if dev_mode:
         @router.post("/auth/dev-token", response_model=DevTokenResponse, tags=["auth"],
@@ -240,6 +283,30 @@ def api_router(dev_mode: bool) -> APIRouter:
         async def create_dev_token(body: DevTokenRequest, request: Request) -> dict:
             return service.dev_token(settings=components(request).settings, sub=body.sub,
                                      tenant=body.tenant, roles=list(body.roles))
+
+        @router.get("/auth/personas", response_model=PersonaList, tags=["auth"],
+                    summary="Demo personas to sign in as with /auth/dev-token (dev mode only)",
+                    openapi_extra=PUBLIC_DOC)
+        async def list_personas(request: Request) -> dict:
+            return {"items": await dev_personas(
+                components(request).upstreams,
+                headers=service.upstream_headers(identity=None, request_id=request_id(request),
+                                                 language=None, has_body=False))}
+
+    @router.get("/places", response_model=PlaceList, tags=["places"], openapi_extra=PUBLIC_DOC,
+                summary="Places in North Rhine-Westphalia by name (prefix, accents ignored), "
+                        "best first; a 5-digit postcode where the geocoder knows postcodes")
+    async def find_places(request: Request,
+                          q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY)],
+                          limit: Annotated[int, Query(ge=1, le=20)] = 8) -> dict:
+        try:
+            found = await geocoder(request).places(q, limit=limit)
+        except GeocoderUnavailable as error:
+            log.warning("geocoder_unavailable", error=str(error))
+            raise GatewayError(503, "service_unavailable",
+                               "The place search is not available right now; try again shortly.",
+                               headers={"Retry-After": "5"}, details={"service": "geocoder"})
+        return {"items": [place.view() for place in found]}
 
     @router.get("/me/export", tags=["me"], openapi_extra=SIGNED_IN_DOC,
                 summary="Everything stored about me, from every service, as one JSON document")
@@ -278,7 +345,14 @@ def docs_router() -> APIRouter:
 
     @router.get("/", include_in_schema=False)
     async def web_ui() -> FileResponse:
-        return FileResponse(WEB_DIR / "index.html")
+        # No caching of the shell: a new release's module URLs are picked up at once.
+        return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @router.get("/embed/needs", include_in_schema=False)
+    async def needs_widget() -> FileResponse:
+        """A municipality's current needs for its own website (in an iframe; the page reads
+        `tenant`, `lang` and `limit` from its query string)."""
+        return FileResponse(WEB_DIR / "embed" / "needs.html", headers={"Cache-Control": "no-cache"})
 
     return router
 

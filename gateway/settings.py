@@ -1,6 +1,7 @@
 """Gateway configuration from environment variables, validated at start."""
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -50,9 +51,28 @@ class GatewaySettings(CommonSettings, RedisSettings):
     cors_origins: str = ""
     openapi_cache_s: float = Field(60.0, ge=0)
 
+    # GET /api/v1/places: offline (the bundled NRW gazetteer) or photon (a Photon service at
+    # GEOCODER_URL, e.g. the operator's own).
+    geocoder: Literal["offline", "photon"] = "offline"
+    geocoder_url: str | None = None
+    geocoder_timeout_s: float = Field(3.0, gt=0, le=30)
+    # Map tiles of the web UI, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: the
+    # map shows markers and the radius without a background. Its origin joins the CSP img-src.
+    map_tile_url: str = ""
+
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def map_tile_origin(self) -> str | None:
+        """`https://tile.example.org` (or `https://*.example.org` for `{s}` subdomains) of
+        MAP_TILE_URL, for the Content-Security-Policy; None when no tiles are configured."""
+        match = re.match(r"^(https?)://([^/?#]+)", self.map_tile_url.strip())
+        if not match:
+            return None
+        host = re.sub(r"^\{s\}\.", "*.", match.group(2))
+        return f"{match.group(1)}://{host}"
 
     @property
     def upstream_urls(self) -> dict[str, str]:
@@ -67,10 +87,18 @@ class GatewaySettings(CommonSettings, RedisSettings):
         # Only dev mode signs and checks tokens with this secret (jwks mode never reads it).
         if self.auth_mode == "dev" and len(self.jwt_dev_secret.get_secret_value()) < 32:
             raise ValueError("JWT_DEV_SECRET must be at least 32 characters long")
+        tiles = self.map_tile_url.strip()
+        if tiles and (not self.map_tile_origin or "{" in self.map_tile_origin or "{z}" not in tiles or "{x}" not in tiles
+                      or "{y}" not in tiles or any(c in tiles for c in " ;'\"")):
+            raise ValueError("MAP_TILE_URL must be an http(s) URL template with {z}, {x} and {y}, "
+                             "e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png")
         if self.auth_mode == "jwks":
             missing = [name for name, value in (("JWT_JWKS_URL", self.jwt_jwks_url),
                                                 ("JWT_ISSUER", self.jwt_issuer),
                                                 ("JWT_AUDIENCE", self.jwt_audience)) if not value]
             if missing:
                 raise ValueError(f"AUTH_MODE=jwks needs {', '.join(missing)}")
+        if self.geocoder == "photon" and not (self.geocoder_url or "").startswith(
+                ("http://", "https://")):
+            raise ValueError("GEOCODER=photon needs GEOCODER_URL (http or https)")
         return self

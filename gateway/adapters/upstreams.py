@@ -9,7 +9,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 # Response headers worth passing on to the client; hop-by-hop and length headers are not.
 PASSED_RESPONSE_HEADERS = ("content-type", "location", "etag", "last-modified", "retry-after",
-                           "cache-control", "content-language", "link")
+                           "cache-control", "content-language", "link", "content-disposition")
 
 
 class ServiceUnavailable(Exception):

@@ -34,6 +34,8 @@ class ProxyRoute:
     # "json": the body is checked to be JSON and forwarded; "ignored": not read, not forwarded
     # (RFC 8058 one-click unsubscribe posts a form the service does not need).
     body: Literal["json", "ignored"] = "json"
+    # The service also answers `?format=csv`; a client's `Accept: text/csv` asks for it too.
+    csv: bool = False
 
     @property
     def public_path(self) -> str:
@@ -78,6 +80,8 @@ def _item_routes(kind: str) -> list[ProxyRoute]:
                    f"Close an own {kind}"),
         ProxyRoute("POST", base + "/{id}/hide", "profiles", base + "/{id}/hide", MODERATORS,
                    f"Hide a {kind} (moderation)"),
+        ProxyRoute("POST", base + "/{id}/unhide", "profiles", base + "/{id}/unhide", MODERATORS,
+                   f"Publish a hidden {kind} again (moderation)"),
         ProxyRoute("GET", base + "/{id}/matches", "matching", base + "/{id}/matches", SIGNED_IN,
                    f"Suggested counterparts of a {kind}, with reasons"),
     ]
@@ -90,8 +94,14 @@ PROXY_ROUTES: tuple[ProxyRoute, ...] = (
     ProxyRoute("GET", "/tenants/{id}", "profiles", "/tenants/{id}", PUBLIC, "One municipality"),
     ProxyRoute("PATCH", "/tenants/{id}", "profiles", "/tenants/{id}", MODERATORS,
                "Change a municipality's settings and branding"),
+    ProxyRoute("GET", "/tenants/{id}/stats", "profiles", "/tenants/{id}/stats", MODERATORS,
+               "A municipality's figures by month and category (JSON, or CSV with "
+               "?format=csv or Accept: text/csv)", csv=True),
+    ProxyRoute("GET", "/moderation/items", "profiles", "/moderation/items", MODERATORS,
+               "Hidden or published offers and needs to moderate (own tenant; operators all)"),
     ProxyRoute("POST", "/actors", "profiles", "/actors", SIGNED_IN, "Create an actor profile"),
-    ProxyRoute("GET", "/actors/{id}", "profiles", "/actors/{id}", SIGNED_IN, "One actor"),
+    ProxyRoute("GET", "/actors/{id}", "profiles", "/actors/{id}", PUBLIC,
+               "One actor's profile (organisations public; private persons to signed-in users)"),
     ProxyRoute("PATCH", "/actors/{id}", "profiles", "/actors/{id}", SIGNED_IN,
                "Change an own actor profile"),
     ProxyRoute("POST", "/actors/{id}/members", "profiles", "/actors/{id}/members", SIGNED_IN,

@@ -28,11 +28,23 @@ class GeoPoint(Payload):
     lon: float
 
 
+class BrandingText(Payload):
+    de: str = ""
+    en: str = ""
+
+
 class Branding(Payload):
     display_name: str | None = None
     primary_color: str | None = None
     secondary_color: str | None = None
+    # Body text and page background of the municipality's pages (WCAG AA checked by profiles).
+    text_color: str | None = None
+    background_color: str | None = None
+    # An http(s) URL or a data:image/...;base64 URL.
     logo_url: str | None = None
+    welcome_text: BrandingText | None = None
+    impressum: BrandingText | None = None
+    datenschutz: BrandingText | None = None
 
 
 class TenantData(Payload):
@@ -108,6 +120,8 @@ class ItemData(Payload):
     languages: list[str] = Field(default_factory=list)
     accessible: bool = False
     status: ItemStatus = "published"
+    # Why a moderator hid the item (status "hidden"), for telling its owners; else None.
+    hidden_reason: str | None = None
     created_at: datetime
     updated_at: datetime
     expires_at: datetime | None = None

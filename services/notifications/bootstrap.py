@@ -7,7 +7,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
-from platform_common.events import TOPIC_ACTORS, TOPIC_CONTACTS, TOPIC_MATCHES
+from platform_common.events import TOPIC_ACTORS, TOPIC_CONTACTS, TOPIC_ITEMS, TOPIC_MATCHES
 from platform_common.kafka import EventConsumer, EventProducer, RedisProcessedEvents
 from platform_common.stores import mongo_client, redis_client
 from services.notifications.adapters.mongo import (
@@ -20,7 +20,8 @@ from services.notifications.dispatcher import Dispatcher
 from services.notifications.service import Deps, handle_event, handle_events
 from services.notifications.settings import NotificationsSettings
 
-CONSUMED_TOPICS = [TOPIC_ACTORS, TOPIC_MATCHES, TOPIC_CONTACTS]
+# Items only for the moderators' hiding of an item (its owners are told why).
+CONSUMED_TOPICS = [TOPIC_ACTORS, TOPIC_MATCHES, TOPIC_CONTACTS, TOPIC_ITEMS]
 
 
 @dataclass

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from prometheus_client import Counter
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
-from platform_common.events.models import ActorData, ActorErasedData, ContactData, MatchData
+from platform_common.events.models import (
+    ActorData, ActorErasedData, ContactData, ItemData, MatchData,
+)
 from platform_common.http import ApiError, field_error
 from platform_common.identity import Identity
 from platform_common.kafka import ConsumedEvent
@@ -118,6 +120,8 @@ async def handle_event(*, deps: Deps, event: ConsumedEvent) -> None:
         await on_match_withdrawn(deps=deps, match=data, event_id=str(event.envelope.id), event_at=at)
     elif kind.startswith("contact."):
         await on_contact(deps=deps, contact=data, event_at=at)
+    elif kind in ("offer.closed", "need.closed") and data.status == "hidden":
+        await on_item_hidden(deps=deps, item=data, event_at=at)
     # Other types on these topics say nothing to notify about.
 
 
@@ -202,6 +206,19 @@ async def on_match_withdrawn(*, deps: Deps, match: MatchData, event_id: str,
     withdrawn = await deps.notifications.mark_withdrawn(pair, before=event_at)
     await deps.deliveries.cancel_deferred(withdrawn, reason="the match was withdrawn",
                                           now=deps.clock())
+
+
+async def on_item_hidden(*, deps: Deps, item: ItemData, event_at: datetime) -> None:
+    """A moderator hid the item: its owners learn it, and why."""
+    reason = item.hidden_reason or "—"
+    title, body = messages.item_hidden_texts(kind=item.kind, title=item.title, reason=reason)
+    await notify_many(deps=deps, drafts=[NotificationDraft(
+        type="item.hidden", actor_id=item.actor_id, tenant=item.tenant, title=title, body=body,
+        data={"item_id": item.id, "kind": item.kind, "item_title": item.title, "reason": reason,
+              "link": deps.link(item.kind, item.id)},
+        event_at=event_at,
+        dedupe_key=rules.item_hidden_key(item_id=item.id, version=item.version,
+                                         actor_id=item.actor_id))])
 
 
 async def on_contact(*, deps: Deps, contact: ContactData, event_at: datetime) -> None:

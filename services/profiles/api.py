@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from platform_common.events.models import ItemKind
 from platform_common.identity import CurrentIdentity, MaybeIdentity
 from services.profiles import service
 from services.profiles.domain import rules
+from services.profiles.domain import stats as stats_domain
 from services.profiles.domain.contacts import ContactCreate, ContactRole, ContactStatus
 from services.profiles.domain.errors import invalid
 from services.profiles.domain.requests import (
@@ -65,6 +66,21 @@ async def update_tenant(tenant_id: str, body: TenantPatch, identity: CurrentIden
         store=_store(request), identity=identity, tenant_id=tenant_id, patch=body,
         expected_version=_expected_version(body.version, if_match), now=service.now_ms())
     return tenant.model_dump(mode="json")
+
+
+@router.get("/tenants/{tenant_id}/stats", tags=["tenants"])
+async def tenant_stats(tenant_id: str, identity: CurrentIdentity, request: Request,
+                       format: Literal["json", "csv"] = "json"):
+    """Figures of a municipality (its tenant admins, operators); `format=csv` downloads the
+    month and category rows."""
+    figures = await service.tenant_stats(store=_store(request),
+                                         stats=request.app.state.components.stats,
+                                         identity=identity, tenant_id=tenant_id)
+    if format == "csv":
+        return Response(stats_domain.stats_csv(figures), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="stats-{tenant_id}.csv"'})
+    return figures
 
 
 # ---- actors ----------------------------------------------------------------------------------
@@ -154,11 +170,32 @@ def _item_routes(kind: ItemKind) -> APIRouter:
                                        item_id=item_id, reason=body.reason, now=service.now_ms())
         return rules.item_view(item)
 
+    @items.post("/{item_id}/unhide", name=f"unhide_{kind}")
+    async def unhide(item_id: str, identity: CurrentIdentity, request: Request):
+        item = await service.unhide_item(store=_store(request), identity=identity, kind=kind,
+                                         item_id=item_id, now=service.now_ms())
+        return rules.item_view(item)
+
     return items
 
 
 router.include_router(_item_routes("offer"))
 router.include_router(_item_routes("need"))
+
+
+# ---- moderation ------------------------------------------------------------------------------
+@router.get("/moderation/items", tags=["moderation"])
+async def moderation_items(identity: CurrentIdentity, request: Request,
+                           status: Literal["hidden", "published"] = "hidden",
+                           kind: ItemKind | None = None, tenant: str | None = None,
+                           after: str | None = None,
+                           limit: Annotated[int, Query(ge=1, le=200)] = 50):
+    """Hidden (default) or published offers and needs of the caller's tenant (tenant admins)
+    or of every tenant or `tenant` (operators), by id; `next_cursor` is the next `after`."""
+    found, next_after = await service.moderation_items(
+        store=_store(request), identity=identity, status=status, kind=kind, tenant=tenant,
+        after=after, limit=limit)
+    return {"items": [rules.item_view(i) for i in found], "next_cursor": next_after}
 
 
 # ---- contact requests ------------------------------------------------------------------------
@@ -219,6 +256,13 @@ async def internal_export(collection: Literal["tenants", "actors", "offers", "ne
                           limit: Annotated[int, Query(ge=1, le=1000)] = 500):
     return await service.export_page(store=_store(request), collection=collection, after=after,
                                      limit=limit)
+
+
+@router.get("/internal/owned-actors", include_in_schema=False)
+async def internal_owned_actors(request: Request,
+                                sub: Annotated[list[str], Query(min_length=1, max_length=200)]):
+    """The actors each of these subjects owns (the gateway's dev personas name their actors)."""
+    return {"items": await service.internal_owned_actors(store=_store(request), subs=sub)}
 
 
 @router.get("/internal/actors/{actor_id}", include_in_schema=False)

@@ -12,6 +12,7 @@ from platform_common.stores import mongo_client
 from services.profiles.adapters.kafka import KafkaEventPublisher
 from services.profiles.adapters.matching import MatchingClient
 from services.profiles.adapters.mongo import MongoOutbox, MongoProfileStore
+from services.profiles.adapters.mongo_stats import MongoStats
 from services.profiles.settings import ProfilesSettings, RelaySettings
 
 
@@ -21,6 +22,7 @@ class ProfilesComponents:
     store: MongoProfileStore
     # Asked before a contact request when a MATCHING_URL is configured; None: not asked.
     matches: MatchingClient | None
+    stats: MongoStats
 
     async def close(self) -> None:
         if self.matches is not None:
@@ -46,7 +48,7 @@ def build_components(settings: ProfilesSettings) -> ProfilesComponents:
         mongo=client,
         store=MongoProfileStore(client, settings.mongo_db,
                                 transaction_attempts=settings.transaction_attempts),
-        matches=matches)
+        matches=matches, stats=MongoStats(client[settings.mongo_db]))
 
 
 def build_relay_components(settings: RelaySettings) -> RelayComponents:
@@ -56,5 +58,6 @@ def build_relay_components(settings: RelaySettings) -> RelayComponents:
         mongo=client,
         store=MongoProfileStore(client, settings.mongo_db,
                                 transaction_attempts=settings.transaction_attempts),
-        matches=None, outbox=MongoOutbox(client, settings.mongo_db),
+        matches=None, stats=MongoStats(client[settings.mongo_db]),
+        outbox=MongoOutbox(client, settings.mongo_db),
         publisher=KafkaEventPublisher(settings))

@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Awaitable, Callable, Literal, Protocol, TypeVar
 
 from platform_common.events import Envelope
+from platform_common.events.models import MatchData
 from platform_common.identity import Identity
 from services.profiles.domain.contacts import Contact, ContactRole
 from services.profiles.domain.records import Actor, Item, Tenant
+from services.profiles.domain.stats import Fact, FirstMatch
 
 T = TypeVar("T")
 ExportCollection = Literal["tenants", "actors", "offers", "needs"]
@@ -99,6 +101,14 @@ class Outbox(Protocol):
         """Become (or stay) the one relay that publishes; False while another holds it."""
 
     async def release_lease(self, owner: str) -> None: ...
+
+
+class StatsStore(Protocol):
+    async def record_matches_found(self, found: list[tuple[MatchData, datetime]]) -> None:
+        """Remember (idempotently) when each pair and each of its items was first matched."""
+
+    async def facts(self, tenant: str) -> tuple[list[Fact], list[FirstMatch]]:
+        """What a tenant's statistics are computed from."""
 
 
 class MatchChecker(Protocol):

@@ -10,17 +10,20 @@ import uuid
 from datetime import datetime
 
 from platform_common.events import event_type, make_event, utcnow
-from platform_common.events.models import ActorErasedData, ItemKind
+from platform_common.events.models import ActorErasedData, ItemKind, MatchData
 from platform_common.identity import Identity
 from platform_common.observability.tracing import current_traceparent
-from services.profiles.domain import contacts, records, rules
+from services.profiles.domain import branding, contacts, records, rules
+from services.profiles.domain import stats as stats_domain
 from services.profiles.domain.contacts import ContactCreate, ContactRole, ContactStatus
-from services.profiles.domain.errors import Conflict, Forbidden, NotFound, invalid
+from services.profiles.domain.errors import Conflict, Forbidden, NotFound, Unauthorized, invalid
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.domain.requests import (
     ActorCreate, ActorPatch, ItemCreate, ItemPatch, TenantCreate, TenantPatch, changes_of,
 )
-from services.profiles.ports import ExportCollection, MatchChecker, ProfileStore, Repository
+from services.profiles.ports import (
+    ExportCollection, MatchChecker, ProfileStore, Repository, StatsStore,
+)
 
 SOURCE = "profiles"
 EXPIRY_BATCH = 200
@@ -65,6 +68,7 @@ async def _check_neighbours_exist(repo: Repository, tenant_id: str, neighbours: 
 async def create_tenant(*, store: ProfileStore, identity: Identity, request: TenantCreate,
                         now: datetime) -> Tenant:
     rules.require_operator(identity)
+    branding.check_contrast(request.branding.model_dump())
 
     async def work(repo: Repository) -> Tenant:
         await _check_neighbours_exist(repo, request.id, request.neighbours)
@@ -100,6 +104,12 @@ async def update_tenant(*, store: ProfileStore, identity: Identity, tenant_id: s
         if tenant is None:
             raise NotFound(f"The tenant {tenant_id!r} does not exist.")
         rules.check_version(tenant.version, expected_version)
+        if "branding" in changes:
+            # Only the branding fields the request names change (null clears one).
+            given = patch.branding.model_fields_set
+            changes["branding"] = {**tenant.branding.model_dump(),
+                                   **{name: changes["branding"][name] for name in given}}
+            branding.check_contrast(changes["branding"], changed=given)
         if "neighbours" in changes:
             await _check_neighbours_exist(repo, tenant_id, changes["neighbours"])
         updated = records.patched_tenant(tenant, changes, now=now)
@@ -310,6 +320,47 @@ async def hide_item(*, store: ProfileStore, identity: Identity, kind: ItemKind, 
         return await _set_status(repo, item, "hidden", now=now, reason=reason)
 
     return await store.run_in_transaction(work)
+
+
+async def unhide_item(*, store: ProfileStore, identity: Identity, kind: ItemKind, item_id: str,
+                      now: datetime) -> Item:
+    """A moderator publishes a hidden item again (it re-enters search and matching)."""
+    async def work(repo: Repository) -> Item:
+        item = await _load_item(repo, kind, item_id)
+        if not rules.can_moderate(identity, item.tenant):
+            _owner, visible = await _item_access(repo, identity, item)
+            raise rules.denied(visible, "Only a tenant admin of the item's tenant or an operator "
+                                        "may unhide it.")
+        if item.status == "published":
+            return item
+        rules.check_transition(item.status, "published")
+        updated = records.with_status(item, "published", now=now)
+        await repo.save_item(updated, expected_version=item.version)
+        await _emit(repo, f"{kind}.published", tenant=updated.tenant, subject=updated.id,
+                    data=records.snapshot(updated))
+        return updated
+
+    return await store.run_in_transaction(work)
+
+
+async def moderation_items(*, store: ProfileStore, identity: Identity, status: str,
+                           kind: ItemKind | None, tenant: str | None, after: str | None,
+                           limit: int) -> tuple[list[Item], str | None]:
+    """Items of one status for moderators, by id: a tenant admin sees their own tenant, an
+    operator every tenant (or the one asked for)."""
+    if tenant is None and not identity.is_operator:
+        tenant = identity.tenant
+    if tenant is not None:
+        rules.require_tenant_admin(identity, tenant)
+    elif not identity.is_operator:
+        raise Forbidden("Only tenant admins and operators moderate.")
+    found: list[Item] = []
+    for one_kind in ([kind] if kind else ["need", "offer"]):
+        found += await store.read.list_items(kind=one_kind, tenant=tenant, statuses=[status],
+                                             after=after, limit=limit + 1)
+    found.sort(key=lambda item: item.id)
+    next_after = found[limit - 1].id if len(found) > limit else None
+    return found[:limit], next_after
 
 
 async def list_items(*, store: ProfileStore, identity: Identity | None, kind: ItemKind,
@@ -547,6 +598,9 @@ async def actor_view_for(*, store: ProfileStore, identity: Identity | None, acto
     """An actor's profile: owners see everything, the other party of an accepted contact
     also the e-mail, everybody else the public profile."""
     actor = await get_actor(store=store, actor_id=actor_id)
+    if identity is None and actor.type == "person":
+        # Organisations' profiles are public pages; a private person's only for signed-in users.
+        raise Unauthorized("Sign in to see the profiles of private persons.")
     if rules.is_owner(identity, actor):
         return rules.actor_view(actor, private=True)
     if identity is not None:
@@ -557,6 +611,25 @@ async def actor_view_for(*, store: ProfileStore, identity: Identity | None, acto
                 actor_id=actor_id, own_actor_ids=own):
             return contacts.counterpart_actor_view(actor)
     return rules.actor_view(actor, private=False)
+
+
+# ---- statistics ------------------------------------------------------------------------------
+async def tenant_stats(*, store: ProfileStore, stats: StatsStore, identity: Identity,
+                       tenant_id: str) -> dict:
+    """Published items, matches found, contact requests asked and accepted, and the median
+    time to a first match: in total, per month and per category (tenant admins, operators)."""
+    rules.require_tenant_admin(identity, tenant_id)
+    await get_tenant(store=store, tenant_id=tenant_id)
+    facts, firsts = await stats.facts(tenant_id)
+    return stats_domain.tenant_stats(tenant=tenant_id, facts=facts, first_matches=firsts)
+
+
+async def record_matches_found(*, stats: StatsStore,
+                               found: list[tuple[MatchData, datetime]]) -> None:
+    """From the `matches` topic: remember when each pair and each item was first matched (a
+    batch at a time: this shares the document store with the API's writes)."""
+    if found:
+        await stats.record_matches_found(found)
 
 
 # ---- internal --------------------------------------------------------------------------------
@@ -572,3 +645,13 @@ async def internal_actor(*, store: ProfileStore, actor_id: str) -> dict:
     actor = await get_actor(store=store, actor_id=actor_id)
     return records.snapshot(actor).model_dump(mode="json")
 
+
+
+async def internal_owned_actors(*, store: ProfileStore, subs: list[str]) -> list[dict]:
+    """id, tenant, type, name and owners of the actors any of `subs` owns (indexed by owner)."""
+    found: dict[str, Actor] = {}
+    for sub in dict.fromkeys(subs):
+        for actor in await store.read.actors_owned_by(sub):
+            found[actor.id] = actor
+    return [{"id": a.id, "tenant": a.tenant, "type": a.type, "name": a.name, "owners": a.owners}
+            for a in found.values()]

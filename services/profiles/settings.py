@@ -28,3 +28,5 @@ class RelaySettings(ProfilesSettings):
     # Who holds the lease; default host:port, stable across restarts of one instance.
     relay_instance_id: str | None = None
     expiry_interval_s: float = Field(30.0, gt=0)
+    # The consumer group that reads `matches` for the tenants' statistics.
+    stats_consumer_group: str = "profiles-stats"

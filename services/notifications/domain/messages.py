@@ -75,6 +75,20 @@ def contact_texts(*, status: str, requester_name: str | None, recipient_name: st
     return title, body
 
 
+def item_hidden_texts(*, kind: str, title: str, reason: str) -> tuple[Localized, Localized]:
+    """For the owners of an item a moderator of their municipality hid."""
+    kind_de, kind_en = ("Ihr Angebot", "Your offer") if kind == "offer" else ("Ihr Gesuch", "Your need")
+    return (Localized(de=f"{kind_de} „{title}“ wurde ausgeblendet",
+                      en=f"{kind_en} “{title}” was hidden"),
+            Localized(de=f"Die Moderation Ihrer Kommune hat {kind_de.lower()} „{title}“ "
+                         f"ausgeblendet. Begründung: {reason}\n\nBis die Moderation es wieder "
+                         "freigibt, wird es nicht gefunden und nicht vorgeschlagen. Bei Fragen "
+                         "wenden Sie sich an Ihre Kommune.",
+                      en=f"The moderators of your municipality hid {kind_en.lower()} “{title}”. "
+                         f"Reason: {reason}\n\nUntil they show it again, nobody finds it and it "
+                         "is not suggested. Please contact your municipality with any questions."))
+
+
 # ---- e-mails ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

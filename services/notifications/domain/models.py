@@ -18,7 +18,8 @@ DeliveryKind = Literal["instant", "digest"]
 # withdrawn, no address, the recipient never became known).
 DeliveryStatus = Literal["pending", "sent", "retrying", "failed", "deferred", "digested",
                          "waiting", "cancelled"]
-NotificationType = Literal["match.found", "contact.requested", "contact.accepted", "contact.declined"]
+NotificationType = Literal["match.found", "contact.requested", "contact.accepted", "contact.declined",
+                           "item.hidden"]
 
 
 class Model(BaseModel):

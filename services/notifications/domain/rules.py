@@ -40,6 +40,10 @@ def contact_key(*, status: str, contact_id: str, actor_id: str) -> str:
     return f"contact.{status}:{contact_id}:{actor_id}"
 
 
+def item_hidden_key(*, item_id: str, version: int, actor_id: str) -> str:
+    return f"item.hidden:{item_id}:{version}:{actor_id}"
+
+
 def delivery_key(*, notification_id: str, channel: str) -> str:
     return f"{channel}:{notification_id}"
 

@@ -20,6 +20,7 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from platform_common.events import Envelope, utcnow
+from services.profiles.adapters.mongo_stats import MongoStats
 from services.profiles.domain.contacts import ACTIVE_STATUSES, Contact, ContactRole
 from services.profiles.domain.errors import Busy, Conflict
 from services.profiles.domain.records import Actor, Item, Tenant
@@ -217,12 +218,15 @@ class MongoProfileStore:
         await db.items.create_index([("tenant", ASCENDING), ("kind", ASCENDING), ("status", ASCENDING),
                                      ("_id", ASCENDING)])
         await db.items.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+        # Moderation across all tenants (operators): one status of one kind, by id.
+        await db.items.create_index([("kind", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)])
         await db.contacts.create_index([("parties", ASCENDING), ("_id", ASCENDING)])
         await db.contacts.create_index([("requester_actor_id", ASCENDING), ("_id", ASCENDING)])
         await db.contacts.create_index([("recipient_actor_id", ASCENDING), ("_id", ASCENDING)])
         await db.contacts.create_index([("offer_id", ASCENDING), ("need_id", ASCENDING),
                                         ("status", ASCENDING)])
         await db.outbox.create_index([("published", ASCENDING), ("sequence", ASCENDING)])
+        await MongoStats(db).ensure_indexes()
 
 
 class MongoOutbox:

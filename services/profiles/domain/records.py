@@ -28,7 +28,7 @@ class Actor(ActorData):
 
 
 class Item(ItemData):
-    hidden_reason: str | None = None
+    pass
 
 
 R = TypeVar("R", Tenant, Actor, Item)
@@ -123,6 +123,8 @@ def with_status(item: Item, status: ItemStatus, *, now: datetime,
     changes: dict = {"status": status}
     if reason is not None:
         changes["hidden_reason"] = reason
+    elif status == "published":
+        changes["hidden_reason"] = None  # unhidden: the reason no longer applies
     return _changed(item, changes, now=now)
 
 

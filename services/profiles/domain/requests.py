@@ -30,6 +30,9 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 FACTOR_PATTERN = re.compile(r"^[a-z][a-z_]{1,39}$")
+DATA_IMAGE_PATTERN = re.compile(r"^data:image/(png|jpeg|webp|gif|svg\+xml);base64,[A-Za-z0-9+/]+={0,2}$")
+MAX_LOGO_DATA = 100_000
+MAX_LEGAL_TEXT = 20_000
 
 
 class Strict(BaseModel):
@@ -181,11 +184,48 @@ Languages = Annotated[list[Language], Field(max_length=len(LANGUAGES)), AfterVal
 
 
 # ---- tenants ---------------------------------------------------------------------------------
+def _logo(value: str) -> str:
+    if value.startswith("data:"):
+        if not DATA_IMAGE_PATTERN.match(value):
+            raise ValueError("must be an http(s) URL or a data:image/(png|jpeg|webp|gif|svg+xml)"
+                             ";base64,... URL")
+        if len(value) > MAX_LOGO_DATA:
+            raise ValueError(f"an embedded logo may have at most {MAX_LOGO_DATA} characters")
+        return value
+    if len(value) > 500:
+        raise ValueError("a logo URL may have at most 500 characters")
+    return _url(value)
+
+
+Logo = Annotated[StrictStr, AfterValidator(_logo)]
+
+
+def _text(max_length: int):
+    return Annotated[StrictStr, Field(max_length=max_length), AfterValidator(str.strip)]
+
+
+class WelcomeText(Strict):
+    de: _text(2000) = ""
+    en: _text(2000) = ""
+
+
+class LegalText(Strict):
+    de: _text(MAX_LEGAL_TEXT) = ""
+    en: _text(MAX_LEGAL_TEXT) = ""
+
+
 class Branding(Strict):
+    """A municipality's look and texts. On PATCH only the given fields change (null clears)."""
+
     display_name: Annotated[StrictStr, Field(max_length=140)] | None = None
     primary_color: Color | None = None
     secondary_color: Color | None = None
-    logo_url: Url | None = None
+    text_color: Color | None = None
+    background_color: Color | None = None
+    logo_url: Logo | None = None
+    welcome_text: WelcomeText | None = None
+    impressum: LegalText | None = None
+    datenschutz: LegalText | None = None
 
 
 def _factor_name(key: str) -> str:

@@ -18,7 +18,7 @@ ALL_STATUSES = ("published", "closed", "expired", "hidden")
 # Which status an item may move to from which; "closed" is final.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "published": frozenset({"closed", "hidden", "expired"}),
-    "hidden": frozenset({"closed"}),
+    "hidden": frozenset({"closed", "published"}),  # a moderator unhides it
     "expired": frozenset({"closed"}),
     "closed": frozenset(),
 }

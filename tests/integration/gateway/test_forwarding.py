@@ -264,7 +264,30 @@ def test_swagger_ui_is_served_without_any_cdn(client):
 def test_web_ui_is_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    assert client.get("/static/app.js").status_code == 200
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert '/static/js/main.js' in page.text
+    module = client.get("/static/js/main.js")
+    assert module.status_code == 200 and "content-security-policy" in module.headers
+
+
+def test_the_needs_widget_may_be_framed_by_other_websites_and_nothing_else(client):
+    widget = client.get("/embed/needs", params={"tenant": "koeln"})
+    assert widget.status_code == 200 and "/static/js/embed.js" in widget.text
+    policy = widget.headers["content-security-policy"]
+    assert "frame-ancestors *" in policy and "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in client.get("/").headers["content-security-policy"]
+
+
+def test_web_ui_serves_only_allow_listed_npm_files(client):
+    # node_modules is installed by `make install` (npm ci in gateway/web)
+    assert client.get("/static/vendor/lit-html/lit-html.js").status_code == 200
+    assert client.get("/static/vendor/leaflet/leaflet-src.esm.js").status_code == 200
+    assert client.get("/static/vendor/leaflet/package.json").status_code == 404  # only dist/
+    for path in ("/static/node_modules/lit-html/lit-html.js", "/static/package.json",
+                 "/static/package-lock.json", "/static/vendor/trusted-types/package.json",
+                 "/static/vendor/../node_modules/leaflet/package.json"):
+        assert client.get(path).status_code == 404, path
 
 
 def test_cors_allows_the_configured_web_origin_only(client):

@@ -122,8 +122,10 @@ def test_dev_token_route_does_not_exist_in_jwks_mode(jwks_gateway):
     response = httpx.post(f"{jwks_gateway.url}/api/v1/auth/dev-token",
                           json={"sub": "a", "tenant": "koeln", "roles": ["operator"]}, timeout=5)
     assert response.status_code == 404
+    assert httpx.get(f"{jwks_gateway.url}/api/v1/auth/personas", timeout=5).status_code == 404
     document = httpx.get(f"{jwks_gateway.url}/api/openapi.json", timeout=10).json()
     assert "/api/v1/auth/dev-token" not in document["paths"]
+    assert "/api/v1/auth/personas" not in document["paths"]
 
 
 def test_missing_token_is_still_401(jwks_gateway):

@@ -91,3 +91,21 @@ async def test_internal_export_pages_through_everything_in_id_order(profiles):
                                     params={"limit": 5000})).status_code == 422
     schema = (await profiles.http.get("/openapi.json")).json()
     assert not [path for path in schema["paths"] if path.startswith("/internal")]
+
+
+async def test_organisation_profiles_are_public_and_private_persons_need_a_sign_in(profiles):
+    tenant = await profiles.tenant()
+    me = identity(unique("me"), tenant["id"], "member", "org_admin")
+    neighbour = identity(unique("neighbour"), tenant["id"], "member")
+    club = await profiles.actor(me, type="association", name="Heimatverein")
+    person = await profiles.actor(me, type="person", name="Max Muster", email="max@example.org")
+
+    public = await profiles.http.get(f"/actors/{club['id']}")
+    assert public.status_code == 200
+    assert public.json()["name"] == "Heimatverein"
+    assert "email" not in public.json() and "owners" not in public.json()
+
+    anonymous = await profiles.http.get(f"/actors/{person['id']}")
+    assert anonymous.status_code == 401 and "Max Muster" not in anonymous.text
+    signed_in = (await profiles.http.get(f"/actors/{person['id']}", headers=neighbour)).json()
+    assert signed_in["name"] == "Max Muster" and "email" not in signed_in

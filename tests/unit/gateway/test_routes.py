@@ -40,7 +40,9 @@ def test_only_reads_of_public_data_are_public():
     public = {(r.method, r.path) for r in PROXY_ROUTES if r.access == PUBLIC}
     assert public == {("GET", "/tenants"), ("GET", "/tenants/{id}"), ("GET", "/search"),
                       ("GET", "/offers/{id}"), ("GET", "/needs/{id}"), ("GET", "/unsubscribe"),
-                      ("POST", "/unsubscribe")}
+                      ("POST", "/unsubscribe"),
+                      # organisations' profile pages (profiles refuses persons without sign-in)
+                      ("GET", "/actors/{id}")}
     assert route("POST", "/tenants").access.roles == frozenset({"operator"})
     assert route("POST", "/offers").access == SIGNED_IN
 

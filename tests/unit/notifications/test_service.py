@@ -280,3 +280,35 @@ async def test_the_dispatcher_sends_in_the_background_and_records_each_delivery(
     assert len(deps.mailer.sent) == 10
     assert {(d.status, d.attempts, d.rounds) for d in deps.deliveries.items.values()} == \
         {("sent", 1, 1)}
+
+
+async def test_the_owner_of_a_hidden_item_is_told_why_once():
+    from platform_common.events import make_event
+    from platform_common.events.models import ItemData
+    from platform_common.kafka import ConsumedEvent
+
+    def consumed(data: dict) -> ConsumedEvent:
+        item = ItemData.model_validate(data)
+        envelope = make_event("need.closed", tenant="koeln", subject="n1", source="profiles",
+                              data=item)
+        return ConsumedEvent(envelope, item, "items", 0, 0, "n1")
+
+    deps = await setup()
+    item = {"id": "n1", "kind": "need", "tenant": "koeln", "actor_id": "club",
+            "actor_type": "association", "title": "Fahrer gesucht", "description": "",
+            "categories": ["social"], "engagement": "regular",
+            "location": {"lat": 50.9, "lon": 6.9}, "radius_km": 10,
+            "status": "hidden", "hidden_reason": "Werbung für ein Gewerbe",
+            "created_at": deps.clock(), "updated_at": deps.clock(), "version": 3}
+    hidden = consumed(item)
+    await service.handle_events(deps=deps, events=[hidden, hidden])
+    [notification] = deps.notifications.items.values()
+    assert (notification.type, notification.actor_id) == ("item.hidden", "club")
+    assert "Werbung für ein Gewerbe" in notification.body.de
+    assert notification.data["link"].endswith("/#/needs/n1")
+    [(to, mail, _)] = deps.mailer.sent
+    assert to == "club@example.org" and "ausgeblendet" in mail.subject
+    # Closing an item by its owner tells nobody.
+    closed = consumed({**item, "status": "closed", "hidden_reason": None, "version": 4})
+    await service.handle_events(deps=deps, events=[closed])
+    assert len(deps.notifications.items) == 1

@@ -43,7 +43,8 @@ def test_patch_recomputes_expiry_and_ignores_no_changes():
 def test_snapshots_are_the_event_payloads():
     hidden = records.with_status(item(), "hidden", now=LATER, reason="Spam")
     snapshot = records.snapshot(hidden)
-    assert type(snapshot) is ItemData and "hidden_reason" not in snapshot.model_dump()
+    # The reason travels with the event, so the owner can be told why.
+    assert type(snapshot) is ItemData and snapshot.hidden_reason == "Spam"
     assert snapshot.status == "hidden" and snapshot.version == 2
     assert type(records.snapshot(actor())) is ActorData
     assert type(records.snapshot(tenant())) is TenantData
@@ -54,6 +55,11 @@ def test_status_changes_follow_the_lifecycle():
     assert closed.status == "closed" and closed.version == 2
     with pytest.raises(Conflict):
         records.with_status(closed, "hidden", now=LATER)
+    unhidden = records.with_status(records.with_status(item(), "hidden", now=LATER, reason="x"),
+                                   "published", now=LATER)
+    assert unhidden.status == "published" and unhidden.hidden_reason is None
+    with pytest.raises(Conflict):
+        records.with_status(closed, "published", now=LATER)
 
 
 def test_neighbours_and_owners_change_only_when_needed():

@@ -1,0 +1,188 @@
+// #/actors/new and #/actors/:id/edit — create or edit an own profile: name, e-mail, place,
+// language of e-mails, logo (when the API keeps one), and the members who may manage it.
+import { html, render as draw, nothing } from "/static/vendor/lit-html/lit-html.js";
+import { api } from "../core/api.js";
+import { clearErrors, showErrors } from "../core/forms.js";
+import { errorText, label, lang } from "../core/i18n.js";
+import { isOwner } from "../core/items.js";
+import { L, createMap, pointMarker } from "../core/map.js";
+import { mountPlaceField } from "../core/places.js";
+import { errorBox, loading, signInNeeded } from "../core/ui.js";
+
+export const TEXTS = {
+  de: { ae_new: "Profil anlegen", ae_edit: "Profil bearbeiten", ae_type: "Art des Profils", ae_name: "Name",
+    ae_name_hint: "2 bis 140 Zeichen.", ae_email: "E-Mail-Adresse", ae_email_hint: "Nur für Sie und, nach beidseitiger Zustimmung, Ihre Kontakte sichtbar.",
+    ae_place: "Ort", ae_location: "Gewählter Ort: {name}", ae_on_map: "auf der Karte gesetzt", ae_map: "Karte: Klicken setzt den Ort",
+    ae_locale: "Sprache der E-Mails", ae_logo: "Logo (Adresse eines Bildes, https://…)", ae_save: "Speichern", ae_create: "Profil anlegen",
+    ae_saved: "Profil gespeichert.", ae_members: "Mitglieder mit Verwaltungsrecht", ae_members_intro: "Diese Konten dürfen das Profil und seine Einträge verwalten.",
+    ae_you: "(Sie)", ae_remove: "Entfernen", ae_remove_label: "{sub} entfernen", ae_add: "Mitglied hinzufügen", ae_sub: "Kennung des Kontos (sub)",
+    ae_added: "{sub} hinzugefügt.", ae_removed: "{sub} entfernt.", ae_not_owner: "Nur Mitglieder dürfen dieses Profil bearbeiten.",
+    ae_person_private: "Bei Privatpersonen wird der Ort nur ungefähr (etwa 1 km) angezeigt." },
+  en: { ae_new: "Create a profile", ae_edit: "Edit profile", ae_type: "Kind of profile", ae_name: "Name",
+    ae_name_hint: "2 to 140 characters.", ae_email: "E-mail address", ae_email_hint: "Visible only to you and, once both sides agree, to your contacts.",
+    ae_place: "Place", ae_location: "Chosen place: {name}", ae_on_map: "set on the map", ae_map: "Map: a click sets the place",
+    ae_locale: "Language of e-mails", ae_logo: "Logo (address of an image, https://…)", ae_save: "Save", ae_create: "Create profile",
+    ae_saved: "Profile saved.", ae_members: "Members with admin rights", ae_members_intro: "These accounts may manage the profile and its entries.",
+    ae_you: "(you)", ae_remove: "Remove", ae_remove_label: "Remove {sub}", ae_add: "Add member", ae_sub: "Account id (sub)",
+    ae_added: "{sub} added.", ae_removed: "{sub} removed.", ae_not_owner: "Only members may edit this profile.",
+    ae_person_private: "For private persons the place is shown only approximately (about 1 km)." },
+};
+
+export function title(ctx) { return ctx.t(ctx.params.id ? "ae_edit" : "ae_new"); }
+
+export async function render(ctx) {
+  const { t, main, vocab, session, params } = ctx;
+  const editing = Boolean(params.id);
+  const heading = t(editing ? "ae_edit" : "ae_new");
+  if (!session.signedIn) { draw(html`<h1>${heading}</h1>${signInNeeded()}`, main); return; }
+  draw(html`<h1>${heading}</h1>${loading()}`, main);
+
+  let actor = null;
+  if (editing) {
+    try {
+      actor = await api(`/actors/${encodeURIComponent(params.id)}`, { signal: ctx.signal });
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      draw(html`<h1>${heading}</h1>${errorBox(error)}`, main);
+      return;
+    }
+    if (!isOwner(session, actor, null)) {
+      draw(html`<h1>${heading}</h1><p class="notice error">${t("ae_not_owner")}</p>`, main);
+      return;
+    }
+  }
+  const state = {
+    location: actor?.location || ctx.center,
+    placeName: actor?.place_name ?? (ctx.tenant ? ctx.tenant.name : ""),
+    busy: false, memberError: null,
+  };
+  const supportsLogo = Boolean(actor && "logo_url" in actor);
+
+  function membersView() {
+    if (!editing) return nothing;
+    return html`<section aria-labelledby="ae-members"><h2 id="ae-members">${t("ae_members")}</h2>
+      <p class="meta">${t("ae_members_intro")}</p>
+      ${state.memberError ? html`<p class="notice error" role="alert">${errorText(state.memberError)}</p>` : nothing}
+      <ul class="members">${(actor.owners || []).map((sub) => html`<li><span>${sub} ${sub === session.sub ? t("ae_you") : ""}</span>
+        <button type="button" class="danger" aria-label=${t("ae_remove_label", { sub })} @click=${() => removeMember(sub)}>${t("ae_remove")}</button></li>`)}</ul>
+      <form class="member-form" novalidate @submit=${addMember}>
+        <div class="field"><label for="ae-sub">${t("ae_sub")}</label>
+          <input id="ae-sub" name="sub" type="text" required maxlength="200" autocomplete="off"></div>
+        <button type="submit">${t("ae_add")}</button>
+      </form></section>`;
+  }
+
+  function view() {
+    const type = actor?.type || "person";
+    return html`<h1>${heading}</h1>
+      <form class="actor-form" novalidate @submit=${onSubmit}>
+        ${editing ? html`<p class="meta">${t("ae_type")}: ${vocab.label("actor-types", type)}</p>`
+          : html`<div class="field"><label for="ae-type">${t("ae_type")}</label>
+            <select id="ae-type" name="type">${vocab.list("actor-types").map((e) => html`<option value=${e.id}>${label(e.label)}</option>`)}</select></div>`}
+        <div class="field"><label for="ae-name">${t("ae_name")}</label>
+          <span class="hint" id="ae-name-hint">${t("ae_name_hint")}</span>
+          <input id="ae-name" name="name" type="text" required minlength="2" maxlength="140" aria-describedby="ae-name-hint"
+            .value=${actor?.name || ""}></div>
+        <div class="field"><label for="ae-email">${t("ae_email")}</label>
+          <span class="hint" id="ae-email-hint">${t("ae_email_hint")}</span>
+          <input id="ae-email" name="email" type="email" required maxlength="254" autocomplete="email" aria-describedby="ae-email-hint"
+            .value=${actor?.email || ""}></div>
+        <div id="ae-place-host" data-field="location"></div>
+        <p class="meta" id="ae-location-note">${state.locationNote || t("ae_location", { name: state.placeName || t("ae_on_map") })}</p>
+        <p class="hint">${t("ae_person_private")}</p>
+        <div class="item-map" id="ae-map"></div>
+        <div class="field"><label for="ae-locale">${t("ae_locale")}</label>
+          <select id="ae-locale" name="locale">
+            <option value="de" ?selected=${(actor?.locale || lang()) === "de"}>Deutsch</option>
+            <option value="en" ?selected=${(actor?.locale || lang()) === "en"}>English</option></select></div>
+        ${supportsLogo ? html`<div class="field"><label for="ae-logo">${t("ae_logo")}</label>
+          <input id="ae-logo" name="logo_url" type="url" maxlength="500" .value=${actor.logo_url || ""}></div>` : nothing}
+        <div class="actions"><button type="submit" class="primary" ?disabled=${state.busy}>${t(editing ? "ae_save" : "ae_create")}</button>
+          ${editing ? html`<a href=${`#/actors/${encodeURIComponent(actor.id)}`}>${t("cancel")}</a>` : nothing}</div>
+      </form>
+      ${membersView()}`;
+  }
+  const redraw = () => { if (ctx.isCurrent()) draw(view(), main); };
+  redraw();
+
+  const note = (text) => { state.locationNote = text; redraw(); };
+  mountPlaceField(main.querySelector("#ae-place-host"), { label: t("ae_place"), name: "place_name", value: state.placeName,
+    tenants: ctx.tenants, onPick(option) {
+      state.location = { lat: option.lat, lon: option.lon };
+      state.placeName = option.name;
+      note(t("ae_location", { name: option.name }));
+      drawMarker(true);
+    } });
+  const map = createMap(main.querySelector("#ae-map"), { center: state.location, zoom: 12, tileUrl: ctx.config.map_tile_url,
+    label: t("ae_map") });
+  ctx.onCleanup(() => map.remove());
+  const layer = L.layerGroup().addTo(map);
+  function drawMarker(move) {
+    layer.clearLayers();
+    pointMarker(state.location, "actor").addTo(layer);
+    if (move) map.setView([state.location.lat, state.location.lon]);
+  }
+  drawMarker(false);
+  map.on("click", (event) => {
+    state.location = { lat: Number(event.latlng.lat.toFixed(5)), lon: Number(event.latlng.lng.toFixed(5)) };
+    note(t("ae_location", { name: t("ae_on_map") }));
+    drawMarker(false);
+  });
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    const form = event.target;
+    clearErrors(form);
+    const data = new FormData(form);
+    const body = { name: String(data.get("name") || "").trim(), email: String(data.get("email") || "").trim(),
+      location: state.location, place_name: String(data.get("place_name") || "").trim() || null,
+      locale: String(data.get("locale") || "de") };
+    if (supportsLogo) body.logo_url = String(data.get("logo_url") || "").trim() || null;
+    const problems = [];
+    if (body.name.length < 2) problems.push({ field: "name", type: body.name ? "string_too_short" : "missing", message: "at least 2 characters" });
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(body.email)) problems.push({ field: "email", type: body.email ? "value_error" : "missing", message: "is not a valid e-mail address" });
+    if (problems.length) { showErrors(form, { code: "validation_error", status: 422, details: problems }); return; }
+    state.busy = true;
+    redraw();
+    try {
+      const saved = editing
+        ? await api(`/actors/${encodeURIComponent(actor.id)}`, { method: "PATCH", body: { ...body, version: actor.version } })
+        : await api("/actors", { method: "POST", body: { ...body, type: String(data.get("type")) } });
+      ctx.announce(t("ae_saved"));
+      ctx.navigate(`#/actors/${encodeURIComponent(saved.id)}`);
+    } catch (error) {
+      state.busy = false;
+      redraw();
+      showErrors(form, error);
+    }
+  }
+
+  async function addMember(event) {
+    event.preventDefault();
+    const form = event.target;
+    clearErrors(form);
+    const sub = String(new FormData(form).get("sub") || "").trim();
+    if (!sub) { showErrors(form, { code: "validation_error", status: 422, details: [{ field: "sub", type: "missing", message: "" }] }); return; }
+    try {
+      actor = await api(`/actors/${encodeURIComponent(actor.id)}/members`, { method: "POST", body: { sub } });
+      state.memberError = null;
+      form.reset();
+      ctx.announce(t("ae_added", { sub }));
+      redraw();
+    } catch (error) {
+      showErrors(form, error);
+    }
+  }
+
+  async function removeMember(sub) {
+    try {
+      actor = await api(`/actors/${encodeURIComponent(actor.id)}/members/${encodeURIComponent(sub)}`, { method: "DELETE" });
+      state.memberError = null;
+      ctx.announce(t("ae_removed", { sub }));
+      if (sub === session.sub) { ctx.navigate("#/my"); return; }
+    } catch (error) {
+      state.memberError = error;
+    }
+    redraw();
+  }
+}

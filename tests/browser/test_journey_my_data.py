@@ -1,0 +1,72 @@
+"""Journey 4: a person downloads everything stored about them, then deletes the account after the
+confirmation step; afterwards they are signed out and their profile and offer are gone."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SLOW_MS, open_route
+from tests.support.api import item_body, unique
+from tests.support.waiting import eventually_sync
+
+pytestmark = pytest.mark.browser
+HALTERN = {"lat": 51.7430, "lon": 7.1855}
+
+
+def test_a_person_exports_their_data_and_deletes_the_account(page, people, api, sign_in,
+                                                             check_axe, shoot, tmp_path):
+    tenant = people.tenant("Haltern am See", HALTERN)
+    person = sign_in(page, "volunteer", tenant, location=HALTERN)
+    title = f"Ich gehe mit Hunden aus dem Tierheim spazieren {unique('o')}"
+    offer = api.http.post("/offers", json=item_body(person.actor_id, HALTERN, title=title),
+                          headers=person.headers)
+    assert offer.status_code == 201, offer.text
+    offer_id = offer.json()["id"]
+    other = people.person("volunteer", tenant, location=HALTERN)
+    here = {"kind": "offer", "lat": HALTERN["lat"], "lon": HALTERN["lon"], "radius_km": 10}
+    eventually_sync(lambda: offer_id in api.search_ids(other.headers, **here), timeout_s=60,
+                    interval_s=0.5, message="the offer in search")
+
+    # ---- the download ---------------------------------------------------------------------------
+    open_route(page, "#/me")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Meine Daten")
+    check_axe(page, "#/me")
+    with page.expect_download(timeout=SLOW_MS) as download_info:
+        page.get_by_role("button", name="Meine Daten herunterladen").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".json"), download.suggested_filename
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    exported = json.loads(saved.read_text())
+    text = json.dumps(exported, ensure_ascii=False)
+    assert person.name in text and person.email in text and title in text, \
+        "the export holds the person's profile and offer"
+
+    # ---- the deletion, after the confirmation ------------------------------------------------------
+    page.get_by_role("button", name="Konto löschen …").click()
+    confirm = page.get_by_label("Zur Bestätigung geben Sie LÖSCHEN ein")
+    expect(confirm).to_be_focused()
+    confirm.fill("löschen bitte")
+    page.get_by_role("button", name="Konto endgültig löschen").click()
+    expect(confirm).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("main").get_by_text("Bitte geben Sie genau LÖSCHEN ein.")).to_be_visible()
+    assert api.http.get(f"/actors/{person.actor_id}", headers=other.headers).status_code == 200, \
+        "nothing is deleted without the right confirmation"
+    check_axe(page, "#/me (confirmation)")
+    shoot(page, "me-delete-confirm")
+    confirm.fill("LÖSCHEN")
+    page.get_by_role("button", name="Konto endgültig löschen").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Konto wurde gelöscht",
+                                                              timeout=SLOW_MS)
+    expect(page.get_by_role("link", name="Anmelden")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('engage.session')") is None
+    check_axe(page, "#/me?deleted=1")
+    shoot(page, "me-deleted")
+
+    assert api.http.get(f"/actors/{person.actor_id}", headers=other.headers).status_code == 404
+    eventually_sync(lambda: offer_id not in api.search_ids(other.headers, **here), timeout_s=60,
+                    interval_s=0.5, message="the deleted person's offer leaving search")
+    assert not page.problems, page.problems
