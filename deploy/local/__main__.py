@@ -38,6 +38,7 @@ def kill_leftovers(pid_file: Path) -> None:
 def url_table(stack: LocalStack) -> str:
     rows = [
         ("Web UI", stack.url("gateway") + "/"),
+        ("Sign in as a demo persona", stack.url("gateway") + "/#/sign-in"),
         ("API docs (OpenAPI)", stack.url("gateway") + "/api/docs"),
         ("Public API", stack.url("gateway") + "/api/v1"),
         ("Mail sink", stack.url("mail_http") + "/"),

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ActorType = Literal["person", "association", "initiative", "education", "company"]
 ItemKind = Literal["offer", "need"]
-ItemStatus = Literal["published", "closed", "expired", "hidden"]
+# paused: its owner took it out of search and matching for a while (and can resume it).
+ItemStatus = Literal["published", "closed", "expired", "hidden", "paused"]
 Visibility = Literal["tenant", "region", "state"]
 Engagement = Literal["spontaneous", "regular", "project"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -69,6 +70,8 @@ class ActorData(Payload):
     email: str | None = None
     locale: Literal["de", "en"] = "de"
     owners: list[str] = Field(default_factory=list)
+    # An organisation's logo (an http(s) URL or a data:image URL); public like its name.
+    logo_url: str | None = None
     version: int
 
 

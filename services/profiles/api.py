@@ -20,7 +20,7 @@ from services.profiles.ports import ProfileStore
 
 router = APIRouter()
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
-Status = Literal["published", "closed", "expired", "hidden"]
+Status = Literal["published", "closed", "expired", "hidden", "paused"]
 
 
 def _store(request: Request) -> ProfileStore:
@@ -168,6 +168,19 @@ def _item_routes(kind: ItemKind) -> APIRouter:
     async def hide(item_id: str, body: HideRequest, identity: CurrentIdentity, request: Request):
         item = await service.hide_item(store=_store(request), identity=identity, kind=kind,
                                        item_id=item_id, reason=body.reason, now=service.now_ms())
+        return rules.item_view(item)
+
+    @items.post("/{item_id}/pause", name=f"pause_{kind}")
+    async def pause(item_id: str, identity: CurrentIdentity, request: Request):
+        """Out of search and matching until resumed (its suggestions are withdrawn)."""
+        item = await service.pause_item(store=_store(request), identity=identity, kind=kind,
+                                        item_id=item_id, now=service.now_ms())
+        return rules.item_view(item)
+
+    @items.post("/{item_id}/resume", name=f"resume_{kind}")
+    async def resume(item_id: str, identity: CurrentIdentity, request: Request):
+        item = await service.resume_item(store=_store(request), identity=identity, kind=kind,
+                                         item_id=item_id, now=service.now_ms())
         return rules.item_view(item)
 
     @items.post("/{item_id}/unhide", name=f"unhide_{kind}")

@@ -129,6 +129,8 @@ async def update_tenant(*, store: ProfileStore, identity: Identity, tenant_id: s
 # ---- actors ----------------------------------------------------------------------------------
 async def register_actor(*, store: ProfileStore, identity: Identity, request: ActorCreate,
                          now: datetime) -> Actor:
+    rules.check_logo(request.type, request.logo_url)
+
     async def work(repo: Repository) -> Actor:
         if await repo.get_tenant(identity.tenant) is None:
             raise invalid(["tenant"], f"the caller's tenant {identity.tenant!r} does not exist")
@@ -173,6 +175,7 @@ async def update_actor(*, store: ProfileStore, identity: Identity, actor_id: str
     def change(actor: Actor) -> Actor | None:
         if not rules.is_owner(identity, actor):
             raise Forbidden("Only the actor's owners may change it.")
+        rules.check_logo(actor.type, changes.get("logo_url"))
         rules.check_version(actor.version, expected_version)
         return records.patched_actor(actor, changes, now=now)
 
@@ -303,6 +306,44 @@ async def close_item(*, store: ProfileStore, identity: Identity, kind: ItemKind,
         if item.status == "closed":
             return item
         return await _set_status(repo, item, "closed", now=now)
+
+    return await store.run_in_transaction(work)
+
+
+async def pause_item(*, store: ProfileStore, identity: Identity, kind: ItemKind, item_id: str,
+                     now: datetime) -> Item:
+    """The owners take the item out of search and matching for a while."""
+    async def work(repo: Repository) -> Item:
+        item = await _load_item(repo, kind, item_id)
+        owner, visible = await _item_access(repo, identity, item)
+        if not owner:
+            raise rules.denied(visible, f"Only the owners of this {kind} may pause it.")
+        if item.status == "paused":
+            return item
+        return await _set_status(repo, item, "paused", now=now)
+
+    return await store.run_in_transaction(work)
+
+
+async def resume_item(*, store: ProfileStore, identity: Identity, kind: ItemKind, item_id: str,
+                      now: datetime) -> Item:
+    """The owners publish a paused item again (it re-enters search and matching)."""
+    async def work(repo: Repository) -> Item:
+        item = await _load_item(repo, kind, item_id)
+        owner, visible = await _item_access(repo, identity, item)
+        if not owner:
+            raise rules.denied(visible, f"Only the owners of this {kind} may resume it.")
+        if item.status == "published":
+            return item
+        rules.check_transition(item.status, "published")
+        if item.expires_at is not None and item.expires_at <= now:
+            raise Conflict("The end date of this item has passed: change it before you resume it.",
+                           {"expires_at": item.expires_at.isoformat()}, code="item_ended")
+        updated = records.with_status(item, "published", now=now)
+        await repo.save_item(updated, expected_version=item.version)
+        await _emit(repo, f"{kind}.published", tenant=updated.tenant, subject=updated.id,
+                    data=records.snapshot(updated))
+        return updated
 
     return await store.run_in_transaction(work)
 

@@ -1,6 +1,7 @@
 """HTTP API of the search service (the gateway serves it as /api/v1/search)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -78,9 +79,22 @@ async def search(
                                                   "(default with q), date (otherwise)")] = None,
     limit: Annotated[int | None, Query(description="1..100, default 20")] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    weekday: Annotated[list[str], Query(
+        description="mon..sun (any of them); items without a schedule fit every day")] = [],
+    time: Annotated[list[str], Query(
+        description="morning (until 12:00), afternoon (12-17), evening (from 17:00), "
+                    "Europe/Berlin; items without a schedule fit every time")] = [],
+    date_from: Annotated[date | None, Query(
+        alias="from", description="YYYY-MM-DD: happens on or after this day (weekly items and "
+                                  "items without a schedule always)")] = None,
+    date_to: Annotated[date | None, Query(
+        alias="to", description="YYYY-MM-DD: happens on or before this day")] = None,
+    accessible: Annotated[bool | None, Query(description="true: accessible places only")] = None,
 ) -> dict:
     params = SearchParams(kind=kind, lat=lat, lon=lon, radius_km=radius_km, category=category,
                           engagement=engagement, actor_type=actor_type, tenant=tenant,
-                          remote=remote, q=q, sort=sort, limit=limit, cursor=cursor)
+                          remote=remote, q=q, sort=sort, limit=limit, cursor=cursor,
+                          weekday=weekday, time=time, date_from=date_from, date_to=date_to,
+                          accessible=accessible)
     return await service.search(index=request.app.state.components.index, params=params,
                                 identity=identity)

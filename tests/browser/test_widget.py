@@ -51,6 +51,7 @@ def test_a_website_frames_the_needs_widget_from_the_code_the_admin_copies(
     open_route(page, "#/admin/widget")
     code = page.get_by_label("Code für Ihre Website").input_value()
     assert f"/embed/needs?tenant={pair.tenant}" in code and code.startswith("<iframe ")
+    page.get_by_role("button", name="Vorschau anzeigen").click()
     preview = page.frame_locator("iframe.widget-preview")
     expect(preview.get_by_role("link", name=pair.need["title"])).to_be_visible(timeout=SLOW_MS)
     shoot(page, "admin-widget-preview")

@@ -268,6 +268,8 @@ class ActorCreate(Strict):
     location: Location
     place_name: PlaceName | None = None
     locale: Literal["de", "en"] = "de"
+    # An organisation's logo on its public profile: an https URL or an embedded image.
+    logo_url: Logo | None = None
 
 
 class ActorPatch(Strict):
@@ -276,6 +278,7 @@ class ActorPatch(Strict):
     location: Location = None
     place_name: PlaceName | None = None
     locale: Literal["de", "en"] = None
+    logo_url: Logo | None = None
     version: Version | None = None
 
 

@@ -13,11 +13,12 @@ if TYPE_CHECKING:
     from services.profiles.domain.records import Actor, Item, Tenant
 
 ALL_VISIBILITIES = frozenset({"tenant", "region", "state"})
-ALL_STATUSES = ("published", "closed", "expired", "hidden")
+ALL_STATUSES = ("published", "closed", "expired", "hidden", "paused")
 
 # Which status an item may move to from which; "closed" is final.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "published": frozenset({"closed", "hidden", "expired"}),
+    "published": frozenset({"closed", "hidden", "expired", "paused"}),
+    "paused": frozenset({"published", "closed", "hidden"}),  # its owner resumes or closes it
     "hidden": frozenset({"closed", "published"}),  # a moderator unhides it
     "expired": frozenset({"closed"}),
     "closed": frozenset(),
@@ -93,7 +94,8 @@ def check_transition(current: str, target: str) -> None:
 
 
 def check_open(item: "Item") -> None:
-    if item.status != "published":
+    """Its owners may still change it: published, or paused by them."""
+    if item.status not in ("published", "paused"):
         raise Conflict(f"The item is {item.status} and can no longer be changed.",
                        {"status": item.status}, code="item_not_open")
 
@@ -138,6 +140,13 @@ def check_neighbours(tenant_id: str, neighbours: list[str], known: set[str]) -> 
             problems.append((["neighbours", index], f"unknown tenant {neighbour!r}"))
     if problems:
         raise InvalidInput(problems)
+
+
+def check_logo(actor_type: str, logo_url: str | None) -> None:
+    """Organisations show a logo on their public profile; a private person's picture is not
+    something the platform publishes."""
+    if logo_url and actor_type == "person":
+        raise InvalidInput([(["logo_url"], "only organisations have a logo, not private persons")])
 
 
 # ---- what callers see ------------------------------------------------------------------------

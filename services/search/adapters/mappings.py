@@ -36,6 +36,9 @@ ITEM_MAPPING = {"dynamic": False, "properties": {
     "radius_km": {"type": "float"}, "capacity": {"type": "integer"},
     "capacity_left": {"type": "integer"}, "visibility": KEYWORD, "languages": KEYWORD,
     "accessible": {"type": "boolean"}, "created_at": DATE,
+    # When it happens (services/search/domain/schedule.py), for the weekday, time and date filters.
+    "weekdays": KEYWORD, "day_parts": KEYWORD, "dates_start": DATE, "dates_end": DATE,
+    "recurring": {"type": "boolean"}, "flexible": {"type": "boolean"},
 }}
 
 ACTOR_MAPPING = {"dynamic": False, "properties": {**_COMMON, "locale": KEYWORD}}

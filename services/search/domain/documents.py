@@ -12,6 +12,7 @@ from datetime import datetime
 
 from platform_common.events.models import ActorData, ActorErasedData, ItemData, TenantData
 from services.search.domain.geo import valid_point
+from services.search.domain.schedule import schedule_facets
 from services.search.domain.visibility import actor_visible_to, item_visible_to
 
 SEARCHABLE_STATUS = "published"
@@ -64,6 +65,7 @@ def item_document(item: ItemData, *, neighbours: Iterable[str],
                                       neighbours=neighbours),
         "languages": list(item.languages),
         "accessible": item.accessible,
+        **schedule_facets(item.schedule),
         "status": item_status(item, event_type),
         "created_at": _iso(item.created_at),
         "updated_at": _iso(item.updated_at),

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from platform_common.vocabulary import ACTOR_TYPES, CATEGORIES, ENGAGEMENT_TYPES
 from services.search.domain.cursor import InvalidCursor, decode_cursor
 from services.search.domain.documents import SEARCHABLE_STATUS
+from services.search.domain.schedule import DAY_PARTS, WEEKDAYS, day_start
 
 KINDS = ("offer", "need", "actor")
 SORTS = ("distance", "relevance", "date")
@@ -53,6 +54,11 @@ class SearchParams:
     sort: str | None = None
     limit: int | None = None
     cursor: str | None = None
+    weekday: list[str] = field(default_factory=list)
+    time: list[str] = field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    accessible: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,11 @@ class SearchQuery:
     sort: str
     limit: int
     search_after: list | None
+    weekdays: tuple[str, ...] = ()
+    day_parts: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    accessible_only: bool = False
 
 
 class InvalidSearch(ValueError):
@@ -155,6 +166,17 @@ def validate_search(params: SearchParams) -> SearchQuery:
     if not 1 <= limit <= MAX_LIMIT:
         problems.append(("limit", f"must be between 1 and {MAX_LIMIT}"))
 
+    weekdays = _unknown(params.weekday, WEEKDAYS, "weekday", problems)
+    day_parts = _unknown(params.time, tuple(DAY_PARTS), "time", problems)
+    if params.date_from and params.date_to and params.date_to < params.date_from:
+        problems.append(("to", "must not be before from"))
+    if params.kind == "actor":
+        for name, given in (("weekday", weekdays), ("time", day_parts),
+                            ("from", params.date_from), ("to", params.date_to),
+                            ("accessible", params.accessible)):
+            if given:
+                problems.append((name, "filters offers and needs, not actors"))
+
     if problems:
         raise InvalidSearch(problems)
 
@@ -169,7 +191,9 @@ def validate_search(params: SearchParams) -> SearchQuery:
     return SearchQuery(kinds=kinds, point=point, radius_km=params.radius_km,
                        categories=categories, engagements=engagements, actor_types=actor_types,
                        tenants=tenants, remote=remote, text=text, sort=sort, limit=limit,
-                       search_after=search_after)
+                       search_after=search_after, weekdays=weekdays, day_parts=day_parts,
+                       date_from=params.date_from, date_to=params.date_to,
+                       accessible_only=bool(params.accessible))
 
 
 def _geo_filter(query: SearchQuery) -> dict | None:
@@ -196,6 +220,10 @@ def filters(query: SearchQuery, *, scopes: list[str] | None, now: datetime) -> l
         if values:
             clauses.append({"terms": {field_name: list(values)}})
 
+    clauses += _schedule_filters(query)
+    if query.accessible_only:
+        clauses.append({"term": {"accessible": True}})
+
     geo = _geo_filter(query)
     if query.remote == "only":
         clauses.append({"term": {"remote": True}})
@@ -207,6 +235,31 @@ def filters(query: SearchQuery, *, scopes: list[str] | None, now: datetime) -> l
                                      "minimum_should_match": 1}})
         else:
             clauses.append(geo)
+    return clauses
+
+
+def _any_of(*clauses: dict) -> dict:
+    return {"bool": {"should": list(clauses), "minimum_should_match": 1}}
+
+
+def _schedule_filters(query: SearchQuery) -> list[dict]:
+    """Items without a schedule ("flexible") fit every weekday, time and date; weekly items
+    fit every date range (they recur until their end date, which the expiry filter checks)."""
+    flexible = {"term": {"flexible": True}}
+    clauses = []
+    if query.weekdays:
+        clauses.append(_any_of(flexible, {"terms": {"weekdays": list(query.weekdays)}}))
+    if query.day_parts:
+        clauses.append(_any_of(flexible, {"terms": {"day_parts": list(query.day_parts)}}))
+    if query.date_from or query.date_to:
+        overlap = []
+        if query.date_to:
+            overlap.append({"range": {"dates_start": {
+                "lt": day_start(query.date_to + timedelta(days=1)).isoformat()}}})
+        if query.date_from:
+            overlap.append({"range": {"dates_end": {"gte": day_start(query.date_from).isoformat()}}})
+        clauses.append(_any_of(flexible, {"term": {"recurring": True}},
+                               {"bool": {"filter": overlap}}))
     return clauses
 
 

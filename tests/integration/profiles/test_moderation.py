@@ -76,3 +76,37 @@ async def test_hide_list_and_unhide(profiles, topic_log):
     assert closed.status_code == 200
     refused = await profiles.http.post(f"/needs/{need['id']}/unhide", headers=admin)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "invalid_transition"
+
+
+async def test_an_owner_pauses_edits_and_resumes_an_item(profiles, topic_log):
+    home = (await profiles.tenant())["id"]
+    owner, actor = await profiles.member_with_actor(home)
+    need = await profiles.item("need", owner, actor["id"])
+    member = identity("someone-else", home)
+
+    assert (await profiles.http.post(f"/needs/{need['id']}/pause",
+                                     headers=member)).status_code in (403, 404)
+    paused = await profiles.http.post(f"/needs/{need['id']}/pause", headers=owner)
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    events = await wait_for_events(topic_log, subject=need["id"], count=2)
+    # A close event (search and matching drop it, its suggestions are withdrawn) saying why.
+    assert (events[-1]["type"], events[-1]["data"]["status"]) == ("need.closed", "paused")
+    assert (await profiles.http.get(f"/needs/{need['id']}", headers=member)).status_code == 404
+    assert (await profiles.http.get(f"/needs/{need['id']}", headers=owner)).json()["status"] == "paused"
+
+    # Paused, it can still be changed by its owners, and stays paused.
+    edited = await profiles.http.patch(f"/needs/{need['id']}", headers=owner,
+                                       json={"title": "Helfende für den Herbstmarkt",
+                                             "version": paused.json()["version"]})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["status"] == "paused"
+
+    resumed = await profiles.http.post(f"/needs/{need['id']}/resume", headers=owner)
+    assert resumed.status_code == 200 and resumed.json()["status"] == "published"
+    events = await wait_for_events(topic_log, subject=need["id"], count=4)
+    assert (events[-1]["type"], events[-1]["data"]["status"]) == ("need.published", "published")
+    assert (await profiles.http.get(f"/needs/{need['id']}", headers=member)).status_code == 200
+    closed = await profiles.http.delete(f"/needs/{need['id']}", headers=owner)
+    assert closed.status_code == 200
+    again = await profiles.http.post(f"/needs/{need['id']}/resume", headers=owner)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition"

@@ -109,3 +109,26 @@ async def test_organisation_profiles_are_public_and_private_persons_need_a_sign_
     assert anonymous.status_code == 401 and "Max Muster" not in anonymous.text
     signed_in = (await profiles.http.get(f"/actors/{person['id']}", headers=neighbour)).json()
     assert signed_in["name"] == "Max Muster" and "email" not in signed_in
+
+
+async def test_an_organisation_shows_its_logo_and_a_person_cannot_publish_a_picture(profiles):
+    tenant = await profiles.tenant()
+    me = identity(unique("me"), tenant["id"], "member", "org_admin")
+    club = await profiles.actor(me, type="association", name="Heimatverein")
+    logo = "https://heimatverein.example/logo.png"
+    changed = await profiles.http.patch(f"/actors/{club['id']}", headers=me,
+                                        json={"logo_url": logo, "version": club["version"]})
+    assert changed.status_code == 200, changed.text
+    assert (await profiles.http.get(f"/actors/{club['id']}")).json()["logo_url"] == logo
+    for bad in ("javascript:alert(1)", "data:text/html;base64,PGgxPg=="):
+        refused = await profiles.http.patch(f"/actors/{club['id']}", headers=me,
+                                            json={"logo_url": bad})
+        assert refused.status_code == 422, bad
+        assert refused.json()["error"]["details"][0]["field"] == "logo_url"
+
+    person = await profiles.actor(me, type="person", name="Max Muster")
+    refused = await profiles.http.patch(f"/actors/{person['id']}", headers=me,
+                                        json={"logo_url": logo})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["field"] == "logo_url"
+    assert (await profiles.http.get(f"/actors/{person['id']}", headers=me)).json()["logo_url"] is None

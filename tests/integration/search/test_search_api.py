@@ -399,3 +399,39 @@ async def test_invalid_requests_are_refused_clearly(search):
         # A date cursor does not fit a distance search.
         assert (await error(400, cursor=page["next_cursor"], lat=51, lon=7))["code"] == \
             "invalid_cursor"
+
+
+async def test_weekday_time_date_and_accessibility_filters(search, publisher):
+    from datetime import datetime, timezone
+
+    t = unique("t")
+    saturday_morning = item(tenant_id=t, accessible=True, schedule={"weekly": [
+        {"day": "sat", "start": "09:00", "end": "12:00"}]})
+    tuesday_evening = item(tenant_id=t, schedule={"weekly": [
+        {"day": "tue", "start": "18:00", "end": "20:00"}]})
+    action_day = item(tenant_id=t, accessible=True, schedule={"dates": [  # Sat 12 Dec 2026, 10-14
+        {"start": datetime(2026, 12, 12, 9, tzinfo=timezone.utc),
+         "end": datetime(2026, 12, 12, 13, tzinfo=timezone.utc)}]})
+    anytime = item(tenant_id=t)
+    for need in (saturday_morning, tuesday_evening, action_day, anytime):
+        await publisher.event("need.published", need)
+
+    async def all_four():
+        return len(await search.ids(kind="need", tenant=t)) == 4
+    await eventually(all_four, what="the four needs indexed")
+
+    async def found(**params) -> set[str]:
+        return set(await search.ids(kind="need", tenant=t, **params))
+    assert await found(weekday="sat") == {saturday_morning.id, action_day.id, anytime.id}
+    assert await found(weekday="tue", time="evening") == {tuesday_evening.id, anytime.id}
+    assert await found(time="morning") == {saturday_morning.id, action_day.id, anytime.id}
+    assert await found(**{"from": "2026-12-12", "to": "2026-12-12"}) == {
+        saturday_morning.id, tuesday_evening.id, action_day.id, anytime.id}
+    assert await found(**{"from": "2026-12-13"}) == {
+        saturday_morning.id, tuesday_evening.id, anytime.id}  # the action day is over
+    assert await found(accessible="true") == {saturday_morning.id, action_day.id}
+
+    refused = await search.get(None, kind="need", weekday="someday")
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["field"] == "weekday"
+    refused = await search.get(None, kind="need", **{"from": "12.12.2026"})
+    assert refused.status_code in (400, 422) and "from" in refused.text

@@ -1,5 +1,5 @@
 // #/actors/new and #/actors/:id/edit — create or edit an own profile: name, e-mail, place,
-// language of e-mails, logo (when the API keeps one), and the members who may manage it.
+// language of e-mails, an organisation's logo, and the members who may manage it.
 import { html, render as draw, nothing } from "/static/vendor/lit-html/lit-html.js";
 import { api } from "../core/api.js";
 import { clearErrors, showErrors } from "../core/forms.js";
@@ -56,7 +56,8 @@ export async function render(ctx) {
     placeName: actor?.place_name ?? (ctx.tenant ? ctx.tenant.name : ""),
     busy: false, memberError: null,
   };
-  const supportsLogo = Boolean(actor && "logo_url" in actor);
+  // Organisations show a logo on their public profile (the API refuses one for a private person).
+  const supportsLogo = Boolean(actor && actor.type !== "person");
 
   function membersView() {
     if (!editing) return nothing;

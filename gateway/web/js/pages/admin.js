@@ -28,7 +28,7 @@ export const TEXTS = {
     ad_widget_text: "Die aktuellen Gesuche Ihrer Kommune auf Ihrer eigenen Website zeigen.",
     ad_widget_intro: "Kopieren Sie diesen Code in eine Seite Ihrer Website. Er zeigt die neuesten offenen Gesuche Ihrer Kommune, jedes mit einem Link auf die Plattform. Standorte von Privatpersonen erscheinen darin nicht.",
     ad_widget_code: "Code für Ihre Website", ad_widget_copy: "Code kopieren", ad_widget_copied: "Der Code ist in der Zwischenablage.",
-    ad_widget_lang: "Sprache des Widgets", ad_widget_limit: "Anzahl Gesuche", ad_widget_preview: "Vorschau",
+    ad_widget_lang: "Sprache des Widgets", ad_widget_limit: "Anzahl Gesuche", ad_widget_preview: "Vorschau", ad_widget_show: "Vorschau anzeigen",
     ad_widget_title: "Aktuelle Gesuche in {name}", ad_lang_de: "Deutsch", ad_lang_en: "Englisch",
     ad_not_allowed: "Diese Seite ist nur für die Verwaltung einer Kommune (Kommunen-Admin) und den Plattformbetrieb zugänglich.",
     ad_not_allowed_tenant: "Sie verwalten nur Ihre eigene Kommune.",
@@ -98,7 +98,7 @@ export const TEXTS = {
     ad_widget_text: "Show your municipality's current needs on your own website.",
     ad_widget_intro: "Copy this code into a page of your website. It shows your municipality's newest open needs, each linking to the platform. Private persons' locations never appear in it.",
     ad_widget_code: "Code for your website", ad_widget_copy: "Copy code", ad_widget_copied: "The code is on the clipboard.",
-    ad_widget_lang: "Language of the widget", ad_widget_limit: "Number of needs", ad_widget_preview: "Preview",
+    ad_widget_lang: "Language of the widget", ad_widget_limit: "Number of needs", ad_widget_preview: "Preview", ad_widget_show: "Show the preview",
     ad_widget_title: "Current needs in {name}", ad_lang_de: "German", ad_lang_en: "English",
     ad_not_allowed: "This page is only for a municipality's administrators (municipal admin) and the platform operator.",
     ad_not_allowed_tenant: "You only administer your own municipality.",
@@ -264,7 +264,7 @@ export async function render(ctx) {
 
   // ---- widget -------------------------------------------------------------------------------
   async function widgetSection() {
-    const options = { lang: "de", limit: 5 };
+    const options = { lang: "de", limit: 5, preview: false };
     const widgetUrl = () => `${window.location.origin}/embed/needs?tenant=${encodeURIComponent(tenantId)}`
       + `&lang=${options.lang}&limit=${options.limit}`;
     const snippet = () => `<iframe src="${widgetUrl()}" title="${t("ad_widget_title", { name })}" `
@@ -304,8 +304,9 @@ export async function render(ctx) {
           <textarea id="widget-code" readonly rows="4" .value=${snippet()}></textarea></div>
         <p><button type="button" @click=${copy}>${t("ad_widget_copy")}</button></p>
         <h3>${t("ad_widget_preview")}</h3>
-        <iframe class="widget-preview" src=${widgetUrl()} title=${t("ad_widget_title", { name })}
-          width="100%" height="420" loading="lazy"></iframe>`), ctx.main);
+        ${options.preview ? html`<iframe class="widget-preview" src=${widgetUrl()}
+            title=${t("ad_widget_title", { name })} width="100%" height="420"></iframe>`
+          : html`<p><button type="button" @click=${() => { options.preview = true; redraw(); }}>${t("ad_widget_show")}</button></p>`}`), ctx.main);
     }
     redraw();
   }

@@ -20,6 +20,8 @@ export const TEXTS = {
     i_categories: "Handlungsfelder", i_place: "Ort", i_distance: "Entfernung", i_distance_value: "ca. {km} vom Zentrum von {name}",
     i_radius: "Umkreis", i_radius_value: "bis {km}", i_remote: "Ortsunabhängig", i_yes: "ja", i_no: "nein",
     i_visibility: "Sichtbar für", i_until: "Endet am", i_status: "Status", i_updated: "Aktualisiert",
+    i_pause: "Pausieren", i_resume: "Wieder veröffentlichen", i_paused: "Der Eintrag ist pausiert: Niemand findet ihn, und es gibt keine neuen Vorschläge, bis Sie ihn wieder veröffentlichen.",
+    i_paused_ok: "Eintrag pausiert.", i_resumed_ok: "Eintrag wieder veröffentlicht.",
     i_map: "Karte: ungefährer Ort", i_owner: "Ihr Eintrag", i_edit: "Bearbeiten", i_close: "Schließen (beenden)",
     i_close_confirm: "Wirklich schließen? Der Eintrag ist danach nicht mehr zu finden.", i_closed: "Der Eintrag ist geschlossen.",
     i_hidden: "Von der Moderation ausgeblendet. Grund: {reason}", i_hidden_plain: "Von der Moderation ausgeblendet.",
@@ -43,6 +45,8 @@ export const TEXTS = {
     i_categories: "Fields of engagement", i_place: "Place", i_distance: "Distance", i_distance_value: "about {km} from the centre of {name}",
     i_radius: "Radius", i_radius_value: "up to {km}", i_remote: "Remote possible", i_yes: "yes", i_no: "no",
     i_visibility: "Visible to", i_until: "Ends on", i_status: "Status", i_updated: "Updated",
+    i_pause: "Pause", i_resume: "Publish again", i_paused: "This entry is paused: nobody finds it and there are no new suggestions until you publish it again.",
+    i_paused_ok: "Entry paused.", i_resumed_ok: "Entry published again.",
     i_map: "Map: approximate place", i_owner: "Your entry", i_edit: "Edit", i_close: "Close (end)",
     i_close_confirm: "Really close it? It can no longer be found afterwards.", i_closed: "This entry is closed.",
     i_hidden: "Hidden by moderation. Reason: {reason}", i_hidden_plain: "Hidden by moderation.",
@@ -137,6 +141,18 @@ export async function render(ctx) {
     redraw();
   }
 
+  async function setPaused(paused) {
+    try {
+      item = await api(`/${plural(kind)}/${encodeURIComponent(item.id)}/${paused ? "pause" : "resume"}`,
+        { method: "POST" });
+      state.closeError = null;
+      ctx.announce(t(paused ? "i_paused_ok" : "i_resumed_ok"));
+    } catch (error) {
+      state.closeError = error;
+    }
+    redraw();
+  }
+
   async function contactFromSuggestion(match) {
     const key = `${match.offer_id}|${match.need_id}`;
     state.suggestionContacts[key] = { busy: true };
@@ -180,10 +196,13 @@ export async function render(ctx) {
       ${item.status === "hidden" ? html`<p class="notice warn">${item.hidden_reason
         ? t("i_hidden", { reason: item.hidden_reason }) : t("i_hidden_plain")}</p>` : nothing}
       ${item.status === "closed" ? html`<p class="notice">${t("i_closed")}</p>` : nothing}
+      ${item.status === "paused" ? html`<p class="notice">${t("i_paused")}</p>` : nothing}
       ${state.closeError ? html`<p class="notice error" role="alert">${errorText(state.closeError)}</p>` : nothing}
       <div class="actions">
         <a class="button" href=${`#/${plural(kind)}/${encodeURIComponent(item.id)}/edit`}>${t("i_edit")}</a>
-        ${item.status === "published" ? html`<button type="button" class="danger" @click=${closeItem}>${t("i_close")}</button>` : nothing}
+        ${item.status === "published" ? html`<button type="button" @click=${() => setPaused(true)}>${t("i_pause")}</button>` : nothing}
+        ${item.status === "paused" ? html`<button type="button" @click=${() => setPaused(false)}>${t("i_resume")}</button>` : nothing}
+        ${["published", "paused"].includes(item.status) ? html`<button type="button" class="danger" @click=${closeItem}>${t("i_close")}</button>` : nothing}
       </div>
     </section>
     <section aria-labelledby="i-suggestions">
