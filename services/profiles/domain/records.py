@@ -28,7 +28,7 @@ class Actor(ActorData):
 
 
 class Item(ItemData):
-    pass
+    """An offer or a need as stored: today exactly its event payload (the hide reason included)."""
 
 
 R = TypeVar("R", Tenant, Actor, Item)

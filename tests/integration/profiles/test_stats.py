@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from platform_common.events import make_event, utcnow
 from platform_common.events.models import MatchData
 from tests.integration.profiles.conftest import identity, operator
-from tests.integration.profiles.test_contacts import make_pair
+from tests.integration.profiles.test_contacts import ask_for_contact, make_pair
 from tests.support.waiting import eventually
 
 
@@ -29,7 +29,7 @@ async def test_stats_count_items_matches_and_contacts(profiles, profiles_stack):
     pair = await make_pair(profiles)
     tenant = pair.tenant["id"]
     admin = identity("stats-admin", tenant, "tenant_admin")
-    requested = await profiles.http.post("/contacts", json=pair.body(), headers=pair.helper_headers)
+    requested = await ask_for_contact(profiles, pair.helper_headers, pair.body())
     assert requested.status_code == 201, requested.text
     accepted = await profiles.http.post(f"/contacts/{requested.json()['id']}/accept",
                                         headers=pair.club_headers)
