@@ -142,6 +142,8 @@ PROXY_ROUTES: tuple[ProxyRoute, ...] = (
     ProxyRoute("POST", "/unsubscribe", "notifications", "/unsubscribe", PUBLIC,
                "One-click unsubscribe (RFC 8058) with the token of a mail's link",
                body="ignored"),
+    ProxyRoute("GET", "/me/actors", "profiles", "/me/actors", SIGNED_IN,
+               "Own actor profiles (persons and organisations)"),
     ProxyRoute("DELETE", "/me", "profiles", "/me", SIGNED_IN,
                "Erase own account and data (propagated to every store)"),
 )

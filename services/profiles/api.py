@@ -251,6 +251,13 @@ async def decline_contact(contact_id: str, identity: CurrentIdentity, request: R
 
 
 # ---- the caller's own data -------------------------------------------------------------------
+@router.get("/me/actors", tags=["me"])
+async def my_actors(identity: CurrentIdentity, request: Request):
+    """The profiles the caller owns (persons and organisations), with their private fields."""
+    actors = await service.my_actors(store=_store(request), identity=identity)
+    return {"items": [rules.actor_view(actor, private=True) for actor in actors]}
+
+
 @router.get("/me/export", tags=["me"])
 async def export_me(identity: CurrentIdentity, request: Request):
     exported = await service.export_me(store=_store(request), identity=identity)

@@ -635,6 +635,12 @@ async def list_contacts(*, store: ProfileStore, identity: Identity, role: Contac
     return [contacts.contact_view(c) for c in found[:limit]], next_after
 
 
+async def my_actors(*, store: ProfileStore, identity: Identity) -> list[Actor]:
+    """The caller's own actors, by the owners index."""
+    return [actor for actor in await store.read.actors_owned_by(identity.sub)
+            if rules.is_owner(identity, actor)]
+
+
 async def actor_view_for(*, store: ProfileStore, identity: Identity | None, actor_id: str) -> dict:
     """An actor's profile: owners see everything, the other party of an accepted contact
     also the e-mail, everybody else the public profile."""

@@ -132,3 +132,18 @@ async def test_an_organisation_shows_its_logo_and_a_person_cannot_publish_a_pict
     assert refused.status_code == 422
     assert refused.json()["error"]["details"][0]["field"] == "logo_url"
     assert (await profiles.http.get(f"/actors/{person['id']}", headers=me)).json()["logo_url"] is None
+
+
+async def test_my_actors_lists_exactly_the_profiles_i_own(profiles):
+    tenant = await profiles.tenant()
+    me = identity(unique("me"), tenant["id"], "member", "org_admin")
+    other = identity(unique("other"), tenant["id"], "member", "org_admin")
+    person = await profiles.actor(me, type="person", name="Max Muster", email="max@example.org")
+    club = await profiles.actor(me, type="association", name="Heimatverein")
+    await profiles.actor(other, type="association", name="Schützenverein")
+
+    mine = await profiles.http.get("/me/actors", headers=me)
+    assert mine.status_code == 200
+    assert [(a["id"], a["email"]) for a in mine.json()["items"]] == sorted(
+        [(person["id"], "max@example.org"), (club["id"], "vorstand@sv-test.example")])
+    assert (await profiles.http.get("/me/actors")).status_code == 401

@@ -11,11 +11,9 @@ export async function ownItems(kind, { status, signal } = {}) {
   return itemsOf(await api(`/${plural(kind)}`, { query: { status, limit: 200 }, signal }));
 }
 
-/** The caller's own actors, from the export of their data (the API has no "my actors" list). */
+/** The caller's own actors (persons and organisations). */
 export async function ownActors({ signal } = {}) {
-  const exported = await api("/me/export", { signal });
-  const actors = (exported && (exported.profiles?.actors || exported.actors)) || [];
-  return Array.isArray(actors) ? actors : [];
+  return itemsOf(await api("/me/actors", { signal }));
 }
 
 export function isOwner(session, actor, item) {
