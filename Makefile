@@ -86,8 +86,10 @@ bench: install
 	@$(PY) bench/pipeline_bench.py --rate 100 --seconds 60 --out bench/results/pipeline.json
 	@$(PY) bench/pipeline_bench.py --rate 30 --seconds 60 --out bench/results/pipeline-30.json
 
+# Signs as the search service with the running stack's key (written by `make run`).
 reindex: install
-	@$(PY) -m services.search.reindex --profiles-url $${PROFILES_URL:-http://127.0.0.1:8081}
+	@set -a; if [ -f $(DATA_DIR)/reindex.env ]; then . $(DATA_DIR)/reindex.env; fi; set +a; \
+	$(PY) -m services.search.reindex --profiles-url $${PROFILES_URL:-http://127.0.0.1:8081}
 
 schemas: install
 	@$(PY) -m platform_common.events.schemas

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import functools
 import os
 import platform
 import random
@@ -45,6 +46,7 @@ if str(ROOT) not in sys.path:
 
 from deploy.local.stack import LocalStack  # noqa: E402
 from platform_common.identity import Identity  # noqa: E402
+from platform_common.service_identity import ServiceKeys  # noqa: E402
 from platform_common.vocabulary import CATEGORIES, ENGAGEMENT_TYPES  # noqa: E402
 from stack_run import distribution, percentile, run_on_local_stack  # noqa: E402
 
@@ -52,6 +54,16 @@ SEED = 20250501
 TENANT_ID = "bench-nrw"
 OPERATOR = Identity(sub="bench-operator", tenant="land", roles=frozenset({"operator"}))
 OWNER = Identity(sub="bench-owner", tenant=TENANT_ID, roles=frozenset({"member"}))
+
+# The stack's gateway key signs the bench users' identities (set by benchmark()); each identity
+# is signed once, for longer than a run lasts.
+GATEWAY_KEYS: ServiceKeys | None = None
+
+
+@functools.cache
+def signed(identity: Identity) -> dict[str, str]:
+    assert GATEWAY_KEYS is not None, "benchmark() sets the stack's keys first"
+    return GATEWAY_KEYS.identity_headers(identity, audience="profiles", ttl_s=6 * 3600)
 SERVICES = ("profiles", "profiles-relay", "search")
 ACTOR_TYPES = ("association", "initiative", "education", "company", "person")
 TITLES = ("Hausaufgabenhilfe", "Einkaufshilfe für Senioren", "Sprachcafé", "Fahrdienst zum Arzt",
@@ -109,13 +121,13 @@ def item_body(rng: random.Random, places, actor_id: str, number: int) -> dict:
 
 async def create_tenant_and_actors(profiles: httpx.AsyncClient, count: int,
                                    rng: random.Random) -> list[str]:
-    response = await profiles.post("/tenants", headers=OPERATOR.headers(), json={
+    response = await profiles.post("/tenants", headers=signed(OPERATOR), json={
         "id": TENANT_ID, "name": "Benchmark NRW", "center": {"lat": 51.4332, "lon": 7.6616}})
     if response.status_code not in (201, 409):
         raise SystemExit(f"creating the tenant failed: {response.status_code} {response.text}")
     actors = []
     for number in range(count):
-        response = await profiles.post("/actors", headers=OWNER.headers(), json={
+        response = await profiles.post("/actors", headers=signed(OWNER), json={
             "type": ACTOR_TYPES[number % len(ACTOR_TYPES)], "name": f"Benchmark-Akteur {number}",
             "email": f"akteur{number}@bench.example",
             "location": {"lat": 51.4332 + rng.uniform(-0.5, 0.5),
@@ -143,7 +155,7 @@ async def ingest(run: Run, profiles: httpx.AsyncClient, actors: list[str], place
             started = time.monotonic()
             try:
                 response = await profiles.post(f"/{kind}", json=bodies[number],
-                                               headers=OWNER.headers())
+                                               headers=signed(OWNER))
             except httpx.HTTPError as exc:
                 run.failed += 1
                 run.failures[exc.__class__.__name__] = run.failures.get(
@@ -211,6 +223,8 @@ async def wait_until_all_searchable(run: Run, search: httpx.AsyncClient,
 
 
 async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
+    global GATEWAY_KEYS
+    GATEWAY_KEYS = stack.keys_for("gateway")
     started_at = datetime.now(timezone.utc).isoformat()
     rng = random.Random(SEED)
     places = nrw_places()

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import random
@@ -49,6 +50,7 @@ if str(ROOT) not in sys.path:
 
 from deploy.local.stack import LocalStack  # noqa: E402
 from platform_common.identity import Identity  # noqa: E402
+from platform_common.service_identity import ServiceKeys  # noqa: E402
 from platform_common.vocabulary import CATEGORIES  # noqa: E402
 from stack_run import CpuMeter, distribution, run_on_local_stack  # noqa: E402
 
@@ -56,6 +58,16 @@ SEED = 20260501
 WINDOW_S = 10.0   # the latency is also reported per stretch of this many seconds of the run
 SERVICES = ("profiles", "profiles-relay", "matching", "matching-worker", "notifications")
 OPERATOR = Identity(sub="bench-operator", tenant="land", roles=frozenset({"operator"}))
+
+# The stack's gateway key signs the bench users' identities (set by benchmark()); each identity
+# is signed once, for longer than a run lasts.
+GATEWAY_KEYS: ServiceKeys | None = None
+
+
+@functools.cache
+def signed(identity: Identity) -> dict[str, str]:
+    assert GATEWAY_KEYS is not None, "benchmark() sets the stack's keys first"
+    return GATEWAY_KEYS.identity_headers(identity, audience="profiles", ttl_s=6 * 3600)
 TOWNS = {  # id: (name, lat, lon)
     "koeln": ("Köln", 50.9375, 6.9603), "bonn": ("Bonn", 50.7374, 7.0982),
     "duesseldorf": ("Düsseldorf", 51.2277, 6.7735), "essen": ("Essen", 51.4556, 7.0116),
@@ -106,13 +118,13 @@ async def create_towns(profiles: httpx.AsyncClient, run_id: str, actors_per_town
         tenant = f"{run_id}-{key}"
         body = {"id": tenant, "name": name, "center": {"lat": lat, "lon": lon},
                 "neighbours": [f"{run_id}-{n}" for n in NEIGHBOURS.get(key, [])]}
-        response = await profiles.post("/tenants", json=body, headers=OPERATOR.headers())
+        response = await profiles.post("/tenants", json=body, headers=signed(OPERATOR))
         if response.status_code != 201:
             raise SystemExit(f"creating tenant {tenant} failed: {response.status_code} {response.text}")
         member = Identity(sub=f"bench-{key}", tenant=tenant, roles=frozenset({"member"}))
         actors = []
         for number in range(actors_per_town):
-            response = await profiles.post("/actors", headers=member.headers(), json={
+            response = await profiles.post("/actors", headers=signed(member), json={
                 "type": ACTOR_TYPES[number % len(ACTOR_TYPES)],
                 "name": f"{name} Akteur {number}", "email": f"{key}{number}@bench.example",
                 "location": {"lat": lat, "lon": lon}})
@@ -164,7 +176,7 @@ async def publish(run: Run, profiles_url: str, towns: list[Town], concurrency: i
         started = time.monotonic()
         try:
             response = await client.post(f"/{kind}", json=bodies[number],
-                                         headers=town.member.headers())
+                                         headers=signed(town.member))
         except httpx.HTTPError as exc:
             run.failed += 1
             name = exc.__class__.__name__
@@ -262,8 +274,9 @@ def _metric_sum(text: str, name: str, *must_contain: str) -> float:
 
 
 async def _metrics(url: str) -> str:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        return (await client.get("/metrics")).text
+    """`url`: a process's metrics URL (LocalStack.metrics_url)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        return (await client.get(url)).text
 
 
 @dataclass
@@ -274,8 +287,8 @@ class Progress:
 
 
 async def pipeline_progress(stack: LocalStack) -> Progress:
-    worker = await _metrics(stack.url("matching_worker"))
-    notifications = await _metrics(stack.url("notifications"))
+    worker = await _metrics(stack.metrics_url("matching-worker"))
+    notifications = await _metrics(stack.metrics_url("notifications"))
     consumed = sum(_metric_sum(notifications, name, 'topic="matches"') for name in (
         "events_processed_total", "events_duplicate_total", "events_dead_lettered_total"))
     return Progress(_metric_sum(worker, "events_processed_total", 'topic="items"'),
@@ -310,9 +323,9 @@ async def report_progress(run: Run, stack: LocalStack, stop: asyncio.Event) -> N
               flush=True)
 
 
-async def worker_match_latency(worker_url: str) -> dict:
+async def worker_match_latency(metrics_url: str) -> dict:
     """The matcher's own view: item event time -> match.found acknowledged (histogram)."""
-    text = await _metrics(worker_url)
+    text = await _metrics(metrics_url)
     buckets: list[tuple[float, float]] = []
     total = count = 0.0
     for line in text.splitlines():
@@ -340,6 +353,8 @@ async def worker_match_latency(worker_url: str) -> dict:
 
 
 async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
+    global GATEWAY_KEYS
+    GATEWAY_KEYS = stack.keys_for("gateway")
     started_at = datetime.now(timezone.utc).isoformat()
     rng = random.Random(SEED)
     run_id = f"bench{rng.randrange(10**6):06d}"
@@ -361,7 +376,7 @@ async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
         stop.set()
         reporter.cancel()
     tenants = [town.id for town in towns]
-    matcher = await worker_match_latency(stack.url("matching_worker"))
+    matcher = await worker_match_latency(stack.metrics_url("matching-worker"))
     await read_notifications(run, stack.mongo_uri_for("notifications"), actors)
     matched = await matched_items(stack.mongo_uri_for("matching"), tenants)
     waiting = (matched - run.notified) & set(run.accepted_at)

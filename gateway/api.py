@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -22,10 +23,11 @@ from gateway.domain.access import SIGNED_IN, Access, access_problem
 from gateway.domain.auth import SUB_PATTERN, TENANT_PATTERN, InvalidToken, bearer_token
 from gateway.domain.openapi import BEARER
 from gateway.domain.places import MAX_QUERY, GeocoderUnavailable
-from gateway.domain.rate_limit import caller_key, limits_for
+from gateway.domain.rate_limit import caller_key, limits_for, rate_limit_headers
 from gateway.domain.routes import API_PREFIX, PROXY_ROUTES, ProxyRoute
 from platform_common import vocabulary
 from platform_common.http import ApiError
+from platform_common.http.json_body import StrictJsonRoute
 from platform_common.identity import Identity
 from platform_common.observability import get_logger
 
@@ -33,6 +35,9 @@ log = get_logger(__name__)
 WEB_DIR = Path(__file__).parent / "web"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# No query of the API comes near this (a search with every filter is under 3 KiB); the services'
+# HTTP client refuses queries over 64 KiB, which used to surface as a 500.
+MAX_QUERY_BYTES = 8 * 1024
 # Optimistic concurrency: profiles takes the expected version from If-Match.
 PRECONDITION_HEADERS = ("if-match", "if-none-match")
 
@@ -61,11 +66,15 @@ def components(request: Request) -> Components:
 
 
 async def gate(request: Request) -> Caller:
-    """Once per request: the body size, who is calling (from the bearer token), the rate limits.
+    """Once per request: the query and body size, who is calling (from the bearer token), the
+    rate limits.
 
     An invalid token is reported only after the rate limit, so token guessing is limited too.
     """
     parts = components(request)
+    if len(request.scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+        raise ApiError(414, "uri_too_long",
+                       f"The query string is longer than {MAX_QUERY_BYTES // 1024} KiB.")
     declared_length = request.headers.get("content-length", "")
     if declared_length.isdigit() and int(declared_length) > parts.settings.max_body_bytes:
         raise body_too_large(parts.settings.max_body_bytes)
@@ -100,6 +109,8 @@ async def enforce_rate_limits(request: Request, parts: Components,
     decision = await parts.limiter.check(
         caller, limits_for(request.method, per_minute=settings.rate_limit_per_minute,
                            writes_per_minute=settings.rate_limit_writes_per_minute))
+    # RateLimitHeaders (gateway/app.py) puts them on whatever the route answers.
+    request.state.rate_limit_headers = rate_limit_headers(decision)
     if decision.degraded:
         RATE_LIMIT_FAIL_OPEN.inc()
         if decision.store_error:  # once per back-off period, not per request
@@ -239,6 +250,17 @@ class PersonaList(BaseModel):
     items: list[Persona]
 
 
+class PersonalDataExport(BaseModel):
+    """GET /me/export: each service's part under its name (profiles, notifications, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+    subject: str
+    tenant: str
+    exported_at: datetime
+    profiles: dict | None
+    notifications: dict | None
+
+
 PUBLIC_DOC = {"security": []}
 SIGNED_IN_DOC = {"security": [{BEARER: []}]}
 VOCABULARIES = {
@@ -260,7 +282,8 @@ def vocabulary_endpoint(entries: dict):
 
 
 def api_router(dev_mode: bool) -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(gate)])
+    router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(gate)],
+                       route_class=StrictJsonRoute)
 
     for name, (entries, summary) in VOCABULARIES.items():
         router.add_api_route(f"/{name}", vocabulary_endpoint(entries), methods=["GET"],
@@ -290,7 +313,7 @@ def api_router(dev_mode: bool) -> APIRouter:
         async def list_personas(request: Request) -> dict:
             return {"items": await dev_personas(
                 components(request).upstreams,
-                headers=service.upstream_headers(identity=None, request_id=request_id(request),
+                headers=service.upstream_headers(request_id=request_id(request),
                                                  language=None, has_body=False))}
 
     @router.get("/places", response_model=PlaceList, tags=["places"], openapi_extra=PUBLIC_DOC,
@@ -309,7 +332,8 @@ def api_router(dev_mode: bool) -> APIRouter:
         return {"items": [place.view() for place in found]}
 
     @router.get("/me/export", tags=["me"], openapi_extra=SIGNED_IN_DOC,
-                summary="Everything stored about me, from every service, as one JSON document")
+                summary="Everything stored about me, from every service, as one JSON document",
+                responses={200: {"model": PersonalDataExport}})
     async def export_me(request: Request, caller: Caller = Depends(gate)) -> dict:
         identity = require(SIGNED_IN, caller)
         return await service.export_personal_data(

@@ -105,6 +105,30 @@ class WebSecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class RateLimitHeaders:
+    """Adds the RateLimit-* headers the rate limiter left in the request's state (see
+    gateway.api.enforce_rate_limits) to the answer, success or error alike."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = scope.get("state", {}).get("rate_limit_headers")
+                if headers:
+                    message = {**message, "headers": [
+                        *message.get("headers", []),
+                        *((name.lower().encode(), value.encode())
+                          for name, value in headers.items())]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def mount_web_ui(app: FastAPI) -> None:
     """/static/vendor/<package>/... from an allow-list of npm folders, then the UI's own files."""
     modules = WEB_DIR / "node_modules"
@@ -129,23 +153,26 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         finally:
             await parts.close()
 
-    async def profiles_alive():
-        await parts.upstreams.check_alive("profiles")
+    def alive(service: str):
+        async def check():
+            await parts.upstreams.check_alive(service)
+        return check
 
-    async def search_alive():
-        await parts.upstreams.check_alive("search")
-
+    # Readiness is the gateway's own: with a store or a service down it still serves the web
+    # UI, the docs and every route that does not need it (a clear 503 names the missing one;
+    # rate limits fail open without Redis). Dependencies are reported in /readyz and metrics.
     app = create_service_app(
         settings=settings, title="Engagement platform gateway", version="1.0.0",
         lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
-        readiness_checks={"redis": parts.counters.ping, "profiles": profiles_alive,
-                          "search": search_alive})
+        dependency_checks={"redis": parts.counters.ping,
+                           **{service: alive(service) for service in settings.upstream_urls}})
     app.state.components = parts
     install_gateway_error_handlers(app)
     app.include_router(api_router(dev_mode=settings.auth_mode == "dev"))
     app.include_router(docs_router())
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
     mount_web_ui(app)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(WebSecurityHeaders, policy=content_security_policy(settings),
                        embed_policy=content_security_policy(settings, embeddable=True))
     if settings.cors_origin_list:
@@ -154,5 +181,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Accept-Language",
                            REQUEST_ID_HEADER],
-            expose_headers=[REQUEST_ID_HEADER, "Retry-After", "Location"], max_age=600)
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After", "Location", "RateLimit-Limit",
+                            "RateLimit-Remaining", "RateLimit-Reset"], max_age=600)
     return app

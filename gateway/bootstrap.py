@@ -13,6 +13,7 @@ from gateway.domain.auth import DevTokenVerifier, TokenVerifier
 from gateway.domain.rate_limit import RateLimiter
 from gateway.service import OpenApiCache
 from gateway.settings import GatewaySettings
+from platform_common.service_identity import ServiceKeys
 
 
 @dataclass
@@ -42,10 +43,11 @@ def token_verifier(settings: GatewaySettings) -> TokenVerifier:
 
 
 def build(settings: GatewaySettings) -> Components:
-    upstreams = Upstreams(settings.upstream_urls,
+    upstreams = Upstreams(settings.upstream_urls, keys=ServiceKeys.from_settings(settings),
                           connect_timeout_s=settings.upstream_connect_timeout_s,
                           timeout_s=settings.upstream_timeout_s)
-    redis = rate_limit_redis(settings.redis_url, settings.rate_limit_redis_timeout_s)
+    redis = rate_limit_redis(settings.redis_url, settings.rate_limit_redis_timeout_s,
+                             password=settings.redis_password, ca_file=settings.redis_ca_file)
     counters = RedisCounterStore(redis)
     limiter = RateLimiter(counters, clock=time.time,
                           store_backoff_s=settings.rate_limit_redis_backoff_s)

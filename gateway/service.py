@@ -13,6 +13,7 @@ from gateway.domain.openapi import merge_openapi
 from gateway.domain.routes import PROXY_ROUTES, ProxyRoute, UnsafePathParameter, upstream_path
 from gateway.settings import GatewaySettings
 from platform_common.http import REQUEST_ID_HEADER, ApiError, field_error
+from platform_common.http.json_body import parse_json
 from platform_common.identity import Identity
 from platform_common.observability import get_logger
 
@@ -24,19 +25,17 @@ def check_json_body(body: bytes) -> None:
     if not body:
         return
     try:
-        json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
+        parse_json(body)  # also refuses duplicate keys and deep nesting, as the services do
+    except json.JSONDecodeError as error:
         raise ApiError(400, "malformed_json", "The request body is not valid JSON.",
-                       [{"field": "body", "path": [], "message": str(error)}]) from None
+                       [{"field": "body", "path": [], "message": error.msg}]) from None
 
 
-def upstream_headers(*, identity: Identity | None, request_id: str, language: str | None,
-                     has_body: bool, preconditions: dict[str, str] | None = None
-                     ) -> dict[str, str]:
-    # Built from scratch: client-sent X-Auth-* headers and the token never reach a service.
+def upstream_headers(*, request_id: str, language: str | None, has_body: bool,
+                     preconditions: dict[str, str] | None = None) -> dict[str, str]:
+    # Built from scratch: client-sent headers and the token never reach a service; the
+    # identity goes signed for the one service (Upstreams.request).
     headers = {REQUEST_ID_HEADER: request_id, "Accept": "application/json"}
-    if identity is not None:
-        headers.update(identity.headers())
     if language:
         headers["Accept-Language"] = language[:100]
     if has_body:
@@ -54,10 +53,10 @@ async def forward(*, upstreams: Upstreams, route: ProxyRoute, path_params: dict[
     except UnsafePathParameter as error:
         raise field_error([error.name], str(error)) from None
     check_json_body(body)
-    headers = upstream_headers(identity=identity, request_id=request_id, language=language,
+    headers = upstream_headers(request_id=request_id, language=language,
                                has_body=bool(body), preconditions=preconditions)
     return await upstreams.request(route.service, route.method, path, query=query,
-                                   headers=headers, body=body or None)
+                                   headers=headers, body=body or None, identity=identity)
 
 
 class UpstreamFailure(Exception):
@@ -74,11 +73,13 @@ async def export_personal_data(*, upstreams: Upstreams, identity: Identity,
 
     An export must be complete: if one part fails, the whole export fails.
     """
-    headers = upstream_headers(identity=identity, request_id=request_id, language=None,
-                               has_body=False)
-    parts = ("profiles", "notifications")
+    headers = upstream_headers(request_id=request_id, language=None, has_body=False)
+    # profiles: profiles, items, contacts; matching: the suggestions about the caller's items;
+    # notifications: inbox, preferences, deliveries.
+    parts = ("profiles", "matching", "notifications")
     responses = await asyncio.gather(
-        *(upstreams.request(service, "GET", "/me/export", headers=headers) for service in parts))
+        *(upstreams.request(service, "GET", "/me/export", headers=headers, identity=identity)
+          for service in parts))
     document: dict = {"subject": identity.sub, "tenant": identity.tenant,
                       "exported_at": datetime.now(timezone.utc).isoformat()}
     for service, response in zip(parts, responses):

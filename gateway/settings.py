@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -14,6 +14,7 @@ DEFAULT_DEV_JWT_SECRET = "engage-dev-secret-only-for-local-use-0123456789"
 
 class GatewaySettings(CommonSettings, RedisSettings):
     service_name: str = "gateway"
+    signs_service_calls: ClassVar[bool] = True  # signs the identity it forwards
     port: int = Field(8080, ge=1, le=65535)
 
     profiles_url: str = "http://127.0.0.1:8081"
@@ -28,7 +29,8 @@ class GatewaySettings(CommonSettings, RedisSettings):
     # jwks: RS256 tokens of the identity provider, keys from JWT_JWKS_URL.
     auth_mode: Literal["dev", "jwks"] = "dev"
     jwt_dev_secret: SecretStr = SecretStr(DEFAULT_DEV_JWT_SECRET)
-    jwt_dev_token_ttl_s: int = Field(8 * 3600, ge=60, le=7 * 24 * 3600)
+    # At most a day: the gateway refuses dev tokens that live longer (gateway/domain/auth.py).
+    jwt_dev_token_ttl_s: int = Field(8 * 3600, ge=60, le=24 * 3600)
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None

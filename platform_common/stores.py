@@ -11,12 +11,29 @@ def mongo_client(uri: str) -> AsyncMongoClient:
                             connectTimeoutMS=3000)
 
 
-def redis_client(url: str) -> Redis:
-    return Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3)
+def redis_tls_options(url: str, *, password=None, ca_file: str | None = None) -> dict:
+    """Password (str or SecretStr) and, for rediss:// URLs, the CA that signs the server."""
+    options: dict = {}
+    if password is not None:
+        options["password"] = (password.get_secret_value()
+                               if hasattr(password, "get_secret_value") else password)
+    if ca_file:
+        if not url.startswith("rediss://"):
+            raise ValueError("REDIS_CA_FILE is set but REDIS_URL is not rediss:// (TLS)")
+        options["ssl_ca_certs"] = ca_file
+        options["ssl_cert_reqs"] = "required"
+    return options
 
 
-def elasticsearch_client(url: str) -> AsyncElasticsearch:
-    return AsyncElasticsearch(url, request_timeout=10, retry_on_timeout=True, max_retries=2)
+def redis_client(url: str, *, password=None, ca_file: str | None = None) -> Redis:
+    return Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3,
+                          **redis_tls_options(url, password=password, ca_file=ca_file))
+
+
+def elasticsearch_client(url: str, *, ca_file: str | None = None) -> AsyncElasticsearch:
+    # ca_file: the CA of the cluster's HTTP certificate (ECK signs it with its own CA).
+    tls = {"ca_certs": ca_file, "verify_certs": True} if ca_file else {}
+    return AsyncElasticsearch(url, request_timeout=10, retry_on_timeout=True, max_retries=2, **tls)
 
 
 def mongo_ping(client: AsyncMongoClient):
@@ -38,12 +55,19 @@ def elasticsearch_ping(client: AsyncElasticsearch):
     return check
 
 
-def kafka_ping(bootstrap_servers: str):
-    """Ready when the broker answers a metadata request."""
+def kafka_ping(settings):
+    """Ready when the broker answers a metadata request. `settings`: the service's settings
+    (with the Kafka security options), or just the bootstrap servers (PLAINTEXT)."""
     async def check():
         from aiokafka.admin import AIOKafkaAdminClient
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2000)
+        from platform_common.kafka.security import kafka_client_options
+
+        if isinstance(settings, str):
+            servers, options = settings, {}
+        else:
+            servers, options = settings.kafka_bootstrap_servers, kafka_client_options(settings)
+        admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=2000, **options)
         await admin.start()
         try:
             await admin.list_topics()

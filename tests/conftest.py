@@ -38,6 +38,9 @@ def start_test_engines(data_dir, otlp_receiver):
                                 # start their own gateway with low limits.
                                 "RATE_LIMIT_PER_MINUTE": "1000000",
                                 "RATE_LIMIT_WRITES_PER_MINUTE": "1000000",
+                                # The tests' webhook receivers listen on 127.0.0.2; every
+                                # other internal address stays refused (tests/security).
+                                "WEBHOOK_ALLOWED_TARGETS": "127.0.0.2",
                                 # Failed deliveries are retried within seconds, not minutes.
                                 "RETRY_INTERVAL_S": "1", "RETRY_DELAY_INITIAL_S": "1"})
     try:

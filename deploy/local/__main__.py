@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from deploy.local.prometheus import write_for
 from deploy.local.stack import DEFAULT_PORTS, DOCUMENT_STORES, SERVICES, LocalStack, free_ports
 
 STARTED = time.monotonic()
@@ -43,8 +44,9 @@ def url_table(stack: LocalStack) -> str:
         ("Public API", stack.url("gateway") + "/api/v1"),
         ("Mail sink", stack.url("mail_http") + "/"),
         *[(f"{spec.name} (ready / metrics)",
-           f"{stack.url(spec.port_name)}/readyz  {stack.url(spec.port_name)}/metrics")
+           f"{stack.url(spec.port_name)}/readyz  {stack.metrics_url(spec.name)}")
           for spec in SERVICES],
+        ("Prometheus config for these ports", str(stack.data_dir / "prometheus.yml")),
         ("Kafka protocol broker", stack.kafka_bootstrap),
         *[(f"MongoDB protocol ({database})", stack.mongo_uri_for(database))
           for database in DOCUMENT_STORES],
@@ -59,11 +61,24 @@ def url_table(stack: LocalStack) -> str:
                       "  Press Ctrl-C to stop everything."])
 
 
+# `make reindex` reads profiles' internal export as the search service: it needs this run's
+# search key (the keys are made anew at every start), so the running stack leaves it here.
+REINDEX_ENV = "reindex.env"
+
+
+def write_reindex_env(stack: LocalStack, path: Path) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(f"SERVICE_SIGNING_KEY={stack.service_keys['search']}\n"
+                    f"SERVICE_PUBLIC_KEYS={stack.public_keys}\n")
+
+
 def seed_demo(stack: LocalStack) -> None:
     from deploy.local.demo_data import seed
 
     say("loading demo data (NRW municipalities, actors, offers and needs)")
-    summary = asyncio.run(seed(stack.url("profiles"), progress=lambda m: say(f"  demo: {m}")))
+    summary = asyncio.run(seed(stack.url("profiles"), progress=lambda m: say(f"  demo: {m}"),
+                               keys=stack.keys_for("gateway")))
     say(f"demo data: {summary}")
 
 
@@ -89,8 +104,10 @@ def run(args: argparse.Namespace) -> int:
         stack.create_topics()
         stack.start_services()
         pid_file.write_text(json.dumps({n: c.process.pid for n, c in stack.children.items()}))
+        write_reindex_env(stack, data_dir / REINDEX_ENV)
         if not args.no_demo:
             seed_demo(stack)
+        write_for(stack.ports, data_dir / "prometheus.yml")  # scrapes this run's metrics ports
         (data_dir / "stack.json").write_text(json.dumps({
             "ports": stack.ports, "pids": {n: c.process.pid for n, c in stack.children.items()}}))
         print(url_table(stack), flush=True)
@@ -110,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         stack.stop()
         pid_file.unlink(missing_ok=True)
         (data_dir / "stack.json").unlink(missing_ok=True)
+        (data_dir / REINDEX_ENV).unlink(missing_ok=True)
         say("stopped; no process of the stack is left")
 
 

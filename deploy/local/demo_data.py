@@ -33,6 +33,8 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from platform_common.identity import Identity
+from platform_common.service_identity import ServiceKeys
+from platform_common.settings import CommonSettings, load_settings
 
 SEED = 20240917
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -510,8 +512,16 @@ def _ok(response: httpx.Response, *expected: int) -> dict:
     return response.json()
 
 
-async def seed(profiles_url: str, progress: Callable[[str], None] = print) -> dict:
-    """Load the demo data through the profiles API; returns what was created."""
+def _as(keys: ServiceKeys, identity: Identity) -> dict[str, str]:
+    """The persona's identity as the gateway signs it for profiles (signed per request: the
+    signature lives a minute, a seed runs longer)."""
+    return keys.identity_headers(identity, audience="profiles")
+
+
+async def seed(profiles_url: str, progress: Callable[[str], None] = print, *,
+               keys: ServiceKeys) -> dict:
+    """Load the demo data through the profiles API, signing the personas' identities with
+    `keys` (the gateway's); returns what was created."""
     geo = geography()
     tenants = tenant_bodies(geo)
     actors = plan(geo, datetime.now(BERLIN).date())
@@ -520,7 +530,7 @@ async def seed(profiles_url: str, progress: Callable[[str], None] = print) -> di
     async with httpx.AsyncClient(base_url=profiles_url.rstrip("/"), timeout=30) as http:
         existing = {t["id"] for t in _ok(await http.get("/tenants"), 200)["items"]}
         demo_ids = {t["id"] for t in tenants}
-        if demo_ids <= existing and await _complete(http, actors[-1]):
+        if demo_ids <= existing and await _complete(http, actors[-1], keys):
             progress("demo data is already present; nothing to do")
             return {**created, "already_present": True}
         # On a fresh platform nothing of ours exists; otherwise complete what is missing.
@@ -531,7 +541,7 @@ async def seed(profiles_url: str, progress: Callable[[str], None] = print) -> di
                 # Neighbours must exist first; the later ones add the relation from their side.
                 known = {t for t in existing if t != body["id"]}
                 tenant_body = {**body, "neighbours": [n for n in body["neighbours"] if n in known]}
-                _ok(await http.post("/tenants", json=tenant_body, headers=OPERATOR.headers()),
+                _ok(await http.post("/tenants", json=tenant_body, headers=_as(keys, OPERATOR)),
                     201, 409)
                 existing.add(body["id"])
                 created["tenants"] += 1
@@ -542,7 +552,7 @@ async def seed(profiles_url: str, progress: Callable[[str], None] = print) -> di
 
         async def seed_actor(planned: PlannedActor) -> None:
             async with parallel:
-                await _seed_actor(http, planned, created, resuming=resuming)
+                await _seed_actor(http, planned, created, keys=keys, resuming=resuming)
             done["actors"] += 1
             done["items"] += len(planned.items)
             if done["actors"] % 5 == 0 or done["actors"] == len(actors):
@@ -556,29 +566,29 @@ async def seed(profiles_url: str, progress: Callable[[str], None] = print) -> di
 
 
 async def _seed_actor(http: httpx.AsyncClient, planned: PlannedActor, created: dict, *,
-                      resuming: bool) -> None:
-    headers = planned.identity.headers()
+                      keys: ServiceKeys, resuming: bool) -> None:
     actor, has_items = None, False
     if resuming:
-        own = _ok(await http.get("/me/export", headers=headers), 200)
+        own = _ok(await http.get("/me/export", headers=_as(keys, planned.identity)), 200)
         actor = next((a for a in own["actors"] if a["name"] == planned.body["name"]), None)
         has_items = actor is not None and any(
             i["actor_id"] == actor["id"] for i in own["offers"] + own["needs"])
     if actor is None:
-        actor = _ok(await http.post("/actors", json=planned.body, headers=headers), 201)
+        actor = _ok(await http.post("/actors", json=planned.body,
+                                    headers=_as(keys, planned.identity)), 201)
         created["actors"] += 1
     if has_items:
         return
     for item in planned.items:
         body = {k: v for k, v in item.items() if k != "kind"}
         _ok(await http.post(f"/{item['kind']}s", json={**body, "actor_id": actor["id"]},
-                            headers=headers), 201)
+                            headers=_as(keys, planned.identity)), 201)
         created["items"] += 1
 
 
-async def _complete(http: httpx.AsyncClient, last: PlannedActor) -> bool:
+async def _complete(http: httpx.AsyncClient, last: PlannedActor, keys: ServiceKeys) -> bool:
     """The last planned actor is seeded last: if it has its items, everything is there."""
-    own = _ok(await http.get("/me/export", headers=last.identity.headers()), 200)
+    own = _ok(await http.get("/me/export", headers=_as(keys, last.identity)), 200)
     return bool(own["offers"] or own["needs"])
 
 
@@ -586,7 +596,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Load the NRW demo data into the profiles service.")
     parser.add_argument("--profiles-url", default="http://127.0.0.1:8081")
     args = parser.parse_args()
-    summary = asyncio.run(seed(args.profiles_url))
+    # The gateway's key from SERVICE_SIGNING_KEY and SERVICE_PUBLIC_KEYS (dev keys in dev).
+    settings = load_settings(CommonSettings, service_name="gateway")
+    summary = asyncio.run(seed(args.profiles_url, keys=ServiceKeys.from_settings(settings)))
     print(f"demo data: {summary}")
 
 

@@ -19,6 +19,8 @@ import httpx
 
 from deploy.local import engines
 from deploy.local.engines import free_port, port_open
+from platform_common import service_identity
+from platform_common.service_identity import ServiceKeys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +31,13 @@ class ServiceSpec:
     module: str
     port_name: str
 
+    @property
+    def metrics_port_name(self) -> str:
+        """Its METRICS_PORT: /metrics is served there only, never on the main port."""
+        return f"{self.port_name}_metrics"
 
-# Start order matters only for readiness: the gateway last, so its checks see the others.
+
+# The gateway last, so that its first requests find the services (its readiness is its own).
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("profiles", "services.profiles", "profiles"),
     ServiceSpec("profiles-relay", "services.profiles.relay", "profiles_relay"),
@@ -57,6 +64,10 @@ DEFAULT_PORTS = {
     "smtp": 1025, "mail_http": 8025,
     "gateway": 8080, "profiles": 8081, "search": 8082, "matching": 8083, "notifications": 8084,
     "profiles_relay": 8091, "matching_worker": 8093,
+    # METRICS_PORT of each process (9464 in Kubernetes, one per pod; here one per process).
+    "gateway_metrics": 9464, "profiles_metrics": 9465, "search_metrics": 9466,
+    "matching_metrics": 9467, "notifications_metrics": 9468, "profiles_relay_metrics": 9469,
+    "matching_worker_metrics": 9470,
 }
 
 
@@ -78,8 +89,13 @@ class LocalStack:
     env_overrides: dict[str, str] = field(default_factory=dict)
     progress: Callable[[str], None] = lambda message: None
     children: dict[str, Child] = field(default_factory=dict)
+    # Each process's private key for signed identities between services (made at start when
+    # not given; the tests share one set per session), by process name.
+    service_keys: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.service_keys:
+            self.service_keys = {name: service_identity.new_private_key() for name in SERVICE_NAMES}
         self.data_dir = Path(self.data_dir)
         self.log_dir = self.data_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +103,11 @@ class LocalStack:
     # ---- addresses ---------------------------------------------------------------------------
     def url(self, port_name: str) -> str:
         return f"http://127.0.0.1:{self.ports[port_name]}"
+
+    def metrics_url(self, service: str) -> str:
+        """Where a service's process serves /metrics (`service`: its name in SERVICES)."""
+        spec = next(s for s in SERVICES if s.name == service)
+        return f"{self.url(spec.metrics_port_name)}/metrics"
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -108,10 +129,26 @@ class LocalStack:
     def redis_url(self) -> str:
         return f"redis://127.0.0.1:{self.ports['redis']}/0"
 
+    @property
+    def public_keys(self) -> str:
+        """SERVICE_PUBLIC_KEYS of every process of this stack."""
+        return service_identity.format_public_keys(
+            {name: service_identity.public_key_of(key) for name, key in self.service_keys.items()})
+
+    def keys_for(self, name: str, *, ttl_s: int = service_identity.TOKEN_TTL_S) -> ServiceKeys:
+        """Sign (and verify) as the process `name` of this stack: "gateway" signs user
+        identities (the demo seed, tests), any process its service credential."""
+        return ServiceKeys(name=name, private_key=self.service_keys[name],
+                           public_keys=service_identity.parse_public_keys(self.public_keys),
+                           ttl_s=ttl_s)
+
     def service_env(self, service: str | None = None) -> dict[str, str]:
         """The environment of a service process (`service`: its name in SERVICES, which picks
-        the document store of its database)."""
+        the document store of its database and its signing key)."""
         env = {
+            "SERVICE_PUBLIC_KEYS": self.public_keys,
+            **({"SERVICE_SIGNING_KEY": self.service_keys[service]}
+               if service in self.service_keys else {}),
             "ENVIRONMENT": "dev",
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "KAFKA_ENABLE_IDEMPOTENCE": "false",
@@ -127,6 +164,9 @@ class LocalStack:
             "NOTIFICATIONS_URL": self.url("notifications"),
             "GATEWAY_URL": self.url("gateway"),
             "PUBLIC_BASE_URL": self.url("gateway"),
+            # No metrics port unless start_service gives one: extra processes that tests start
+            # from this environment must not collide on the default 9464.
+            "METRICS_PORT": "0",
             "PYTHONUNBUFFERED": "1",
         }
         env.update(self.env_overrides)
@@ -182,7 +222,7 @@ class LocalStack:
                       extra_env: dict[str, str] | None = None) -> None:
         spec = next(s for s in SERVICES if s.name == name)
         env = {**os.environ, **self.service_env(name), "PORT": str(self.ports[spec.port_name]),
-               **(extra_env or {})}
+               "METRICS_PORT": str(self.ports[spec.metrics_port_name]), **(extra_env or {})}
         self.progress(f"starting {name} on {self.url(spec.port_name)}")
         self._spawn(name, [sys.executable, "-m", spec.module], env=env)
         if wait:

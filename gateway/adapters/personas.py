@@ -42,7 +42,7 @@ async def dev_personas(upstreams: Upstreams, *, headers: dict[str, str]) -> list
     try:
         response = await upstreams.request("profiles", "GET", "/internal/owned-actors",
                                            query=urlencode([("sub", s) for s in subs]),
-                                           headers=headers)
+                                           headers=headers, as_service=True)
         if response.ok:
             actors = json.loads(response.body).get("items", [])
         else:

@@ -7,12 +7,15 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from gateway.domain.rate_limit import CounterStoreUnavailable
+from platform_common.stores import redis_tls_options
 
 
-def rate_limit_redis(url: str, timeout_s: float) -> Redis:
+def rate_limit_redis(url: str, timeout_s: float, *, password=None,
+                     ca_file: str | None = None) -> Redis:
     # Short timeouts and no retries: the limiter fails open rather than slowing every request.
     return Redis.from_url(url, decode_responses=True, socket_timeout=timeout_s,
-                          socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0))
+                          socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0),
+                          **redis_tls_options(url, password=password, ca_file=ca_file))
 
 
 class RedisCounterStore:

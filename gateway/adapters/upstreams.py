@@ -1,4 +1,7 @@
-"""The services behind the gateway, one pooled HTTP client each, with firm time limits."""
+"""The services behind the gateway, one pooled HTTP client each, with firm time limits.
+
+Each call carries the caller's identity signed for that one service (audience = its name), and,
+on the gateway's own internal calls, the gateway's service credential."""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +9,9 @@ from dataclasses import dataclass, field
 
 import httpx
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+from platform_common.identity import Identity
+from platform_common.service_identity import ServiceKeys
 
 # Response headers worth passing on to the client; hop-by-hop and length headers are not.
 PASSED_RESPONSE_HEADERS = ("content-type", "location", "etag", "last-modified", "retry-after",
@@ -30,8 +36,9 @@ class UpstreamResponse:
 
 
 class Upstreams:
-    def __init__(self, urls: dict[str, str], *, connect_timeout_s: float, timeout_s: float):
-        self._timeout_s = timeout_s
+    def __init__(self, urls: dict[str, str], *, keys: ServiceKeys, connect_timeout_s: float,
+                 timeout_s: float):
+        self._timeout_s, self._keys = timeout_s, keys
         self._clients: dict[str, httpx.AsyncClient] = {}
         for name, url in urls.items():
             client = httpx.AsyncClient(
@@ -47,9 +54,17 @@ class Upstreams:
         return list(self._clients)
 
     async def request(self, service: str, method: str, path: str, *, query: str = "",
-                      headers: dict[str, str] | None = None,
-                      body: bytes | None = None) -> UpstreamResponse:
+                      headers: dict[str, str] | None = None, body: bytes | None = None,
+                      identity: Identity | None = None,
+                      as_service: bool = False) -> UpstreamResponse:
+        """`identity`: the signed-in caller, signed for `service`; `as_service`: send the
+        gateway's own credential (internal routes)."""
         client = self._clients[service]
+        headers = dict(headers or {})
+        if identity is not None:
+            headers.update(self._keys.identity_headers(identity, audience=service))
+        if as_service:
+            headers.update(self._keys.caller_headers(audience=service))
         url = httpx.URL(path, query=query.encode("ascii", "ignore")) if query else path
         try:
             # httpx limits each phase; this bounds the whole exchange.

@@ -13,10 +13,14 @@ import jwt
 
 from platform_common.identity import ROLES, Identity
 
-# Both end up in HTTP headers towards the services: no spaces, commas or control characters.
+# Both travel on to the services (in the identity the gateway signs) and into logs and URLs:
+# no spaces, commas or control characters.
 SUB_PATTERN = re.compile(r"^[A-Za-z0-9._:@|+\-]{1,256}$")
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
 DEV_ALGORITHM = "HS256"
+DEV_ISSUER = "engage-dev"
+# A dev token that lives longer is refused, whoever signed it (a leaked one expires soon).
+MAX_DEV_TOKEN_LIFETIME_S = 24 * 3600
 JWKS_ALGORITHMS = ("RS256",)
 
 
@@ -52,13 +56,15 @@ def issue_dev_token(*, secret: str, sub: str, tenant: str, roles: Iterable[str],
                     ttl_s: int, now: float | None = None) -> str:
     issued = int(time.time() if now is None else now)
     claims = {"sub": sub, "tenant": tenant, "roles": sorted(set(roles)),
-              "iat": issued, "exp": issued + ttl_s, "iss": "engage-dev"}
+              "iat": issued, "exp": issued + ttl_s, "iss": DEV_ISSUER}
     return jwt.encode(claims, secret, algorithm=DEV_ALGORITHM)
 
 
 def _decode(token: str, key: Any, algorithms: Iterable[str], *, leeway_s: int,
-            issuer: str | None = None, audience: str | None = None) -> dict[str, Any]:
-    required = ["exp", "sub"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
+            issuer: str | None = None, audience: str | None = None,
+            required_claims: Iterable[str] = ()) -> dict[str, Any]:
+    required = (["exp", "sub"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
+                + list(required_claims))
     try:
         return jwt.decode(token, key, algorithms=list(algorithms), leeway=leeway_s,
                           issuer=issuer, audience=audience, options={"require": required})
@@ -69,7 +75,13 @@ def _decode(token: str, key: Any, algorithms: Iterable[str], *, leeway_s: int,
 
 
 def verify_dev_token(token: str, *, secret: str, leeway_s: int = 0) -> Identity:
-    return identity_from_claims(_decode(token, secret, [DEV_ALGORITHM], leeway_s=leeway_s))
+    """A dev token: our issuer, signed with the dev secret, living at most a day."""
+    claims = _decode(token, secret, [DEV_ALGORITHM], leeway_s=leeway_s, issuer=DEV_ISSUER,
+                     required_claims=["iat"])
+    issued, expires = claims["iat"], claims["exp"]
+    if not isinstance(issued, (int, float)) or expires - issued > MAX_DEV_TOKEN_LIFETIME_S:
+        raise InvalidToken("the token lives longer than a day")
+    return identity_from_claims(claims)
 
 
 def verify_signed_token(token: str, *, key: Any, issuer: str, audience: str,

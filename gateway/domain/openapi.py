@@ -11,7 +11,8 @@ import copy
 import re
 from typing import Any, Iterable
 
-from gateway.domain.routes import ProxyRoute
+from gateway.domain.routes import API_PREFIX, SEGMENT_PATTERN, ProxyRoute
+from platform_common.http.openapi import error_response_document, error_schema_components
 
 BEARER = "bearerAuth"
 SECURITY_SCHEMES = {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
@@ -19,6 +20,10 @@ SECURITY_SCHEMES = {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat":
                                             "(in dev mode: POST /api/v1/auth/dev-token)."}}
 HIDDEN_HEADERS = {"x-auth-sub", "x-auth-tenant", "x-auth-roles", "x-request-id"}
 _PARAMETER = re.compile(r"\{([^}]+)\}")
+# What the gateway itself may answer on every /api/v1 route, before or instead of a service:
+# refused input (400), a refused token (401), a body or URI too long (413, 414), the rate
+# limit (429), a service or the identity provider unavailable (503).
+GATEWAY_STATUSES = (400, 401, 413, 414, 429, 503)
 
 
 def _shape(path: str) -> str:
@@ -79,6 +84,36 @@ def _security(route: ProxyRoute) -> list:
     return [] if route.access.public else [{BEARER: []}]
 
 
+# What the gateway lets through as one path segment (routes.upstream_path; "." and ".." not).
+PATH_SEGMENT_SCHEMA = {"type": "string", "pattern": SEGMENT_PATTERN.pattern,
+                       "minLength": 1, "maxLength": 256}
+
+
+def _without_null(schema: dict) -> dict:
+    """A query or header parameter is either sent or not: FastAPI's `anyOf [..., null]` of an
+    optional one would tell clients to send the text "null"."""
+    branches = schema.get("anyOf")
+    if not branches or {"type": "null"} not in branches:
+        return schema
+    rest = [branch for branch in branches if branch != {"type": "null"}]
+    outer = {key: value for key, value in schema.items() if key not in ("anyOf", "default")}
+    if schema.get("default") is not None:
+        outer["default"] = schema["default"]
+    return {**outer, **rest[0]} if len(rest) == 1 else {**outer, "anyOf": rest}
+
+
+def _public_parameter(parameter: dict, renamed: dict[str, str]) -> dict:
+    schema = parameter.get("schema") or {}
+    if parameter.get("in") == "path":
+        # What both the gateway and the service accept: the stricter length limits.
+        segment = {**{k: v for k, v in schema.items() if k != "type"}, **PATH_SEGMENT_SCHEMA}
+        segment["minLength"] = max(schema.get("minLength", 1), PATH_SEGMENT_SCHEMA["minLength"])
+        segment["maxLength"] = min(schema.get("maxLength", 256), PATH_SEGMENT_SCHEMA["maxLength"])
+        return {**parameter, "schema": segment,
+                "name": renamed.get(parameter.get("name"), parameter.get("name"))}
+    return {**parameter, "schema": _without_null(schema)}
+
+
 def _public_operation(route: ProxyRoute, service_path: str, operation: dict) -> dict:
     operation = copy.deepcopy(operation)
     renamed = dict(zip(_PARAMETER.findall(service_path), route.parameters))
@@ -86,10 +121,7 @@ def _public_operation(route: ProxyRoute, service_path: str, operation: dict) -> 
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "header" and parameter.get("name", "").lower() in HIDDEN_HEADERS:
             continue
-        if parameter.get("in") == "path":
-            parameter = {**parameter, "name": renamed.get(parameter.get("name"),
-                                                           parameter.get("name"))}
-        parameters.append(parameter)
+        parameters.append(_public_parameter(parameter, renamed))
     if parameters or "parameters" in operation:
         operation["parameters"] = parameters
     operation.setdefault("tags", [route.service])
@@ -97,6 +129,25 @@ def _public_operation(route: ProxyRoute, service_path: str, operation: dict) -> 
     operation["operationId"] = route.name
     operation["security"] = _security(route)
     return operation
+
+
+def add_error_statuses(operation: dict, statuses: Iterable[int]) -> dict:
+    """operation with these error statuses documented (the shared error schema), unless the
+    operation documents them already."""
+    responses = operation.setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(str(status), error_response_document(status))
+    return operation
+
+
+def gateway_statuses(route: ProxyRoute | None) -> tuple[int, ...]:
+    """The gateway's own statuses for a route (None: one of the gateway's own routes)."""
+    if route is None:
+        return GATEWAY_STATUSES
+    extra = (403,) if route.access.roles else ()
+    # A path parameter with characters that may not reach a service: 422 with its name.
+    extra += (422,) if route.parameters else ()
+    return GATEWAY_STATUSES + extra
 
 
 def placeholder_operation(route: ProxyRoute) -> dict:
@@ -109,7 +160,8 @@ def placeholder_operation(route: ProxyRoute) -> dict:
     }
     if route.parameters:
         operation["parameters"] = [{"name": name, "in": "path", "required": True,
-                                    "schema": {"type": "string"}} for name in route.parameters]
+                                    "schema": dict(PATH_SEGMENT_SCHEMA)}
+                                   for name in route.parameters]
     return operation
 
 
@@ -120,13 +172,20 @@ def merge_openapi(*, own: dict, services: dict[str, dict | None],
     merge_components(components, own, "gateway")
     paths: dict[str, dict] = {path: copy.deepcopy(item)
                               for path, item in (own.get("paths") or {}).items()}
+    for path, item in paths.items():
+        if path.startswith(API_PREFIX):
+            for operation in item.values():
+                add_error_statuses(operation, gateway_statuses(None))
     documents = {name: merge_components(components, document, name)
                  for name, document in services.items() if document}
     for route in routes:
         found = find_operation(documents.get(route.service), route)
         operation = (_public_operation(route, *found) if found else placeholder_operation(route))
+        add_error_statuses(operation, gateway_statuses(route))
         paths.setdefault(route.public_path, {})[route.method.lower()] = operation
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    for name, schema in error_schema_components().items():
+        components.setdefault("schemas", {}).setdefault(name, schema)
     unavailable = sorted(name for name, document in services.items() if not document)
     info: dict[str, Any] = {"title": title, "version": version, "description": description}
     if unavailable:

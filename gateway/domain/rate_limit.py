@@ -37,6 +37,8 @@ class Decision:
     remaining: int = 0
     retry_after_s: int = 0
     bucket: str = ""
+    # Seconds until the current window ends (the RateLimit-Reset header).
+    reset_s: int = 0
     # True when the request was let through unchecked because the store failed; store_error
     # is set only on the request that met the failure (once per back-off, for one log line).
     degraded: bool = False
@@ -68,8 +70,20 @@ def counter_key(bucket: str, caller: str, window_index: int) -> str:
 
 def decide(count: int, limit: Limit, seconds_left: int) -> Decision:
     if count > limit.per_window:
-        return Decision(False, limit.per_window, 0, seconds_left, limit.bucket)
-    return Decision(True, limit.per_window, limit.per_window - count, 0, limit.bucket)
+        return Decision(False, limit.per_window, 0, seconds_left, limit.bucket,
+                        reset_s=seconds_left)
+    return Decision(True, limit.per_window, limit.per_window - count, 0, limit.bucket,
+                    reset_s=seconds_left)
+
+
+def rate_limit_headers(decision: Decision) -> dict[str, str]:
+    """RateLimit-Limit/-Remaining/-Reset (IETF draft names) of the tightest limit, on every
+    answer the limiter counted; none when it was not checked (Redis down)."""
+    if not decision.limit:
+        return {}
+    return {"RateLimit-Limit": str(decision.limit),
+            "RateLimit-Remaining": str(decision.remaining),
+            "RateLimit-Reset": str(decision.reset_s)}
 
 
 class RateLimiter:

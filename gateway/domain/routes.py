@@ -108,6 +108,8 @@ PROXY_ROUTES: tuple[ProxyRoute, ...] = (
                "One actor's profile (organisations public; private persons to signed-in users)"),
     ProxyRoute("PATCH", "/actors/{id}", "profiles", "/actors/{id}", SIGNED_IN,
                "Change an own actor profile"),
+    ProxyRoute("DELETE", "/actors/{id}", "profiles", "/actors/{id}", SIGNED_IN,
+               "Close an own organisation (or delete an own person profile) for good"),
     ProxyRoute("POST", "/actors/{id}/members", "profiles", "/actors/{id}/members", SIGNED_IN,
                "Add a member to an actor"),
     ProxyRoute("DELETE", "/actors/{id}/members/{sub}", "profiles", "/actors/{id}/members/{sub}",

@@ -2,6 +2,8 @@ from platform_common.http.app import REQUEST_ID_HEADER, create_service_app
 from platform_common.http.errors import (
     ApiError, conflict, error_body, field_error, forbidden, install_error_handlers, not_found,
 )
+from platform_common.http.openapi import ErrorResponse, answers, error_responses
 
-__all__ = ["ApiError", "REQUEST_ID_HEADER", "conflict", "create_service_app", "error_body",
-           "field_error", "forbidden", "install_error_handlers", "not_found"]
+__all__ = ["ApiError", "ErrorResponse", "REQUEST_ID_HEADER", "answers", "conflict", "create_service_app",
+           "error_body", "error_responses", "field_error", "forbidden", "install_error_handlers",
+           "not_found"]

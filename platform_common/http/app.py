@@ -4,15 +4,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from contextlib import asynccontextmanager
 from typing import Awaitable, Callable
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 
 from platform_common.http.errors import install_error_handlers
-from platform_common.observability.metrics import HTTP_REQUEST_SECONDS
+from platform_common.observability.metrics import DEPENDENCY_UP, HTTP_REQUEST_SECONDS
+from platform_common.service_identity import ServiceKeys
 from platform_common.settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[object]]
@@ -59,18 +60,68 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+async def run_checks(checks: dict[str, ReadinessCheck], timeout_s: float) -> dict[str, str]:
+    """Per check: "ok" or why not; all run at once."""
+    results: dict[str, str] = {}
+
+    async def run(name: str, check: ReadinessCheck):
+        try:
+            await asyncio.wait_for(check(), timeout=timeout_s)
+            results[name] = "ok"
+        except Exception as exc:  # any failure means "not ready"; say which
+            results[name] = f"failed: {exc.__class__.__name__}: {exc}"[:300]
+
+    await asyncio.gather(*(run(n, c) for n, c in checks.items()))
+    return results
+
+
 def create_service_app(*, settings: CommonSettings, title: str, lifespan=None,
                        readiness_checks: dict[str, ReadinessCheck] | None = None,
+                       dependency_checks: dict[str, ReadinessCheck] | None = None,
+                       dependency_interval_s: float = 15.0,
                        check_timeout_s: float = 2.0, **fastapi_kwargs) -> FastAPI:
-    """A FastAPI app with /healthz, /readyz, /metrics, the error format and tracing."""
+    """A FastAPI app with /healthz, /readyz, the error format and tracing (the metrics are
+    served on METRICS_PORT, see platform_common.http.server).
+
+    `readiness_checks` decide /readyz; `dependency_checks` are only reported there (under
+    "dependencies") and in the `service_dependency_up` gauge, probed every
+    `dependency_interval_s`: for a process that still serves without them (the gateway)."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
+    dependencies = dict(dependency_checks or {})
+
+    async def probe_dependencies() -> dict[str, str]:
+        results = await run_checks(dependencies, check_timeout_s)
+        for name, result in results.items():
+            DEPENDENCY_UP.labels(settings.service_name, name).set(1 if result == "ok" else 0)
+        return results
+
+    @asynccontextmanager
+    async def with_probes(app_: FastAPI):
+        async def probe_forever():
+            while True:
+                await probe_dependencies()
+                await asyncio.sleep(dependency_interval_s)
+
+        task = asyncio.create_task(probe_forever()) if dependencies else None
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app_) as state:
+                    yield state
+        finally:
+            if task is not None:
+                task.cancel()
+
+    app = FastAPI(title=title, lifespan=with_probes, **fastapi_kwargs)
     app.state.settings = settings
+    # Verifies the signed identities and service credentials (platform_common/http/auth.py).
+    app.state.service_keys = ServiceKeys.from_settings(settings)
     app.state.readiness_checks = dict(readiness_checks or {})
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz():
@@ -78,23 +129,13 @@ def create_service_app(*, settings: CommonSettings, title: str, lifespan=None,
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz():
-        results: dict[str, str] = {}
-
-        async def run(name: str, check: ReadinessCheck):
-            try:
-                await asyncio.wait_for(check(), timeout=check_timeout_s)
-                results[name] = "ok"
-            except Exception as exc:  # any failure means "not ready"; say which
-                results[name] = f"failed: {exc.__class__.__name__}: {exc}"[:300]
-
-        await asyncio.gather(*(run(n, c) for n, c in app.state.readiness_checks.items()))
+        results, found = await asyncio.gather(
+            run_checks(app.state.readiness_checks, check_timeout_s), probe_dependencies())
         ready = all(value == "ok" for value in results.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready",
-                             "service": settings.service_name, "checks": results},
-                            status_code=200 if ready else 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics():
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body = {"status": "ready" if ready else "not_ready", "service": settings.service_name,
+                "checks": results}
+        if dependencies:
+            body["dependencies"] = found
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return app

@@ -11,10 +11,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from platform_common.observability.logging import get_logger
 
 log = get_logger(__name__)
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class ApiError(Exception):
@@ -42,6 +44,13 @@ def field_error(path: list[str | int], message: str, status: int = 422) -> ApiEr
                     [{"field": ".".join(map(str, path)), "path": path, "message": message}])
 
 
+def invalid_cursor(field: str, message: str = "is not a cursor of this list") -> ApiError:
+    """One answer for every paged list: a cursor the list did not issue is a 400."""
+    return ApiError(400, "invalid_cursor",
+                    "The paging cursor is invalid; start again from the first page.",
+                    [{"field": field, "path": [field], "message": message}])
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -50,15 +59,35 @@ def _validation_details(error: RequestValidationError) -> tuple[bool, list[dict]
     details, malformed = [], False
     for item in error.errors():
         loc = [part for part in item.get("loc", ()) if part not in ("body", "query", "path")]
-        if item.get("type") == "json_invalid":
-            malformed = True
         message = item.get("msg", "invalid value")
+        if item.get("type") == "json_invalid":
+            # The whole body is at fault, not a field; say why (e.g. "duplicate key 'name'").
+            malformed, loc = True, []
+            reason = (item.get("ctx") or {}).get("error")
+            message = f"{message}: {reason}" if reason else message
         details.append({"field": ".".join(map(str, loc)) or "body", "path": loc,
                         "message": message, "type": item.get("type")})
     return malformed, details
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on this path.
+
+    Starlette's own 405 names only the methods of the first route with this path, while
+    FastAPI adds one route per method (`GET /offers/{id}` said `Allow: GET` only)."""
+    allowed = []
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    from platform_common.http.openapi import document_error_format
+
+    document_error_format(app)  # the OpenAPI document states the same format
+
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError):
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
@@ -73,11 +102,14 @@ def install_error_handlers(app: FastAPI) -> None:
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException):
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
                  403: "forbidden", 413: "payload_too_large", 415: "unsupported_media_type"}
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405 and (methods := allowed_methods(request)):
+            headers["Allow"] = ", ".join(methods)
         return JSONResponse(error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+                            status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -27,6 +27,7 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 from platform_common.events import Envelope, read_event, utcnow
 from platform_common.kafka.idempotency import ProcessedEvents
 from platform_common.kafka.producer import EventProducer
+from platform_common.kafka.security import kafka_client_options
 from platform_common.kafka.topics import dlq_topic
 from platform_common.observability.logging import get_logger
 from platform_common.observability.metrics import (
@@ -53,6 +54,21 @@ Handler = Callable[[ConsumedEvent], Awaitable[None]]
 BatchHandler = Callable[[list[ConsumedEvent]], Awaitable[None]]
 
 
+def report_lag(service: str, lags: dict[TopicPartition, int],
+               reported: set[TopicPartition]) -> None:
+    """Set `consumer_lag_messages` for the partitions held now and remove the series of those
+    no longer held (revoked in a rebalance, or the consumer stopped). `reported` is updated."""
+    for partition in reported - set(lags):
+        try:
+            CONSUMER_LAG.remove(service, partition.topic, str(partition.partition))
+        except KeyError:
+            pass
+    for partition, lag in lags.items():
+        CONSUMER_LAG.labels(service, partition.topic, str(partition.partition)).set(lag)
+    reported.clear()
+    reported.update(lags)
+
+
 class PoisonMessage(Exception):
     """A message no retry can fix (not an event, unknown type, newer version)."""
 
@@ -76,10 +92,14 @@ class EventConsumer:
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=max(500, settings.kafka_session_timeout_ms // 3),
             max_poll_records=max_batch,
+            **kafka_client_options(settings),
         )
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
         self.healthy = True
+        # The partitions this instance reports lag for: a revoked one's series is removed, or
+        # it would show its last lag forever (and alert) after moving to another instance.
+        self._lag_partitions: set[TopicPartition] = set()
 
     async def start(self) -> None:
         await self._consumer.start()
@@ -94,6 +114,7 @@ class EventConsumer:
             except (asyncio.CancelledError, Exception):
                 pass
         await self._consumer.stop()
+        report_lag(self._settings.service_name, {}, self._lag_partitions)
 
     @property
     def running(self) -> bool:
@@ -138,13 +159,14 @@ class EventConsumer:
 
     async def _report_lag(self) -> None:
         # Approximate on the local broker, whose end offsets are wrong for multi-record batches.
+        lags: dict[TopicPartition, int] = {}
         for partition in self._consumer.assignment():
             highwater = self._consumer.highwater(partition)
             if highwater is None:
                 continue
             position = await self._consumer.position(partition)
-            CONSUMER_LAG.labels(self._settings.service_name, partition.topic,
-                                str(partition.partition)).set(max(0, highwater - position))
+            lags[partition] = max(0, highwater - position)
+        report_lag(self._settings.service_name, lags, self._lag_partitions)
 
     async def _process(self, record: ConsumerRecord) -> None:
         try:

@@ -11,6 +11,7 @@ from platform_common.observability.metrics import EVENTS_PUBLISHED
 from platform_common.observability.tracing import (
     context_from_kafka_headers, current_traceparent, kafka_headers_from_context, tracer,
 )
+from platform_common.kafka.security import kafka_client_options
 from platform_common.settings import CommonSettings
 
 
@@ -25,6 +26,7 @@ class EventProducer:
             linger_ms=2,
             request_timeout_ms=15000,
             retry_backoff_ms=200,
+            **kafka_client_options(settings),
         )
 
     async def start(self) -> None:

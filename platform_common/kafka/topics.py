@@ -5,6 +5,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
+from platform_common.kafka.security import kafka_client_options
 from platform_common.settings import CommonSettings
 
 
@@ -23,7 +24,8 @@ async def ensure_topics(settings: CommonSettings, topics: dict[str, int] | list[
                                        wait=wait_exponential(0.2, max=2), reraise=True):
         with attempt:
             admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                        client_id=f"{settings.kafka_client_prefix}-admin")
+                                        client_id=f"{settings.kafka_client_prefix}-admin",
+                                        **kafka_client_options(settings))
             await admin.start()
             try:
                 existing = set(await admin.list_topics())

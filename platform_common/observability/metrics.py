@@ -7,6 +7,9 @@ HTTP_REQUEST_SECONDS = Histogram(
     "http_request_duration_seconds", "HTTP request latency by route",
     ["service", "method", "route", "status"],
 )
+# 1 when the dependency answered the service's last check (a store, another service), else 0.
+DEPENDENCY_UP = Gauge("service_dependency_up", "Whether a dependency answered the last check",
+                      ["service", "dependency"])
 EVENTS_PUBLISHED = Counter("events_published_total", "Events produced", ["service", "topic", "type"])
 EVENTS_PROCESSED = Counter("events_processed_total", "Events handled successfully",
                            ["service", "topic", "type"])

@@ -5,8 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from platform_common.identity import CurrentIdentity
+from platform_common.http.auth import CurrentIdentity
+from platform_common.http import answers
 from services.matching import service
+from services.matching.responses import MatchingExport, MatchList
 from services.matching.service import Kind, Language
 
 router = APIRouter()
@@ -17,7 +19,8 @@ Lang = Annotated[Language, Query(description="Language of the reasons' `text`")]
 def _routes(kind: Kind) -> APIRouter:
     routes = APIRouter(prefix=f"/{kind}s", tags=["matches"])
 
-    @routes.get("/{item_id}/matches", name=f"{kind}_matches")
+    @routes.get("/{item_id}/matches", name=f"{kind}_matches",
+                responses=answers(MatchList, 403, 404, 422, 503))
     async def matches(item_id: str, identity: CurrentIdentity, request: Request,
                       lang: Lang = "de", limit: Limit = 50):
         """The suggestions of this item, best first, each with its reasons."""
@@ -31,3 +34,11 @@ def _routes(kind: Kind) -> APIRouter:
 
 router.include_router(_routes("offer"))
 router.include_router(_routes("need"))
+
+
+@router.get("/me/export", tags=["me"], responses=answers(MatchingExport, 503))
+async def export_me(identity: CurrentIdentity, request: Request):
+    """The suggestions kept about the caller's offers and needs (part of `GET /me/export`)."""
+    components = request.app.state.components
+    return await service.export_mine(store=components.store, directory=components.profiles,
+                                     identity=identity)

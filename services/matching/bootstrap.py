@@ -7,6 +7,7 @@ from pymongo import AsyncMongoClient
 
 from platform_common.events import TOPIC_ACTORS, TOPIC_ITEMS, TOPIC_TENANTS
 from platform_common.kafka import EventProducer
+from platform_common.service_identity import ServiceKeys
 from platform_common.stores import mongo_client
 from services.matching.adapters.feed import KafkaFeed
 from services.matching.adapters.match_store import MongoMatchStore
@@ -43,6 +44,7 @@ def build_api(settings: MatchingSettings) -> ApiComponents:
     mongo = mongo_client(settings.mongo_uri)
     return ApiComponents(mongo=mongo, store=MongoMatchStore(mongo[settings.mongo_db]),
                          profiles=ProfilesClient(settings.profiles_url,
+                                                 keys=ServiceKeys.from_settings(settings),
                                                  timeout_s=settings.profiles_timeout_s))
 
 
@@ -52,7 +54,8 @@ def build_worker(settings: WorkerSettings) -> WorkerComponents:
     producer = EventProducer(settings)
     feed = KafkaFeed(settings, topics=[TOPIC_TENANTS, TOPIC_ACTORS, TOPIC_ITEMS],
                      client_id=f"{settings.kafka_client_prefix}-{settings.service_name}")
-    profiles = (ProfilesClient(settings.profiles_url, timeout_s=settings.profiles_timeout_s)
+    profiles = (ProfilesClient(settings.profiles_url, keys=ServiceKeys.from_settings(settings),
+                               timeout_s=settings.profiles_timeout_s)
                 if settings.matching_load_from_profiles else None)
     worker = MatchingWorker(settings=settings, engine=MatchingEngine(k=settings.matching_top_k),
                             feed=feed, store=store, producer=producer, system_of_record=profiles,

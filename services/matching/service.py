@@ -44,6 +44,20 @@ async def item_matches(*, store: MatchStore, directory: ItemDirectory, identity:
     return {"items": [match_view(doc, lang) for doc in docs]}
 
 
+async def export_mine(*, store: MatchStore, directory: ItemDirectory,
+                      identity: Identity) -> dict[str, Any]:
+    """Every suggestion the matcher keeps about the caller's offers and needs (GDPR export),
+    current ones and withdrawn ones, with their reasons in German."""
+    try:
+        items = await directory.own_items(identity=identity)
+    except ProfilesUnavailable as exc:
+        raise ApiError(503, "upstream_unavailable",
+                       "The profiles service does not answer; try again shortly.") from exc
+    docs = await store.pairs_of(offer_ids=[i["id"] for i in items if i["kind"] == "offer"],
+                                need_ids=[i["id"] for i in items if i["kind"] == "need"])
+    return {"matches": [{**match_view(doc, "de"), "state": doc.get("state")} for doc in docs]}
+
+
 async def _may_see(directory: ItemDirectory, identity: Identity, *, tenant: str,
                    actor_id: str) -> bool:
     if sees_by_role(identity, tenant=tenant):

@@ -1,6 +1,8 @@
 """Configuration of the matching API and worker (environment variables, validated at start)."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from platform_common.settings import CommonSettings, MongoSettings
@@ -10,6 +12,7 @@ class MatchingSettings(CommonSettings, MongoSettings):
     """The suggestions API (`python -m services.matching`)."""
 
     service_name: str = "matching"
+    signs_service_calls: ClassVar[bool] = True  # asks profiles (items, owners, the export)
     port: int = Field(8083, ge=1, le=65535)
     mongo_db: str = "matching"
     # The system of record: item visibility for the API, the start-up load for the worker.

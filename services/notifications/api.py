@@ -1,6 +1,6 @@
 """HTTP routes. The gateway maps /api/v1/me/notifications, /api/v1/me/notification-preferences,
 /api/v1/me/deliveries, /api/v1/me/export (this service's part) and /api/v1/unsubscribe here;
-/internal/* is for operators and tests only and must not be routed from outside."""
+/internal/* is not routed from outside and answers only a service credential (X-Service-Token)."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -9,10 +9,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from platform_common.identity import CurrentIdentity
+from platform_common.http import answers
+from platform_common.http.json_body import StrictJsonRoute
+from platform_common.http.auth import CurrentIdentity, internal_caller
 from services.notifications import service
 from services.notifications.domain import messages
 from services.notifications.domain.models import Frequency
+from services.notifications.responses import (
+    UNSUBSCRIBE_RESPONSES, DeliveryPage, MarkedRead, NotificationPage, NotificationsExport,
+    NotificationView, PreferencesList, PreferencesView,
+)
 from services.notifications.service import Deps
 
 
@@ -22,9 +28,10 @@ def get_deps(request: Request) -> Deps:
 
 DepsDep = Annotated[Deps, Depends(get_deps)]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=500)]
+# A cursor that is not one of ours (or too long) is a 400 `invalid_cursor`, as in every list.
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 class ChannelsUpdate(BaseModel):
@@ -43,7 +50,7 @@ class PreferencesUpdate(BaseModel):
     rotate_webhook_secret: bool = False
 
 
-@router.get("/me/notifications", tags=["inbox"])
+@router.get("/me/notifications", tags=["inbox"], responses=answers(NotificationPage, 400, 422))
 async def list_notifications(identity: CurrentIdentity, deps: DepsDep,
                              unread: bool | None = None, limit: Limit = 20,
                              cursor: Cursor = None):
@@ -52,25 +59,28 @@ async def list_notifications(identity: CurrentIdentity, deps: DepsDep,
                                             limit=limit, cursor=cursor)
 
 
-@router.post("/me/notifications/read-all", tags=["inbox"])
+@router.post("/me/notifications/read-all", tags=["inbox"], responses=answers(MarkedRead))
 async def mark_all_read(identity: CurrentIdentity, deps: DepsDep):
     return await service.mark_all_read(deps=deps, identity=identity)
 
 
-@router.post("/me/notifications/{notification_id}/read", tags=["inbox"])
+@router.post("/me/notifications/{notification_id}/read", tags=["inbox"],
+             responses=answers(NotificationView, 404, 422))
 async def mark_read(notification_id: Annotated[str, Path(max_length=200)],
                     identity: CurrentIdentity, deps: DepsDep):
     return await service.mark_read(deps=deps, identity=identity, notification_id=notification_id)
 
 
-@router.get("/me/notification-preferences", tags=["preferences"])
+@router.get("/me/notification-preferences", tags=["preferences"],
+            responses=answers(PreferencesView | PreferencesList, 404, 422))
 async def get_preferences(identity: CurrentIdentity, deps: DepsDep,
                           actor_id: Annotated[str | None, Query(max_length=200)] = None):
     """One actor's preferences with `actor_id`, else `{"items": [...]}` for all the caller's actors."""
     return await service.get_preferences(deps=deps, identity=identity, actor_id=actor_id)
 
 
-@router.put("/me/notification-preferences", tags=["preferences"])
+@router.put("/me/notification-preferences", tags=["preferences"],
+            responses=answers(PreferencesView, 404, 422))
 async def put_preferences(update: PreferencesUpdate, identity: CurrentIdentity, deps: DepsDep):
     """Change the given fields. Setting a new `webhook_url` (or `rotate_webhook_secret`) answers
     with a new `webhook_secret` once; `"webhook_url": null` removes the webhook."""
@@ -81,14 +91,14 @@ async def put_preferences(update: PreferencesUpdate, identity: CurrentIdentity, 
         frequency=update.frequency, rotate_webhook_secret=update.rotate_webhook_secret, **extra)
 
 
-@router.get("/me/deliveries", tags=["deliveries"])
+@router.get("/me/deliveries", tags=["deliveries"], responses=answers(DeliveryPage, 400, 422))
 async def list_deliveries(identity: CurrentIdentity, deps: DepsDep, limit: Limit = 20,
                           cursor: Cursor = None):
     """E-mails, digests and webhooks to the caller's actors: status, attempts, last error."""
     return await service.list_deliveries(deps=deps, identity=identity, limit=limit, cursor=cursor)
 
 
-@router.get("/me/export", tags=["gdpr"])
+@router.get("/me/export", tags=["gdpr"], responses=answers(NotificationsExport))
 async def export(identity: CurrentIdentity, deps: DepsDep):
     return await service.export_data(deps=deps, identity=identity)
 
@@ -100,13 +110,15 @@ async def _unsubscribe_page(deps: Deps, token: str) -> HTMLResponse:
                         status_code=200 if done else 400)
 
 
-@router.get("/unsubscribe", response_class=HTMLResponse, tags=["unsubscribe"])
+@router.get("/unsubscribe", response_class=HTMLResponse, tags=["unsubscribe"],
+            responses=UNSUBSCRIBE_RESPONSES)
 async def unsubscribe(deps: DepsDep, token: Annotated[str, Query(max_length=1000)] = ""):
     """The link in every mail: turns e-mail off for that actor and says so on a small page."""
     return await _unsubscribe_page(deps, token)
 
 
-@router.post("/unsubscribe", response_class=HTMLResponse, tags=["unsubscribe"])
+@router.post("/unsubscribe", response_class=HTMLResponse, tags=["unsubscribe"],
+             responses=UNSUBSCRIBE_RESPONSES)
 async def unsubscribe_one_click(deps: DepsDep,
                                 token: Annotated[str, Query(max_length=1000)] = ""):
     """RFC 8058 one-click unsubscribe: mail clients POST to the List-Unsubscribe URL (the form
@@ -114,13 +126,13 @@ async def unsubscribe_one_click(deps: DepsDep,
     return await _unsubscribe_page(deps, token)
 
 
-@router.post("/internal/digests/run", tags=["internal"])
+@router.post("/internal/digests/run", tags=["internal"], dependencies=[internal_caller()])
 async def run_digests(deps: DepsDep):
     """Send the daily digests now (the periodic task does this from DIGEST_HOUR on)."""
     return await service.run_digests(deps=deps, force=True)
 
 
-@router.post("/internal/deliveries/retry", tags=["internal"])
+@router.post("/internal/deliveries/retry", tags=["internal"], dependencies=[internal_caller()])
 async def retry_deliveries(deps: DepsDep):
     """Run one round of the periodic retry task now (only deliveries whose retry time has come)."""
     return await service.retry_due_deliveries(deps=deps)

@@ -68,7 +68,7 @@ def create_app(settings: NotificationsSettings) -> FastAPI:
         # deliveries are recorded and retried, and the inbox API must stay available.
         app.state.readiness_checks.update({
             "mongo": mongo_ping(runtime.mongo), "redis": redis_ping(runtime.redis),
-            "kafka": kafka_ping(settings.kafka_bootstrap_servers), "consumer": consumer_running,
+            "kafka": kafka_ping(settings), "consumer": consumer_running,
         })
         try:
             yield

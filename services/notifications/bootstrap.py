@@ -47,9 +47,10 @@ def build_runtime(settings: NotificationsSettings) -> Runtime:
     """Build every adapter (inside the running event loop: the Kafka clients need it)."""
     mongo = mongo_client(settings.mongo_uri)
     db = mongo[settings.mongo_db]
-    redis = redis_client(settings.redis_url)
+    redis = redis_client(settings.redis_url, password=settings.redis_password,
+                         ca_file=settings.redis_ca_file)
     webhooks = HttpWebhookSender(timeout_s=settings.webhook_timeout_s,
-                                 allow_private_targets=settings.private_webhook_targets_allowed)
+                                 allowed_targets=settings.allowed_webhook_targets)
     mailer = SmtpMailer(
         host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
         timeout_s=settings.smtp_timeout_s, starttls=settings.smtp_starttls,

@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Protocol
 
 from services.notifications.domain.messages import Mail
-from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
+from services.notifications.domain.models import (
+    Delivery, Localized, Notification, Preferences, Recipient,
+)
 
 Position = tuple[datetime, str]  # (created_at, id) of the last item of a page
 
@@ -57,6 +59,12 @@ class NotificationStore(Protocol):
     async def for_actors(self, actor_ids: list[str]) -> list[Notification]: ...
 
     async def delete_actor(self, actor_id: str) -> None: ...
+
+    async def mentioning(self, actor_id: str) -> list[Notification]:
+        """Other actors' notifications that name this actor (contact party, match counterpart)."""
+
+    async def rewrite(self, changes: list[tuple[str, Localized, Localized, dict]]) -> None:
+        """Replace (id, title, body, data) of these notifications."""
 
 
 class DeliveryStore(Protocol):
@@ -123,7 +131,7 @@ class WebhookSender(Protocol):
         """Raise ValueError for a target this deployment must not call."""
 
     async def post(self, url: str, *, body: bytes, headers: dict[str, str]) -> None:
-        """Raise when the receiver did not answer with 2xx."""
+        """Raise (DeliveryFailed, in words safe to show) unless the receiver answered 2xx."""
 
 
 class WindowCounter(Protocol):

@@ -24,10 +24,11 @@ from platform_common.events.models import (
     ActorData, ActorErasedData, ContactData, ItemData, MatchData,
 )
 from platform_common.http import ApiError, field_error
+from platform_common.http.errors import invalid_cursor
 from platform_common.identity import Identity
 from platform_common.kafka import ConsumedEvent
 from platform_common.observability import get_logger
-from services.notifications.domain import messages, rules
+from services.notifications.domain import erasure, messages, rules
 from services.notifications.domain.models import (
     Channels, Delivery, Notification, NotificationDraft, Preferences, Recipient,
 )
@@ -36,7 +37,9 @@ from services.notifications.domain.ratelimit import RateLimit
 from services.notifications.domain.signing import (
     new_webhook_secret, read_unsubscribe_token, unsubscribe_token, webhook_signature,
 )
-from services.notifications.domain.webhooks import validate_webhook_url, webhook_body
+from services.notifications.domain.webhooks import (
+    DeliveryFailed, validate_webhook_url, webhook_body,
+)
 from services.notifications.ports import (
     DeliveryStore, Mailer, MatchHistory, NotificationStore, PreferenceStore, RecipientStore,
     WebhookSender, WindowCounter,
@@ -152,12 +155,26 @@ async def apply_actor(*, deps: Deps, actor: ActorData) -> None:
 
 
 async def erase_actor(*, deps: Deps, erased: ActorErasedData) -> None:
-    """GDPR erasure: everything about the actor goes; only its id stays, to ignore late events."""
+    """GDPR erasure: everything about the actor goes; only its id stays, to ignore late events.
+    The other parties' notifications keep what happened but lose the actor's name, messages
+    and item titles (their pending mails are rendered from them, so they lose them too)."""
     await deps.recipients.erase(erased.id, erased.version)
     await deps.preferences.delete_actor(erased.id)
     await deps.deliveries.delete_actor(erased.id)
     await deps.notifications.delete_actor(erased.id)
-    log.info("actor_erased", actor_id=erased.id)
+    mentioning = await deps.notifications.mentioning(erased.id)
+    others = sorted({actor_id for n in mentioning
+                     for actor_id in erasure.mentioned_actors(n.data)} - {erased.id})
+    names = {actor_id: recipient.name
+             for actor_id, recipient in (await deps.recipients.get_many(others)).items()}
+    rewritten = []
+    for notification in mentioning:
+        texts = erasure.without_erased(type_=notification.type, data=notification.data,
+                                       erased={erased.id}, names=names)
+        if texts is not None:
+            rewritten.append((notification.id, *texts))
+    await deps.notifications.rewrite(rewritten)
+    log.info("actor_erased", actor_id=erased.id, anonymised_notifications=len(rewritten))
 
 
 async def on_match_found(*, deps: Deps, match: MatchData, event_at: datetime) -> None:
@@ -224,6 +241,11 @@ async def on_item_hidden(*, deps: Deps, item: ItemData, event_at: datetime) -> N
 async def on_contact(*, deps: Deps, contact: ContactData, event_at: datetime) -> None:
     requester = await deps.recipients.get(contact.requester_actor_id)
     recipient = await deps.recipients.get(contact.recipient_actor_id)
+    unknown = [p for p, known in ((contact.requester_actor_id, requester),
+                                  (contact.recipient_actor_id, recipient)) if known is None]
+    if unknown and await deps.recipients.erased_among(unknown):
+        # A late event of a party erased meanwhile: its message goes with it.
+        contact = contact.model_copy(update={"message": ""})
     title, body = messages.contact_texts(
         status=contact.status, message=contact.message,
         requester_name=requester.name if requester else None,
@@ -289,6 +311,13 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
     for draft in drafts:
         if draft.actor_id in erased:
             continue
+        if erased and erasure.mentioned_actors(draft.data) & erased:
+            # The other side of a late match event was erased meanwhile: not its item's title.
+            names = {actor_id: r.name for actor_id, r in recipients.items()}
+            title, body, data = erasure.without_erased(type_=draft.type, data=draft.data,
+                                                       erased=erased, names=names) \
+                or (draft.title, draft.body, draft.data)
+            draft = draft.model_copy(update={"title": title, "body": body, "data": data})
         recipient = recipients.get(draft.actor_id)
         own = preferences.get(draft.actor_id) or Preferences.default(draft.actor_id)
         plan = rules.plan_channels(own, recipient)
@@ -549,6 +578,8 @@ async def attempt_delivery(*, deps: Deps, delivery: Delivery, attempts: int,
             with attempt:
                 tried += 1
                 await send()
+    except DeliveryFailed as exc:  # already worded for the owner's eyes
+        return Attempt("error", tried, str(exc)[:500])
     except Exception as exc:
         return Attempt("error", tried, f"{exc.__class__.__name__}: {exc}"[:500])
     return Attempt("sent", tried)
@@ -716,7 +747,7 @@ def _position(cursor: str | None) -> tuple[datetime, str] | None:
     try:
         return decode_cursor(cursor)
     except ValueError:
-        raise field_error(["cursor"], "is not a cursor of this list") from None
+        raise invalid_cursor("cursor") from None
 
 
 async def list_notifications(*, deps: Deps, identity: Identity, unread: bool | None,

@@ -1,9 +1,10 @@
 """Configuration of the notifications service (environment variables, validated at start)."""
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from platform_common.settings import CommonSettings, MongoSettings, RedisSettings
+from services.notifications.domain.webhooks import AllowedTargets
 
 DEV_SECRET = "dev-only-notifications-secret-change-me"
 
@@ -34,8 +35,12 @@ class NotificationsSettings(CommonSettings, MongoSettings, RedisSettings):
     dispatch_queue_size: int = Field(2000, ge=1)
 
     webhook_timeout_s: float = Field(5.0, gt=0)
-    # Webhooks to loopback/private addresses are an SSRF risk; allowed by default only outside
-    # production (the tests' receiver listens on 127.0.0.1).
+    # Webhooks reach only public addresses, in every environment: a URL at loopback, private,
+    # link-local or metadata addresses would let a member probe the inside (SSRF). Internal
+    # targets an operator wants anyway are named here: IPs, CIDRs or exact host names, comma
+    # separated (the tests' receivers listen on 127.0.0.2).
+    webhook_allowed_targets: str = ""
+    # Replaced by WEBHOOK_ALLOWED_TARGETS; still read only to refuse it with a clear message.
     webhook_allow_private_targets: bool | None = None
 
     # At most this many instant mails per recipient and clock hour; the rest go into the digest.
@@ -64,14 +69,21 @@ class NotificationsSettings(CommonSettings, MongoSettings, RedisSettings):
     digest_check_interval_s: float = Field(300.0, gt=0)
     timezone: str = "Europe/Berlin"
 
+    @field_validator("webhook_allowed_targets")
+    @classmethod
+    def _targets_parse(cls, value: str) -> str:
+        AllowedTargets(value)  # raises ValueError naming the bad entry
+        return value
+
     @property
-    def private_webhook_targets_allowed(self) -> bool:
-        if self.webhook_allow_private_targets is None:
-            return self.environment != "production"
-        return self.webhook_allow_private_targets
+    def allowed_webhook_targets(self) -> AllowedTargets:
+        return AllowedTargets(self.webhook_allowed_targets)
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> "NotificationsSettings":
+        if self.webhook_allow_private_targets is not None:
+            raise ValueError("WEBHOOK_ALLOW_PRIVATE_TARGETS is gone: name the internal webhook "
+                             "targets you want in WEBHOOK_ALLOWED_TARGETS instead")
         if self.environment == "production":
             secret = self.notifications_secret.get_secret_value()
             if secret == DEV_SECRET or len(secret) < 32:

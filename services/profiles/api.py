@@ -1,25 +1,41 @@
 """HTTP routes of the profiles service (the gateway maps /api/v1/<path> to <path>)."""
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from platform_common.events.models import ItemKind
-from platform_common.identity import CurrentIdentity, MaybeIdentity
+from platform_common.http import answers
+from platform_common.http.errors import invalid_cursor
+from platform_common.http.json_body import StrictJsonRoute
+from platform_common.http.auth import CurrentIdentity, MaybeIdentity, internal_caller
+from platform_common.identity import Identity
 from services.profiles import service
 from services.profiles.domain import rules
 from services.profiles.domain import stats as stats_domain
 from services.profiles.domain.contacts import ContactCreate, ContactRole, ContactStatus
 from services.profiles.domain.errors import invalid
+from services.profiles.domain.records import Item
 from services.profiles.domain.requests import (
     ActorCreate, ActorPatch, HideRequest, ItemCreate, ItemPatch, MemberAdd, TenantCreate,
     TenantPatch,
 )
 from services.profiles.ports import ProfileStore
+from services.profiles.responses import (
+    STATS_CSV, ActorClosure, ActorList, ActorView, ContactPage, ContactView, ErasureResult,
+    ItemPage, ItemView, ModerationPage, ProfilesExport, TenantList, TenantStats, TenantView,
+)
 
-router = APIRouter()
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
+router = APIRouter(route_class=StrictJsonRoute)
+IfMatch = Annotated[str | None, Header(
+    alias="If-Match", description="The version the change is based on: `3`, `\"3\"` or `W/\"3\"`",
+    json_schema_extra={"pattern": r'^\s*(W/)?"*[0-9]*[1-9][0-9]*"*\s*$'})]
+# A page's `after` is the `next` of the previous page (a row id), stated for clients.
+After = Annotated[str | None, Query(
+    description="`next` of the previous page", json_schema_extra={
+        "pattern": "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$"})]
 Status = Literal["published", "closed", "expired", "hidden", "paused"]
 
 
@@ -34,32 +50,51 @@ def _expected_version(body_version: int | None, if_match: str | None) -> int | N
     if if_match is None:
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:  # "²".isdigit() too
         raise invalid(["If-Match"], "must be the current version number")
     return int(value)
 
 
+def _page_after(after: str | None) -> str | None:
+    """`after` is the `next` of the previous page: the id (a UUID) of its last row; empty or
+    absent means the first page."""
+    if not after:
+        return None
+    if not _is_uuid(after):
+        raise invalid_cursor("after", "is not the `next` of a previous page")
+    return after
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 # ---- tenants ---------------------------------------------------------------------------------
-@router.post("/tenants", status_code=201, tags=["tenants"])
+@router.post("/tenants", status_code=201, tags=["tenants"],
+              responses=answers(TenantView, 403, 404, 409, 422, status=201))
 async def create_tenant(body: TenantCreate, identity: CurrentIdentity, request: Request):
     tenant = await service.create_tenant(store=_store(request), identity=identity, request=body,
                                          now=service.now_ms())
     return tenant.model_dump(mode="json")
 
 
-@router.get("/tenants", tags=["tenants"])
+@router.get("/tenants", tags=["tenants"], responses=answers(TenantList))
 async def list_tenants(request: Request):
     tenants = await service.list_tenants(store=_store(request))
     return {"items": [t.model_dump(mode="json") for t in tenants]}
 
 
-@router.get("/tenants/{tenant_id}", tags=["tenants"])
+@router.get("/tenants/{tenant_id}", tags=["tenants"], responses=answers(TenantView, 404))
 async def get_tenant(tenant_id: str, request: Request):
     tenant = await service.get_tenant(store=_store(request), tenant_id=tenant_id)
     return tenant.model_dump(mode="json")
 
 
-@router.patch("/tenants/{tenant_id}", tags=["tenants"])
+@router.patch("/tenants/{tenant_id}", tags=["tenants"],
+               responses=answers(TenantView, 403, 404, 409, 422))
 async def update_tenant(tenant_id: str, body: TenantPatch, identity: CurrentIdentity,
                         request: Request, if_match: IfMatch = None):
     tenant = await service.update_tenant(
@@ -68,7 +103,8 @@ async def update_tenant(tenant_id: str, body: TenantPatch, identity: CurrentIden
     return tenant.model_dump(mode="json")
 
 
-@router.get("/tenants/{tenant_id}/stats", tags=["tenants"])
+@router.get("/tenants/{tenant_id}/stats", tags=["tenants"],
+             responses=answers(TenantStats, 403, 404, 422, content=STATS_CSV))
 async def tenant_stats(tenant_id: str, identity: CurrentIdentity, request: Request,
                        format: Literal["json", "csv"] = "json"):
     """Figures of a municipality (its tenant admins, operators); `format=csv` downloads the
@@ -84,14 +120,15 @@ async def tenant_stats(tenant_id: str, identity: CurrentIdentity, request: Reque
 
 
 # ---- actors ----------------------------------------------------------------------------------
-@router.post("/actors", status_code=201, tags=["actors"])
+@router.post("/actors", status_code=201, tags=["actors"],
+             responses=answers(ActorView, 409, 422, status=201))
 async def register_actor(body: ActorCreate, identity: CurrentIdentity, request: Request):
     actor = await service.register_actor(store=_store(request), identity=identity, request=body,
                                          now=service.now_ms())
     return rules.actor_view(actor, private=True)
 
 
-@router.get("/actors/{actor_id}", tags=["actors"])
+@router.get("/actors/{actor_id}", tags=["actors"], responses=answers(ActorView, 401, 404))
 async def get_actor(actor_id: str, identity: MaybeIdentity, request: Request):
     """The public profile; owners also see e-mail and owners, and the other party of an
     accepted contact request also the e-mail."""
@@ -99,7 +136,8 @@ async def get_actor(actor_id: str, identity: MaybeIdentity, request: Request):
                                         actor_id=actor_id)
 
 
-@router.patch("/actors/{actor_id}", tags=["actors"])
+@router.patch("/actors/{actor_id}", tags=["actors"],
+              responses=answers(ActorView, 403, 404, 409, 422))
 async def update_actor(actor_id: str, body: ActorPatch, identity: CurrentIdentity,
                        request: Request, if_match: IfMatch = None):
     actor = await service.update_actor(
@@ -108,86 +146,111 @@ async def update_actor(actor_id: str, body: ActorPatch, identity: CurrentIdentit
     return rules.actor_view(actor, private=True)
 
 
-@router.post("/actors/{actor_id}/members", tags=["actors"])
+@router.post("/actors/{actor_id}/members", tags=["actors"],
+             responses=answers(ActorView, 403, 404, 409, 422))
 async def add_member(actor_id: str, body: MemberAdd, identity: CurrentIdentity, request: Request):
     actor = await service.add_member(store=_store(request), identity=identity, actor_id=actor_id,
                                      sub=body.sub, now=service.now_ms())
     return rules.actor_view(actor, private=True)
 
 
-@router.delete("/actors/{actor_id}/members/{sub}", tags=["actors"])
+@router.delete("/actors/{actor_id}/members/{sub}", tags=["actors"],
+               responses=answers(ActorView, 403, 404, 409))
 async def remove_member(actor_id: str, sub: str, identity: CurrentIdentity, request: Request):
     actor = await service.remove_member(store=_store(request), identity=identity,
                                         actor_id=actor_id, sub=sub, now=service.now_ms())
     return rules.actor_view(actor, private=rules.is_owner(identity, actor))
 
 
-# ---- offers and needs ------------------------------------------------------------------------
-def _item_routes(kind: ItemKind) -> APIRouter:
-    items = APIRouter(prefix=f"/{kind}s", tags=[f"{kind}s"])
+@router.delete("/actors/{actor_id}", tags=["actors"],
+               responses=answers(ActorClosure, 403, 404))
+async def close_actor(actor_id: str, identity: CurrentIdentity, request: Request):
+    """An owner closes an organisation (or deletes a person profile): its offers and needs
+    close, its contact requests go, and it disappears from search and matching. For good."""
+    return await service.close_actor(store=_store(request), identity=identity,
+                                     actor_id=actor_id, now=service.now_ms())
 
-    @items.post("", status_code=201, name=f"create_{kind}")
+
+# ---- offers and needs ------------------------------------------------------------------------
+async def _item_view(request: Request, identity: Identity | None, item: Item) -> dict:
+    """One item as this caller may see it (a person's exact place only to owners and partners)."""
+    return (await service.item_views(store=_store(request), identity=identity, items=[item]))[0]
+
+
+def _item_routes(kind: ItemKind) -> APIRouter:
+    items = APIRouter(prefix=f"/{kind}s", tags=[f"{kind}s"], route_class=StrictJsonRoute)
+
+    @items.post("", status_code=201, name=f"create_{kind}",
+                responses=answers(ItemView, 403, 409, 422, status=201))
     async def create(body: ItemCreate, identity: CurrentIdentity, request: Request):
         item = await service.create_item(store=_store(request), identity=identity, kind=kind,
                                          request=body, now=service.now_ms())
-        return rules.item_view(item)
+        # Only owners create, change, pause and resume an item: they see its exact place.
+        return rules.item_view(item, exact=True)
 
-    @items.get("", name=f"list_{kind}s")
+    @items.get("", name=f"list_{kind}s", responses=answers(ItemPage, 400, 403, 404, 422))
     async def list_(request: Request, identity: MaybeIdentity,
                     actor_id: str | None = None, tenant: str | None = None,
-                    status: Status | None = None, after: str | None = None,
+                    status: Status | None = None, after: After = None,
                     limit: Annotated[int, Query(ge=1, le=200)] = 50):
         found, next_after = await service.list_items(
             store=_store(request), identity=identity, kind=kind, actor_id=actor_id,
-            tenant=tenant, status=status, after=after, limit=limit)
-        return {"items": [rules.item_view(i) for i in found], "next": next_after}
+            tenant=tenant, status=status, after=_page_after(after), limit=limit)
+        return {"items": await service.item_views(store=_store(request), identity=identity,
+                                                  items=found), "next": next_after}
 
-    @items.get("/{item_id}", name=f"get_{kind}")
+    @items.get("/{item_id}", name=f"get_{kind}", responses=answers(ItemView, 404))
     async def get(item_id: str, identity: MaybeIdentity, request: Request):
         item = await service.get_item(store=_store(request), identity=identity, kind=kind,
                                       item_id=item_id)
-        return rules.item_view(item)
+        return await _item_view(request, identity, item)
 
-    @items.patch("/{item_id}", name=f"update_{kind}")
+    @items.patch("/{item_id}", name=f"update_{kind}",
+                 responses=answers(ItemView, 403, 404, 409, 422))
     async def update(item_id: str, body: ItemPatch, identity: CurrentIdentity, request: Request,
                      if_match: IfMatch = None):
         item = await service.update_item(
             store=_store(request), identity=identity, kind=kind, item_id=item_id, patch=body,
             expected_version=_expected_version(body.version, if_match), now=service.now_ms())
-        return rules.item_view(item)
+        return rules.item_view(item, exact=True)
 
-    @items.delete("/{item_id}", name=f"close_{kind}")
+    @items.delete("/{item_id}", name=f"close_{kind}",
+                  responses=answers(ItemView, 403, 404, 409, 422))
     async def close(item_id: str, identity: CurrentIdentity, request: Request,
                     if_match: IfMatch = None):
         item = await service.close_item(
             store=_store(request), identity=identity, kind=kind, item_id=item_id,
             expected_version=_expected_version(None, if_match), now=service.now_ms())
-        return rules.item_view(item)
+        return await _item_view(request, identity, item)
 
-    @items.post("/{item_id}/hide", name=f"hide_{kind}")
+    @items.post("/{item_id}/hide", name=f"hide_{kind}",
+                responses=answers(ItemView, 403, 404, 409, 422))
     async def hide(item_id: str, body: HideRequest, identity: CurrentIdentity, request: Request):
         item = await service.hide_item(store=_store(request), identity=identity, kind=kind,
                                        item_id=item_id, reason=body.reason, now=service.now_ms())
-        return rules.item_view(item)
+        return await _item_view(request, identity, item)
 
-    @items.post("/{item_id}/pause", name=f"pause_{kind}")
+    @items.post("/{item_id}/pause", name=f"pause_{kind}",
+                responses=answers(ItemView, 403, 404, 409))
     async def pause(item_id: str, identity: CurrentIdentity, request: Request):
         """Out of search and matching until resumed (its suggestions are withdrawn)."""
         item = await service.pause_item(store=_store(request), identity=identity, kind=kind,
                                         item_id=item_id, now=service.now_ms())
-        return rules.item_view(item)
+        return rules.item_view(item, exact=True)
 
-    @items.post("/{item_id}/resume", name=f"resume_{kind}")
+    @items.post("/{item_id}/resume", name=f"resume_{kind}",
+                responses=answers(ItemView, 403, 404, 409))
     async def resume(item_id: str, identity: CurrentIdentity, request: Request):
         item = await service.resume_item(store=_store(request), identity=identity, kind=kind,
                                          item_id=item_id, now=service.now_ms())
-        return rules.item_view(item)
+        return rules.item_view(item, exact=True)
 
-    @items.post("/{item_id}/unhide", name=f"unhide_{kind}")
+    @items.post("/{item_id}/unhide", name=f"unhide_{kind}",
+                responses=answers(ItemView, 403, 404, 409))
     async def unhide(item_id: str, identity: CurrentIdentity, request: Request):
         item = await service.unhide_item(store=_store(request), identity=identity, kind=kind,
                                          item_id=item_id, now=service.now_ms())
-        return rules.item_view(item)
+        return await _item_view(request, identity, item)
 
     return items
 
@@ -197,22 +260,25 @@ router.include_router(_item_routes("need"))
 
 
 # ---- moderation ------------------------------------------------------------------------------
-@router.get("/moderation/items", tags=["moderation"])
+@router.get("/moderation/items", tags=["moderation"],
+             responses=answers(ModerationPage, 400, 403, 422))
 async def moderation_items(identity: CurrentIdentity, request: Request,
                            status: Literal["hidden", "published"] = "hidden",
                            kind: ItemKind | None = None, tenant: str | None = None,
-                           after: str | None = None,
+                           after: After = None,
                            limit: Annotated[int, Query(ge=1, le=200)] = 50):
     """Hidden (default) or published offers and needs of the caller's tenant (tenant admins)
     or of every tenant or `tenant` (operators), by id; `next_cursor` is the next `after`."""
     found, next_after = await service.moderation_items(
         store=_store(request), identity=identity, status=status, kind=kind, tenant=tenant,
-        after=after, limit=limit)
-    return {"items": [rules.item_view(i) for i in found], "next_cursor": next_after}
+        after=_page_after(after), limit=limit)
+    return {"items": await service.item_views(store=_store(request), identity=identity,
+                                              items=found), "next_cursor": next_after}
 
 
 # ---- contact requests ------------------------------------------------------------------------
-@router.post("/contacts", status_code=201, tags=["contacts"])
+@router.post("/contacts", status_code=201, tags=["contacts"],
+             responses=answers(ContactView, 403, 404, 409, 422, status=201))
 async def request_contact(body: ContactCreate, identity: CurrentIdentity, request: Request):
     """Ask the other side of an offer/need pair for contact; the caller owns one side."""
     return await service.request_contact(
@@ -220,57 +286,61 @@ async def request_contact(body: ContactCreate, identity: CurrentIdentity, reques
         matches=request.app.state.components.matches, now=service.now_ms())
 
 
-@router.get("/contacts", tags=["contacts"])
+@router.get("/contacts", tags=["contacts"], responses=answers(ContactPage, 400, 422))
 async def list_contacts(identity: CurrentIdentity, request: Request,
                         status: ContactStatus | None = None, role: ContactRole | None = None,
-                        after: str | None = None,
+                        after: After = None,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50):
     found, next_after = await service.list_contacts(
-        store=_store(request), identity=identity, role=role, status=status, after=after,
-        limit=limit)
+        store=_store(request), identity=identity, role=role, status=status,
+        after=_page_after(after), limit=limit)
     return {"items": found, "next": next_after}
 
 
-@router.get("/contacts/{contact_id}", tags=["contacts"])
+@router.get("/contacts/{contact_id}", tags=["contacts"],
+             responses=answers(ContactView, 403, 404))
 async def get_contact(contact_id: str, identity: CurrentIdentity, request: Request):
     """For its parties; once accepted it includes both sides' name and e-mail (`contact`)."""
     return await service.get_contact(store=_store(request), identity=identity,
                                      contact_id=contact_id)
 
 
-@router.post("/contacts/{contact_id}/accept", tags=["contacts"])
+@router.post("/contacts/{contact_id}/accept", tags=["contacts"],
+             responses=answers(ContactView, 403, 404, 409))
 async def accept_contact(contact_id: str, identity: CurrentIdentity, request: Request):
     return await service.accept_contact(store=_store(request), identity=identity,
                                         contact_id=contact_id, now=service.now_ms())
 
 
-@router.post("/contacts/{contact_id}/decline", tags=["contacts"])
+@router.post("/contacts/{contact_id}/decline", tags=["contacts"],
+             responses=answers(ContactView, 403, 404, 409))
 async def decline_contact(contact_id: str, identity: CurrentIdentity, request: Request):
     return await service.decline_contact(store=_store(request), identity=identity,
                                          contact_id=contact_id, now=service.now_ms())
 
 
 # ---- the caller's own data -------------------------------------------------------------------
-@router.get("/me/actors", tags=["me"])
+@router.get("/me/actors", tags=["me"], responses=answers(ActorList))
 async def my_actors(identity: CurrentIdentity, request: Request):
     """The profiles the caller owns (persons and organisations), with their private fields."""
     actors = await service.my_actors(store=_store(request), identity=identity)
     return {"items": [rules.actor_view(actor, private=True) for actor in actors]}
 
 
-@router.get("/me/export", tags=["me"])
+@router.get("/me/export", tags=["me"], responses=answers(ProfilesExport))
 async def export_me(identity: CurrentIdentity, request: Request):
     exported = await service.export_me(store=_store(request), identity=identity)
     return {**exported, "exported_at": exported["exported_at"].isoformat()}
 
 
-@router.delete("/me", tags=["me"])
+@router.delete("/me", tags=["me"], responses=answers(ErasureResult, 409))
 async def erase_me(identity: CurrentIdentity, request: Request):
     return await service.erase_me(store=_store(request), identity=identity, now=service.now_ms())
 
 
 # ---- internal (other services only; not in the public OpenAPI) -------------------------------
-@router.get("/internal/export/{collection}", include_in_schema=False)
+@router.get("/internal/export/{collection}", include_in_schema=False,
+            dependencies=[internal_caller("search", "matching", "matching-worker")])
 async def internal_export(collection: Literal["tenants", "actors", "offers", "needs"],
                           request: Request, after: str | None = None,
                           limit: Annotated[int, Query(ge=1, le=1000)] = 500):
@@ -278,13 +348,15 @@ async def internal_export(collection: Literal["tenants", "actors", "offers", "ne
                                      limit=limit)
 
 
-@router.get("/internal/owned-actors", include_in_schema=False)
+@router.get("/internal/owned-actors", include_in_schema=False,
+            dependencies=[internal_caller("gateway")])
 async def internal_owned_actors(request: Request,
                                 sub: Annotated[list[str], Query(min_length=1, max_length=200)]):
     """The actors each of these subjects owns (the gateway's dev personas name their actors)."""
     return {"items": await service.internal_owned_actors(store=_store(request), subs=sub)}
 
 
-@router.get("/internal/actors/{actor_id}", include_in_schema=False)
+@router.get("/internal/actors/{actor_id}", include_in_schema=False,
+            dependencies=[internal_caller("matching")])
 async def internal_actor(actor_id: str, request: Request):
     return await service.internal_actor(store=_store(request), actor_id=actor_id)

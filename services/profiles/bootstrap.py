@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
+from platform_common.service_identity import ServiceKeys
 from platform_common.stores import mongo_client
 from services.profiles.adapters.kafka import KafkaEventPublisher
 from services.profiles.adapters.matching import MatchingClient
@@ -43,7 +44,8 @@ def build_components(settings: ProfilesSettings) -> ProfilesComponents:
     client = mongo_client(settings.mongo_uri)
     matches = None
     if settings.matching_url and settings.contacts_require_match:
-        matches = MatchingClient(settings.matching_url, timeout_s=settings.matching_timeout_s)
+        matches = MatchingClient(settings.matching_url, keys=ServiceKeys.from_settings(settings),
+                                 timeout_s=settings.matching_timeout_s)
     return ProfilesComponents(
         mongo=client,
         store=MongoProfileStore(client, settings.mongo_db,

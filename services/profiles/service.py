@@ -13,6 +13,7 @@ from platform_common.events import event_type, make_event, utcnow
 from platform_common.events.models import ActorErasedData, ItemKind, MatchData
 from platform_common.identity import Identity
 from platform_common.observability.tracing import current_traceparent
+from platform_common.privacy import is_private
 from services.profiles.domain import branding, contacts, records, rules
 from services.profiles.domain import stats as stats_domain
 from services.profiles.domain.contacts import ContactCreate, ContactRole, ContactStatus
@@ -466,20 +467,48 @@ async def export_me(*, store: ProfileStore, identity: Identity) -> dict:
     actor_ids = [a.id for a in actors]
     items = await repo.list_items(kind=None, actor_ids=actor_ids) if actors else []
     own_contacts = await repo.list_contacts(actor_ids=actor_ids) if actors else []
+    # Both parties as the caller sees them in the contact list: names and e-mails once accepted.
+    parties = {a.id: a for a in actors}
+    others = {party for c in own_contacts
+              for party in (c.requester_actor_id, c.recipient_actor_id)}
+    for party_id in sorted(others - set(parties)):
+        parties[party_id] = await repo.get_actor(party_id)
     return {
         "sub": identity.sub, "tenant": identity.tenant, "exported_at": now_ms(),
         "actors": [rules.actor_view(a, private=True) for a in actors],
-        "offers": [rules.item_view(i) for i in items if i.kind == "offer"],
-        "needs": [rules.item_view(i) for i in items if i.kind == "need"],
-        "contacts": [contacts.contact_view(c) for c in own_contacts],
+        "offers": [rules.item_view(i, exact=True) for i in items if i.kind == "offer"],
+        "needs": [rules.item_view(i, exact=True) for i in items if i.kind == "need"],
+        "contacts": [contacts.contact_view(c, requester=parties.get(c.requester_actor_id),
+                                           recipient=parties.get(c.recipient_actor_id))
+                     for c in own_contacts],
     }
+
+
+def _check_no_orphaned_organisations(identity: Identity, actors: list[Actor]) -> None:
+    """An organisation must keep an owner: its last owner hands it over, or closes it
+    (`close_actor`), before leaving.
+
+    Why refuse rather than close it: a Verein's profile, items and partners are the Verein's,
+    not the person's; deleting one account must not close it behind the other members' backs,
+    nor leave it ownerless (nobody could change or close it any more).
+    """
+    orphaned = [a for a in actors if rules.sole_owned_organisation(identity, a)]
+    if orphaned:
+        names = ", ".join(f"{a.name} ({a.id})" for a in orphaned)
+        raise Conflict(
+            f"You are the last owner of {names}: add another owner or close the organisation "
+            "before deleting your account. Nothing was deleted.",
+            [{"id": a.id, "name": a.name, "type": a.type, "tenant": a.tenant} for a in orphaned],
+            code="last_owner_of_organisations")
 
 
 async def erase_me(*, store: ProfileStore, identity: Identity, now: datetime) -> dict:
     """Erase every person profile only the caller owns; leave shared and organisation profiles.
 
+    Refused (409, nothing changed) while the caller is the last owner of an organisation.
     One transaction per actor, so a repeated call finishes an interrupted erasure.
     """
+    _check_no_orphaned_organisations(identity, await store.read.actors_owned_by(identity.sub))
     erased, left, closed = [], [], []
     for candidate in await store.read.actors_owned_by(identity.sub):
         async def work(repo: Repository, actor_id: str = candidate.id) -> tuple[str, list[str]]:
@@ -487,7 +516,9 @@ async def erase_me(*, store: ProfileStore, identity: Identity, now: datetime) ->
             if actor is None or identity.sub not in actor.owners:
                 return "gone", []
             if actor.type == "person" and actor.owners == [identity.sub]:
-                return "erased", await _erase_person(repo, actor, now=now)
+                return "erased", await _erase_actor(repo, actor, now=now)
+            # The others left meanwhile: checked again in the transaction.
+            _check_no_orphaned_organisations(identity, [actor])
             updated = records.with_owner(actor, identity.sub, present=False, now=now)
             await repo.save_actor(updated, expected_version=actor.version)
             await _emit(repo, "actor.updated", tenant=updated.tenant, subject=updated.id,
@@ -503,7 +534,32 @@ async def erase_me(*, store: ProfileStore, identity: Identity, now: datetime) ->
     return {"erased_actors": erased, "left_actors": left, "closed_items": closed}
 
 
-async def _erase_person(repo: Repository, actor: Actor, *, now: datetime) -> list[str]:
+async def close_actor(*, store: ProfileStore, identity: Identity, actor_id: str,
+                      now: datetime) -> dict:
+    """An owner closes an organisation (or deletes their own person profile): its items close,
+    its contact requests go, the actor is deleted and `actor.erased` tells the other services.
+
+    Any owner may, no role needed: whoever may change the profile and close each of its items
+    may close it all, and a person who created a Verein alone must be able to end it before
+    deleting the account. Tenant admins may not: they moderate items (hide), but closing for
+    good is the organisation's decision. One transaction; a repeated call answers 404.
+    """
+    async def work(repo: Repository) -> dict:
+        actor = await repo.get_actor(actor_id)
+        if actor is None:
+            raise NotFound(f"The actor {actor_id!r} does not exist.")
+        if not rules.is_owner(identity, actor):
+            raise Forbidden("Only the actor's owners may close it.")
+        return {"id": actor.id, "type": actor.type,
+                "closed_items": await _erase_actor(repo, actor, now=now)}
+
+    return await store.run_in_transaction(work)
+
+
+async def _erase_actor(repo: Repository, actor: Actor, *, now: datetime) -> list[str]:
+    """Persons (erasure) and organisations (closing) go the same way: the items stay only as
+    closed shells without text or place, because nobody owns them any more and an
+    organisation's texts often name its people."""
     tenant = await repo.get_tenant(actor.tenant)
     # The place of a private person's items may be their home: keep only the town centre.
     location = tenant.center.model_dump() if tenant else {"lat": 0.0, "lon": 0.0}
@@ -641,22 +697,45 @@ async def my_actors(*, store: ProfileStore, identity: Identity) -> list[Actor]:
             if rules.is_owner(identity, actor)]
 
 
+async def _own_actor_ids(repo: Repository, identity: Identity | None) -> list[str]:
+    if identity is None:
+        return []
+    return [a.id for a in await repo.actors_owned_by(identity.sub) if rules.is_owner(identity, a)]
+
+
+async def _is_contact_partner(repo: Repository, actor_id: str, own_actor_ids: list[str]) -> bool:
+    """Whether one of the caller's actors and `actor_id` agreed to a contact (both consented)."""
+    return bool(own_actor_ids) and contacts.shares_accepted_contact(
+        await repo.list_contacts(actor_ids=[actor_id], statuses=["accepted"]),
+        actor_id=actor_id, own_actor_ids=own_actor_ids)
+
+
+async def item_views(*, store: ProfileStore, identity: Identity | None,
+                     items: list[Item]) -> list[dict]:
+    """Items as the caller sees them: the exact place of a person's item only for its owners
+    and the partners of an accepted contact request; everybody else (moderators too) sees the
+    coarse point (platform_common.privacy)."""
+    repo = store.read
+    own = await _own_actor_ids(repo, identity)
+    exact: dict[str, bool] = {}
+    for item in items:
+        if is_private(item.actor_type) and item.actor_id not in exact:
+            exact[item.actor_id] = item.actor_id in own or await _is_contact_partner(
+                repo, item.actor_id, own)
+    return [rules.item_view(item, exact=exact.get(item.actor_id, False)) for item in items]
+
+
 async def actor_view_for(*, store: ProfileStore, identity: Identity | None, actor_id: str) -> dict:
     """An actor's profile: owners see everything, the other party of an accepted contact
-    also the e-mail, everybody else the public profile."""
+    also the e-mail (and a person's exact location), everybody else the public profile."""
     actor = await get_actor(store=store, actor_id=actor_id)
     if identity is None and actor.type == "person":
         # Organisations' profiles are public pages; a private person's only for signed-in users.
         raise Unauthorized("Sign in to see the profiles of private persons.")
     if rules.is_owner(identity, actor):
         return rules.actor_view(actor, private=True)
-    if identity is not None:
-        own = [a.id for a in await store.read.actors_owned_by(identity.sub)
-               if rules.is_owner(identity, a)]
-        if own and contacts.shares_accepted_contact(
-                await store.read.list_contacts(actor_ids=[actor_id], statuses=["accepted"]),
-                actor_id=actor_id, own_actor_ids=own):
-            return contacts.counterpart_actor_view(actor)
+    if await _is_contact_partner(store.read, actor_id, await _own_actor_ids(store.read, identity)):
+        return contacts.counterpart_actor_view(actor)
     return rules.actor_view(actor, private=False)
 
 

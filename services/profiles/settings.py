@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from pydantic import Field
 
 from platform_common.settings import CommonSettings, MongoSettings
@@ -5,6 +7,7 @@ from platform_common.settings import CommonSettings, MongoSettings
 
 class ProfilesSettings(CommonSettings, MongoSettings):
     service_name: str = "profiles"
+    signs_service_calls: ClassVar[bool] = True  # asks matching before a contact request
     mongo_db: str = "profiles"
     # How often a transaction that lost a write conflict is retried before giving up.
     transaction_attempts: int = Field(20, ge=1, le=100)
@@ -20,6 +23,7 @@ class RelaySettings(ProfilesSettings):
     """The outbox relay reads the same database as the profiles API."""
 
     service_name: str = "profiles-relay"
+    signs_service_calls: ClassVar[bool] = False
     relay_batch_size: int = Field(100, ge=1, le=1000)
     relay_idle_poll_s: float = Field(0.05, gt=0, le=10)
     relay_backoff_max_s: float = Field(5.0, gt=0)

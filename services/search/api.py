@@ -1,15 +1,22 @@
 """HTTP API of the search service (the gateway serves it as /api/v1/search)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
-from platform_common.identity import MaybeIdentity
+from platform_common.http.auth import MaybeIdentity
 from services.search import service
-from services.search.domain.query import SearchParams
+from platform_common.http import error_responses
+from platform_common.vocabulary import ACTOR_TYPES, CATEGORIES, ENGAGEMENT_TYPES
+from services.search.domain.query import (
+    KINDS, MAX_FILTER_VALUES, MAX_LIMIT, MAX_RADIUS_KM, MAX_TEXT_LENGTH, REMOTE_MODES, SORTS,
+    SearchParams,
+)
+from services.search.domain.schedule import DAY_PARTS, WEEKDAYS
 
 router = APIRouter()
 
@@ -53,41 +60,65 @@ class SearchPage(BaseModel):
     total: int
 
 
-Many = Annotated[list[str], Query()]
+# The vocabularies and limits that validate_search enforces, stated in the OpenAPI document
+# only: validate_search still checks them, and reports every problem of a request at once.
+def stated(description: str | None = None, **json_schema):
+    return Query(description=description, json_schema_extra=json_schema)
+
+
+def one_of(values, description: str | None = None):
+    return stated(description, enum=list(values))
+
+
+def many_of(values, description: str | None = None):
+    return stated(description, items={"type": "string", "enum": list(values)},
+                  maxItems=MAX_FILTER_VALUES)
+
+
+def _iso_date(value):
+    """Only YYYY-MM-DD, as documented (pydantic would also read `0` as 1970-01-01)."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 @router.get("/search", response_model=SearchPage, tags=["search"],
-            summary="Radius, filter and text search over offers, needs or actors")
+            summary="Radius, filter and text search over offers, needs or actors",
+            responses=error_responses(400, 422))
 async def search(
     request: Request,
     identity: MaybeIdentity,
-    kind: Annotated[str | None, Query(description="offer, need or actor; "
-                                                  "without it: offers and needs")] = None,
-    lat: float | None = None,
-    lon: float | None = None,
-    radius_km: Annotated[float | None, Query(description="0 < radius_km <= 500; "
-                                                         "needs lat and lon")] = None,
-    category: Many = [],
-    engagement: Many = [],
-    actor_type: Many = [],
-    tenant: Many = [],
-    remote: Annotated[str | None, Query(
-        description="distance (default): remote items only when within the radius; include: "
-                    "remote-capable items wherever they are; only; exclude")] = None,
-    q: Annotated[str | None, Query(description="words to find (German stemming)")] = None,
-    sort: Annotated[str | None, Query(description="distance (default with lat/lon), relevance "
-                                                  "(default with q), date (otherwise)")] = None,
-    limit: Annotated[int | None, Query(description="1..100, default 20")] = None,
+    kind: Annotated[str | None, one_of(KINDS, "without it: offers and needs")] = None,
+    lat: Annotated[float | None, stated("with lon", minimum=-90, maximum=90)] = None,
+    lon: Annotated[float | None, stated("with lat", minimum=-180, maximum=180)] = None,
+    radius_km: Annotated[float | None, stated("needs lat and lon", exclusiveMinimum=0,
+                                              maximum=MAX_RADIUS_KM)] = None,
+    category: Annotated[list[str], many_of(CATEGORIES)] = [],
+    engagement: Annotated[list[str], many_of(ENGAGEMENT_TYPES)] = [],
+    actor_type: Annotated[list[str], many_of(ACTOR_TYPES)] = [],
+    tenant: Annotated[list[str], stated(maxItems=MAX_FILTER_VALUES)] = [],
+    remote: Annotated[str | None, one_of(
+        REMOTE_MODES, "distance (default): remote items only when within the radius; include: "
+        "remote-capable items wherever they are; only; exclude")] = None,
+    q: Annotated[str | None, stated("words to find (German stemming)",
+                                    maxLength=MAX_TEXT_LENGTH)] = None,
+    sort: Annotated[str | None, one_of(
+        SORTS, "distance (default with lat/lon; needs them), relevance (default with q), "
+               "date (otherwise)")] = None,
+    limit: Annotated[int | None, stated("default 20", minimum=1, maximum=MAX_LIMIT)] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    weekday: Annotated[list[str], Query(
-        description="mon..sun (any of them); items without a schedule fit every day")] = [],
-    time: Annotated[list[str], Query(
-        description="morning (until 12:00), afternoon (12-17), evening (from 17:00), "
-                    "Europe/Berlin; items without a schedule fit every time")] = [],
-    date_from: Annotated[date | None, Query(
+    weekday: Annotated[list[str], many_of(
+        WEEKDAYS, "any of these days; items without a schedule fit every day")] = [],
+    time: Annotated[list[str], many_of(
+        DAY_PARTS, "morning (until 12:00), afternoon (12-17), evening (from 17:00), "
+                   "Europe/Berlin; items without a schedule fit every time")] = [],
+    date_from: Annotated[IsoDate | None, Query(
         alias="from", description="YYYY-MM-DD: happens on or after this day (weekly items and "
                                   "items without a schedule always)")] = None,
-    date_to: Annotated[date | None, Query(
+    date_to: Annotated[IsoDate | None, Query(
         alias="to", description="YYYY-MM-DD: happens on or before this day")] = None,
     accessible: Annotated[bool | None, Query(description="true: accessible places only")] = None,
 ) -> dict:

@@ -48,7 +48,7 @@ def create_app(settings: SearchSettings) -> FastAPI:
     app = create_service_app(
         settings=settings, title="engage search", lifespan=lifespan,
         readiness_checks={"elasticsearch": elasticsearch_ready,
-                          "kafka": kafka_ping(settings.kafka_bootstrap_servers),
+                          "kafka": kafka_ping(settings),
                           "consumer": consumer_running})
     app.include_router(router)
     return app

@@ -32,7 +32,7 @@ def build_index(settings: SearchSettings, client: AsyncElasticsearch) -> Elastic
 
 def build(settings: SearchSettings) -> Components:
     """Must run inside the event loop (the Kafka clients bind to it)."""
-    client = elasticsearch_client(settings.elasticsearch_url)
+    client = elasticsearch_client(settings.elasticsearch_url, ca_file=settings.elasticsearch_ca_file)
     index = build_index(settings, client)
     # The producer only carries messages that keep failing to the dead-letter topics.
     producer = EventProducer(settings)

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from elasticsearch import AsyncElasticsearch
 
+from platform_common.service_identity import ServiceKeys
 from platform_common.settings import load_settings
 from platform_common.stores import elasticsearch_client
 from services.search.adapters.mappings import IndexNames
@@ -102,7 +103,8 @@ async def reindex(*, settings: SearchSettings, source: ExportSource,
                   abandon_previous: bool = False) -> ReindexReport:
     """Rebuild every index from `source`, swap the aliases, drop the old indexes."""
     own_client = client is None
-    client = client or elasticsearch_client(settings.elasticsearch_url)
+    client = client or elasticsearch_client(settings.elasticsearch_url,
+                                             ca_file=settings.elasticsearch_ca_file)
     try:
         # A fresh cluster has no aliases yet: create them, so the swap has something to replace.
         await build_index(settings, client).ensure_indexes()
@@ -188,6 +190,7 @@ def summary(report: ReindexReport) -> str:
 async def _main(args: argparse.Namespace) -> int:
     settings = load_settings(SearchSettings)
     source = ProfilesExport(args.profiles_url or settings.profiles_url,
+                            keys=ServiceKeys.from_settings(settings),
                             page_size=args.page_size or settings.export_page_size)
     try:
         report = await reindex(settings=settings, source=source,

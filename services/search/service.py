@@ -6,6 +6,7 @@ from datetime import datetime
 from platform_common.events import utcnow
 from platform_common.events.models import ActorData, ActorErasedData, ItemData, TenantData
 from platform_common.http import ApiError
+from platform_common.http.errors import invalid_cursor
 from platform_common.identity import Identity
 from platform_common.kafka import ConsumedEvent
 from platform_common.observability.logging import get_logger
@@ -29,7 +30,7 @@ async def search(*, index: SearchIndex, params: SearchParams, identity: Identity
     except InvalidSearch as exc:
         raise ApiError(422, "validation_error", "The request is invalid.", exc.details()) from None
     except InvalidSearchCursor as exc:
-        raise ApiError(400, "invalid_cursor", f"The cursor is invalid: {exc}") from None
+        raise invalid_cursor("cursor", str(exc)) from None
     try:
         terms = await index.analyze(query.text) if query.text is not None else []
         body = search_body(query, scopes=viewer_scopes(identity), now=now or utcnow(),
@@ -39,7 +40,7 @@ async def search(*, index: SearchIndex, params: SearchParams, identity: Identity
         except QueryRejected:
             if query.search_after is None:
                 raise
-            raise ApiError(400, "invalid_cursor", "The cursor does not fit this search.") from None
+            raise invalid_cursor("cursor", "does not fit this search") from None
         tenant_names = await index.tenant_names(tenant_ids_in_facets(raw))
     except IndexUnavailable:
         raise ApiError(503, "search_unavailable",

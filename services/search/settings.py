@@ -1,6 +1,8 @@
 """Configuration of the search service (environment variables, validated at start)."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from platform_common.settings import CommonSettings, ElasticsearchSettings
@@ -8,6 +10,7 @@ from platform_common.settings import CommonSettings, ElasticsearchSettings
 
 class SearchSettings(CommonSettings, ElasticsearchSettings):
     service_name: str = "search"
+    signs_service_calls: ClassVar[bool] = True  # the rebuild reads profiles' internal export
     port: int = Field(8082, ge=1, le=65535)
     consumer_group: str = "search"
     # Replicas per index: 0 on a single local node, at least 1 on a production cluster.

@@ -1,8 +1,11 @@
 """Journey 4: a person downloads everything stored about them, then deletes the account after the
-confirmation step; afterwards they are signed out and their profile and offer are gone."""
+confirmation step; afterwards they are signed out and their profile and offer are gone. The only
+admin of a Verein is stopped, closes the Verein from its page (after a confirmation step), and
+can then delete the account."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -69,4 +72,66 @@ def test_a_person_exports_their_data_and_deletes_the_account(page, people, api, 
     assert api.http.get(f"/actors/{person.actor_id}", headers=other.headers).status_code == 404
     eventually_sync(lambda: offer_id not in api.search_ids(other.headers, **here), timeout_s=60,
                     interval_s=0.5, message="the deleted person's offer leaving search")
+    assert not page.problems, page.problems
+
+
+def test_the_only_admin_of_a_verein_closes_it_and_then_deletes_the_account(page, sign_in, api,
+                                                                          check_axe, shoot):
+    admin = sign_in(page, "association")
+    title = f"Kuchen für das Vereinsfest {unique('n')}"
+    need = api.http.post("/needs", json=item_body(admin.actor_id, admin.location, title=title),
+                         headers=admin.headers)
+    assert need.status_code == 201, need.text
+    open_route(page, "#/me")
+    page.get_by_role("button", name="Konto löschen …").click()
+    page.get_by_label("Zur Bestätigung geben Sie LÖSCHEN ein").fill("LÖSCHEN")
+    page.get_by_role("button", name="Konto endgültig löschen").click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Ihr Konto wurde nicht gelöscht", timeout=SLOW_MS)
+    link = alert.get_by_role(
+        "link", name=f"Mitglieder von {admin.name} verwalten oder die Organisation schließen")
+    expect(link).to_have_attribute("href", f"#/actors/{admin.actor_id}/edit")
+    expect(alert).to_be_focused()
+    check_axe(page, "#/me (last owner)")
+    shoot(page, "me-delete-last-owner")
+    assert api.http.get(f"/actors/{admin.actor_id}", headers=admin.headers).json()["owners"] == [
+        admin.sub], "nothing changed"
+    link.click()
+    expect(page).to_have_url(re.compile(f"#/actors/{admin.actor_id}/edit$"))
+
+    # ---- closing the Verein, after the confirmation step ---------------------------------------
+    closing = page.get_by_role("region", name="Organisation schließen")
+    expect(closing).to_contain_text("nicht rückgängig gemacht werden")
+    closing.get_by_role("button", name="Organisation schließen …").click()
+    question = page.locator("#close-question")
+    expect(question).to_be_focused()
+    expect(question).to_have_text(f"{admin.name} jetzt endgültig schließen?")
+    check_axe(page, "#/actors/:id/edit (closing)")
+    shoot(page, "actor-close-confirm")
+    closing.get_by_role("button", name="Abbrechen").click()
+    expect(closing.get_by_role("button", name="Organisation schließen …")).to_be_focused()
+    assert api.http.get(f"/actors/{admin.actor_id}", headers=admin.headers).status_code == 200, \
+        "nothing is closed without the confirmation"
+    closing.get_by_role("button", name="Organisation schließen …").click()
+    closing.get_by_role("button", name="Organisation endgültig schließen").click()
+
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Organisation geschlossen", timeout=SLOW_MS)
+    expect(heading).to_be_focused()
+    expect(page.locator("main")).to_contain_text("Geschlossene Angebote und Gesuche: 1")
+    check_axe(page, "#/actors/:id/edit (closed)")
+    shoot(page, "actor-closed")
+    assert api.http.get(f"/actors/{admin.actor_id}", headers=admin.headers).status_code == 404
+    assert api.http.get(f"/needs/{need.json()['id']}",
+                        headers=admin.headers).status_code == 404, "closed, and nobody owns it"
+
+    # ---- now the account can go ---------------------------------------------------------------
+    page.get_by_role("link", name="Zu „Meine Daten“").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Meine Daten")
+    page.get_by_role("button", name="Konto löschen …").click()
+    page.get_by_label("Zur Bestätigung geben Sie LÖSCHEN ein").fill("LÖSCHEN")
+    page.get_by_role("button", name="Konto endgültig löschen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Konto wurde gelöscht",
+                                                              timeout=SLOW_MS)
     assert not page.problems, page.problems

@@ -66,6 +66,12 @@ def test_make_run_starts_everything_and_ctrl_c_leaves_nothing(tmp_path):
         for spec in SERVICES:
             response = httpx.get(f"http://127.0.0.1:{ports[spec.port_name]}/readyz", timeout=5)
             assert response.status_code == 200, (spec.name, response.text)
+            # Metrics only on the process's metrics port, which the written Prometheus
+            # config scrapes.
+            assert httpx.get(f"http://127.0.0.1:{ports[spec.port_name]}/metrics").status_code == 404
+            assert "# TYPE" in httpx.get(f"http://127.0.0.1:{ports[spec.metrics_port_name]}/metrics").text
+            assert f"127.0.0.1:{ports[spec.metrics_port_name]}" in \
+                (data_dir / "prometheus.yml").read_text()
         output = log.read_text()
         assert "The platform is ready." in output and f"http://127.0.0.1:{ports['gateway']}/api/docs" in output
         assert "demo: " in output, "seeding shows its progress"

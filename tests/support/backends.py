@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from deploy.local.stack import LocalStack, free_ports
+from tests.support.identity import SESSION_KEYS
 
 
 def docker_engine_reachable() -> bool:
@@ -89,4 +90,6 @@ class ContainerStack(LocalStack):
 
 def make_stack(data_dir: Path) -> LocalStack:
     cls = ContainerStack if chosen_backend() == "containers" else LocalStack
-    return cls(data_dir=data_dir, ports=free_ports(), progress=lambda m: print(f"[stack] {m}"))
+    # One set of service keys per session, so tests/support/identity.py signs for every stack.
+    return cls(data_dir=data_dir, ports=free_ports(), progress=lambda m: print(f"[stack] {m}"),
+               service_keys=dict(SESSION_KEYS))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from platform_common.kafka.security import kafka_client_options
 from platform_common.settings import CommonSettings
 
 # A fetch answered this long after a catch-up request surely started after it (the
@@ -44,6 +45,7 @@ class KafkaFeed:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=500,
+            **kafka_client_options(settings),
         )
         self._positions: dict[TopicPartition, int] = {}
         self._catch_up_from_ms: float | None = None
@@ -113,9 +115,14 @@ class KafkaFeed:
 
     def lag(self) -> int:
         """Records known to exist but not read yet (from the latest fetch responses)."""
-        total = 0
+        return sum(self.lag_by_partition().values())
+
+    def lag_by_partition(self) -> dict[TopicPartition, int]:
+        """Per partition: records known to exist but not read yet (partitions whose high
+        watermark no fetch has reported yet are left out)."""
+        lags = {}
         for tp, position in self._positions.items():
             highwater = self._consumer.highwater(tp)
             if highwater is not None:
-                total += max(0, highwater - position)
-        return total
+                lags[tp] = max(0, highwater - position)
+        return lags

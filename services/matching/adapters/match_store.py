@@ -35,6 +35,8 @@ class MatchStore(Protocol):
     async def get_many(self, keys: list[str]) -> list[dict[str, Any]]: ...
     async def forget_titles(self, item_ids: list[str]) -> None: ...
     async def matches_of(self, *, kind: str, item_id: str, limit: int) -> list[dict[str, Any]]: ...
+    async def pairs_of(self, *, offer_ids: list[str],
+                       need_ids: list[str]) -> list[dict[str, Any]]: ...
 
 
 class MongoMatchStore:
@@ -146,6 +148,17 @@ class MongoMatchStore:
         cursor = self._matches.find({field: item_id, "state": "found"}).sort(
             [("score", DESCENDING), ("_id", ASCENDING)]).limit(limit)
         return await cursor.to_list(None)
+
+
+    async def pairs_of(self, *, offer_ids: list[str], need_ids: list[str]) -> list[dict[str, Any]]:
+        """Every stored pair (found or withdrawn) of these items: a personal-data export."""
+        found: dict[str, dict[str, Any]] = {}
+        for field, ids in (("offer_id", offer_ids), ("need_id", need_ids)):
+            for start in range(0, len(ids), WRITE_CHUNK):
+                chunk = ids[start:start + WRITE_CHUNK]
+                async for doc in self._matches.find({field: {"$in": chunk}}):
+                    found[doc["_id"]] = doc
+        return [found[key] for key in sorted(found)]
 
 
 def _older_than(moment: datetime | None, limit: datetime) -> bool:

@@ -13,6 +13,7 @@ from typing import Awaitable, Callable
 import faust
 from faust.contrib.asgi import bind_to_running_loop
 
+from platform_common.kafka.security import faust_broker_credentials
 from services.matching.settings import WorkerSettings
 
 OnAssigned = Callable[[set[int]], Awaitable[None]]
@@ -36,6 +37,7 @@ class GroupOwnership:
         app = faust.App(
             settings.matching_group_id,
             broker=brokers,
+            broker_credentials=faust_broker_credentials(settings),
             broker_session_timeout=settings.kafka_session_timeout_ms / 1000,
             broker_heartbeat_interval=max(0.5, settings.kafka_session_timeout_ms / 3000),
             producer_max_batch_size=1,

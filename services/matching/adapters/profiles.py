@@ -1,7 +1,8 @@
 """The profiles service over HTTP: the system of record.
 
 The worker pages through the internal export at start; the API asks whether the caller may
-see an item (with the caller's identity headers) and who owns an actor.
+see an item (forwarding the caller's signed identity) and who owns an actor. Every call carries
+matching's own service credential.
 """
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from urllib.parse import quote
 import httpx
 
 from platform_common.identity import Identity
+from platform_common.service_identity import ServiceKeys
+
+AUDIENCE = "profiles"
 
 ExportCollection = Literal["tenants", "offers", "needs"]
 
@@ -26,11 +30,13 @@ class SystemOfRecord(Protocol):
 class ItemDirectory(Protocol):
     async def visible_item(self, *, kind: str, item_id: str, identity: Identity) -> dict[str, Any] | None: ...
     async def actor(self, actor_id: str) -> dict[str, Any] | None: ...
+    async def own_items(self, *, identity: Identity) -> list[dict[str, Any]]: ...
 
 
 class ProfilesClient:
-    def __init__(self, base_url: str, *, timeout_s: float = 10.0):
+    def __init__(self, base_url: str, *, keys: ServiceKeys, timeout_s: float = 10.0):
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+        self._keys = keys
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -50,7 +56,8 @@ class ProfilesClient:
         after: str | None = None
         while True:
             params = {"limit": page_size, **({"after": after} if after else {})}
-            response = await self._get(f"/internal/export/{collection}", params=params)
+            response = await self._get(f"/internal/export/{collection}", params=params,
+                                       headers=self._keys.caller_headers(audience=AUDIENCE))
             if response.status_code != 200:
                 raise ProfilesUnavailable(
                     f"export of {collection}: HTTP {response.status_code} {response.text[:200]}")
@@ -65,17 +72,37 @@ class ProfilesClient:
                            identity: Identity) -> dict[str, Any] | None:
         """The item as the caller may see it, or None when it does not exist for the caller."""
         path = f"/{kind}s/{quote(item_id, safe='')}"
-        response = await self._get(path, headers=identity.headers())
+        response = await self._get(
+            path, headers=self._keys.on_behalf_headers(identity, audience=AUDIENCE))
         if response.status_code in (403, 404, 422):
             return None
         if response.status_code != 200:
             raise ProfilesUnavailable(f"GET {path}: HTTP {response.status_code}")
         return response.json()
 
+    async def own_items(self, *, identity: Identity, page_size: int = 200) -> list[dict[str, Any]]:
+        """Every offer and need of the actors the caller owns, in every status."""
+        found: list[dict[str, Any]] = []
+        for kind in ("offer", "need"):
+            after: str | None = None
+            while True:
+                params = {"limit": page_size, **({"after": after} if after else {})}
+                response = await self._get(
+                    f"/{kind}s", params=params,
+                    headers=self._keys.on_behalf_headers(identity, audience=AUDIENCE))
+                if response.status_code != 200:
+                    raise ProfilesUnavailable(f"GET /{kind}s: HTTP {response.status_code}")
+                page = response.json()
+                found += page["items"]
+                after = page.get("next")
+                if not after:
+                    break
+        return found
+
     async def actor(self, actor_id: str) -> dict[str, Any] | None:
         """The actor with its owners (internal view), or None when it does not exist."""
         path = f"/internal/actors/{quote(actor_id, safe='')}"
-        response = await self._get(path)
+        response = await self._get(path, headers=self._keys.caller_headers(audience=AUDIENCE))
         if response.status_code in (404, 422):
             return None
         if response.status_code != 200:

@@ -20,7 +20,9 @@ Score in [0, 1] = sum(weight_f * factor_f) / sum(weights), rounded to 6 decimals
 weights of the NEED's tenant and these factors, each in [0, 1]:
  - categories: Jaccard |O.cat & N.cat| / |O.cat | N.cat|;
  - skills: |O.skills & N.skills| / |N.skills|, 1.0 when the need asks for no skills;
- - distance: exp(-d / 10 km); 1.0 when either side is remote;
+ - distance: exp(-d / 10 km); 1.0 when either side is remote; when either side is a person's
+   item, d counts in whole km rounded up, at least 1 (platform_common.privacy), so that the
+   score and the explanation do not reveal the person's point (constraint 3 stays exact);
  - schedule: 1.0 when either side has no schedule; else the overlap coefficient of the
    two weekly hour grids: each side's schedule is mapped to the set of (weekday, hour)
    slots of Europe/Berlin local time it touches (168 slots; a one-off date touches the
@@ -42,6 +44,7 @@ from functools import lru_cache
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from platform_common.privacy import is_private, public_distance_km
 from platform_common.vocabulary import CATEGORIES
 
 from .model import (
@@ -374,6 +377,24 @@ def is_match(a: Prepared, b: Prepared, tenants: TenantDirectory) -> bool:
 # --------------------------------------------------------------------------- factors and score
 
 
+# Actor types whose point is private (platform_common.privacy): persons.
+_PRIVATE_ATYPES = frozenset(i for i, name in enumerate(ACTOR_TYPES) if is_private(name))
+
+
+def _public_distance(o: Prepared, n: Prepared, dist: float) -> float:
+    """The distance the score and the explanation use. The hard constraint above used the exact
+    one; a pair with a person's item counts (and shows) it in whole km, rounded up, so that
+    neither the label nor the score reveals the person's point. Rounding up keeps the factor
+    below the engine's distance bound."""
+    if dist >= 0.0 and _private_pair(o, n):
+        return public_distance_km(dist)
+    return dist
+
+
+def _private_pair(o: Prepared, n: Prepared) -> bool:
+    return o.atype in _PRIVATE_ATYPES or n.atype in _PRIVATE_ATYPES
+
+
 def _factor_values(o: Prepared, n: Prepared, dist: float) -> tuple[float, ...]:
     cats = len(o.cats & n.cats) / len(o.cats | n.cats)
     skills = len(o.skills & n.skills) / len(n.skills) if n.skills else 1.0
@@ -407,6 +428,7 @@ def score(a: Prepared, b: Prepared, tenants: TenantDirectory) -> float | None:
     dist = _check(o, n, tenants)
     if dist is None:
         return None
+    dist = _public_distance(o, n, dist)
     return _combine(_factor_values(o, n, dist), tenants.weights(n.tenant))
 
 
@@ -502,6 +524,8 @@ def _reason_labels(o: Prepared, n: Prepared, dist: float, values: tuple[float, .
     have = o.skills & n.skills
     if dist < 0.0:
         distance = _REMOTE
+    elif _private_pair(o, n):
+        distance = (f"bis {dist:.0f} km entfernt", f"within {dist:.0f} km")  # whole km, see above
     else:
         distance = (f"{_de_number(dist)} km entfernt", f"{dist:.1f} km away")
     if o.has_sched and n.has_sched:
@@ -551,6 +575,7 @@ def explain(a: Prepared, b: Prepared, tenants: TenantDirectory) -> Match | None:
     dist = _check(o, n, tenants)
     if dist is None:
         return None
+    dist = _public_distance(o, n, dist)
     values = _factor_values(o, n, dist)
     weights = tenants.weights(n.tenant)
     w, total = weights

@@ -51,5 +51,5 @@ def create_app(settings: WorkerSettings) -> FastAPI:
     return create_service_app(
         settings=settings, title="Matching worker", lifespan=lifespan,
         readiness_checks={"mongodb": mongo_ready,
-                          "kafka": kafka_ping(settings.kafka_bootstrap_servers),
+                          "kafka": kafka_ping(settings),
                           "matcher": matcher_ready})

@@ -34,6 +34,7 @@ from platform_common.events.models import (
     ActorErasedData, ItemData, MatchData, MatchSide, TenantData,
 )
 from platform_common.kafka import EventProducer, dlq_topic
+from platform_common.kafka.consumer import report_lag
 from platform_common.observability.logging import get_logger
 from platform_common.observability.metrics import (
     EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_PROCESSED,
@@ -126,6 +127,7 @@ class MatchingWorker:
         self.instance = f"{settings.service_name}-{uuid.uuid4().hex[:12]}"
         self.partitions = settings.matching_partitions
         self.phase = "starting"
+        self._lag_partitions: set = set()  # feed partitions with a consumer_lag_messages series
         self.versions: dict[str, int] = {}             # every item seen, open or not
         # While loading: the newest snapshot of every item and when it changed; bulk-loaded
         # into the engine once the feed has caught up (no diffs needed before that).
@@ -157,6 +159,7 @@ class MatchingWorker:
             self._task.cancel()
             with suppress(asyncio.CancelledError, Exception):  # it ended either way
                 await self._task
+        report_lag(self.settings.service_name, {}, self._lag_partitions)
 
     @property
     def ready(self) -> bool:
@@ -288,7 +291,10 @@ class MatchingWorker:
 
     async def _step(self) -> None:
         records = await self.feed.next_batch(max_records=self.settings.matching_batch_size)
-        metrics.FEED_LAG.set(self.feed.lag())
+        lags = self.feed.lag_by_partition()
+        metrics.FEED_LAG.set(sum(lags.values()))
+        # The shared per-partition lag gauge too, so the consumer-lag alert covers the worker.
+        report_lag(self.settings.service_name, lags, self._lag_partitions)
         if not records:
             return
         while True:

@@ -5,14 +5,19 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
+from services.notifications.domain.models import (
+    Delivery, Localized, Notification, Preferences, Recipient,
+)
 from services.notifications.ports import Position
 
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+# Where a notification names another actor than its recipient: found again on that actor's
+# erasure. Sparse: only contact notifications carry the contact parties.
+MENTION_FIELDS = ("data.counterpart.actor_id", "data.requester_actor_id", "data.recipient_actor_id")
 
 
 def _to_doc(model, id_field: str) -> dict[str, Any]:
@@ -56,6 +61,8 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await db.notifications.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
                                          ("_id", DESCENDING)])
     await db.notifications.create_index([("pair", ASCENDING)])
+    for field in MENTION_FIELDS:
+        await db.notifications.create_index([(field, ASCENDING)], sparse=True)
     await db.deliveries.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
                                       ("_id", DESCENDING)])
     await db.deliveries.create_index([("status", ASCENDING), ("next_retry_at", ASCENDING)])
@@ -180,6 +187,21 @@ class MongoNotifications:
 
     async def delete_actor(self, actor_id: str) -> None:
         await self._collection.delete_many({"actor_id": actor_id})
+
+    async def mentioning(self, actor_id: str) -> list[Notification]:
+        # One indexed equality per field rather than one `$or` (see `create_indexes`).
+        found: dict[str, Notification] = {}
+        for field in MENTION_FIELDS:
+            async for doc in self._collection.find({field: actor_id}):
+                found[doc["_id"]] = self._model(doc)
+        return [found[key] for key in sorted(found)]
+
+    async def rewrite(self, changes: list[tuple[str, Localized, Localized, dict]]) -> None:
+        if changes:
+            await self._collection.bulk_write([
+                UpdateOne({"_id": identifier}, {"$set": {
+                    "title": title.model_dump(), "body": body.model_dump(), "data": data}})
+                for identifier, title, body, data in changes], ordered=False)
 
 
 class MongoDeliveries:

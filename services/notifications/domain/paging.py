@@ -5,6 +5,8 @@ import base64
 import json
 from datetime import datetime
 
+MAX_CURSOR_LENGTH = 500
+
 
 def encode_cursor(created_at: datetime, identifier: str) -> str:
     raw = json.dumps([created_at.isoformat(), identifier]).encode()
@@ -13,6 +15,8 @@ def encode_cursor(created_at: datetime, identifier: str) -> str:
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """Raises ValueError for anything that is not a cursor we issued."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise ValueError("cursor too long")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, identifier = json.loads(raw)

@@ -1,6 +1,7 @@
 """The matching service over HTTP: is an offer/need pair among the current suggestions?
 
-Asked with the caller's identity headers, so matching shows only what the caller may see.
+Asked with the caller's signed identity (forwarded with profiles' own service credential), so
+matching shows only what the caller may see.
 Contact requests must not depend on matching being up: any failure (unreachable, timeout,
 a server error, an unexpected answer) is logged and counted and answers None ("cannot
 tell"), never an exception.
@@ -15,6 +16,7 @@ from prometheus_client import Counter
 
 from platform_common.identity import Identity
 from platform_common.observability.logging import get_logger
+from platform_common.service_identity import ServiceKeys
 
 log = get_logger(__name__)
 # The API caps `limit` at 100; the matcher keeps far fewer suggestions per item.
@@ -26,8 +28,9 @@ MATCH_CHECKS = Counter("contact_match_checks_total",
 
 
 class MatchingClient:
-    def __init__(self, base_url: str, *, timeout_s: float,
+    def __init__(self, base_url: str, *, keys: ServiceKeys, timeout_s: float,
                  transport: httpx.AsyncBaseTransport | None = None):
+        self._keys = keys
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s,
                                        follow_redirects=False, transport=transport)
         # Continues the caller's trace into matching (W3C traceparent header).
@@ -40,8 +43,9 @@ class MatchingClient:
                                need_id: str) -> bool | None:
         path = f"/offers/{quote(offer_id, safe='')}/matches"
         try:
-            response = await self._http.get(path, params={"limit": MATCHES_LIMIT},
-                                            headers=identity.headers())
+            response = await self._http.get(
+                path, params={"limit": MATCHES_LIMIT},
+                headers=self._keys.on_behalf_headers(identity, audience="matching"))
         except httpx.HTTPError as exc:
             return self._unavailable(f"{exc.__class__.__name__}: {exc}")
         if response.status_code == 403:

@@ -15,7 +15,7 @@ from platform_common.events.models import ContactData, ItemKind
 from platform_common.identity import Identity
 from services.profiles.domain import rules
 from services.profiles.domain.errors import Conflict, DomainError, Forbidden, invalid
-from services.profiles.domain.requests import Strict
+from services.profiles.domain.requests import MultiLine, Strict
 
 if TYPE_CHECKING:
     from services.profiles.domain.records import Actor, Item
@@ -27,7 +27,8 @@ ACTIVE_STATUSES = ("requested", "accepted")
 MAX_MESSAGE = 1000
 
 ItemId = Annotated[StrictStr, Field(min_length=1, max_length=100)]
-Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE), AfterValidator(str.strip)]
+Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE), AfterValidator(str.strip),
+                    MultiLine]
 
 
 class ContactCreate(Strict):
@@ -160,5 +161,7 @@ def shares_accepted_contact(contacts: Iterable[Contact], *, actor_id: str,
 
 
 def counterpart_actor_view(actor: "Actor") -> dict:
-    """The public profile plus the e-mail: for the other party of an accepted contact."""
-    return {**rules.actor_view(actor, private=False), "email": actor.email}
+    """The public profile plus the e-mail and the exact location: for the other party of an
+    accepted contact (both consented)."""
+    return {**rules.actor_view(actor, private=False), "email": actor.email,
+            "location": actor.location.model_dump(mode="json")}

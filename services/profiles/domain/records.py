@@ -129,7 +129,8 @@ def with_status(item: Item, status: ItemStatus, *, now: datetime,
 
 
 def erased_item(item: Item, *, location: dict, now: datetime) -> Item:
-    """An item of an erased person: closed, its free text and place removed."""
+    """An item of an erased person or closed organisation: closed, its free text and place
+    removed."""
     return _changed(item, {
         "status": "closed" if item.status == "published" else item.status,
         "title": ERASED_TITLE, "description": "", "skills": [], "place_name": None,

@@ -3,7 +3,9 @@
 Every problem is reported by FastAPI as a 422 with the path of the offending field
 (e.g. `schedule.dates.0.end`). Values are normalised on the way in: strings are stripped,
 skills lowercased, naive datetimes read as Europe/Berlin and stored in UTC (millisecond
-precision, as MongoDB keeps them).
+precision, as MongoDB keeps them). Text that people read refuses control characters and bidi
+overrides (a name must not hide a NUL or turn "gnp.exe" into "exe.png"); only multi-line
+texts keep line breaks and tabs.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
     ValidationInfo, field_validator,
 )
+
+from pydantic_core import core_schema
 
 from platform_common.vocabulary import (
     ACTOR_TYPES, CATEGORIES, ENGAGEMENT_TYPES, LANGUAGES, REQUIREMENTS, VISIBILITIES,
@@ -32,6 +36,11 @@ TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 FACTOR_PATTERN = re.compile(r"^[a-z][a-z_]{1,39}$")
 DATA_IMAGE_PATTERN = re.compile(r"^data:image/(png|jpeg|webp|gif|svg\+xml);base64,[A-Za-z0-9+/]+={0,2}$")
 MAX_LOGO_DATA = 100_000
+# Not in text people read: C0 and C1 controls (NUL, ESC, DEL, ...), the Unicode line and
+# paragraph separators, and the bidi embeddings, overrides and isolates.
+_CONTROLS_BEYOND_C0 = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+SINGLE_LINE_FORBIDDEN = re.compile(r"[\x00-\x1f" + _CONTROLS_BEYOND_C0 + "]")
+MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f" + _CONTROLS_BEYOND_C0 + "]")  # keeps \t, \n
 MAX_LEGAL_TEXT = 20_000
 
 
@@ -39,12 +48,77 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _known(vocabulary, what: str):
-    def check(value: str) -> str:
-        if value not in vocabulary:
-            raise ValueError(f"unknown {what} {value!r}")
+class _Known:
+    """A vocabulary's value: checked after the type (with our message), and stated as `enum`
+    in the JSON schema so that OpenAPI clients know the allowed values."""
+
+    def __init__(self, vocabulary, what: str):
+        self.allowed, self.what = list(vocabulary), what
+
+    def check(self, value: str) -> str:
+        if value not in self.allowed:
+            raise ValueError(f"unknown {self.what} {value!r}")
         return value
-    return AfterValidator(check)
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema, handler):
+        return {**handler(schema), "enum": self.allowed}
+
+
+def _known(vocabulary, what: str) -> _Known:
+    return _Known(vocabulary, what)
+
+
+def _forbidden_character(pattern: re.Pattern, value: str) -> None:
+    found = pattern.search(value)
+    if found:
+        raise ValueError(f"must not contain control characters or bidi overrides "
+                         f"(found U+{ord(found.group()):04X})")
+
+
+def _single_line(value: str) -> str:
+    _forbidden_character(SINGLE_LINE_FORBIDDEN, value)
+    return value
+
+
+def _multi_line(value: str) -> str:
+    value = value.replace("\r\n", "\n")  # Windows line ends are line ends
+    _forbidden_character(MULTI_LINE_FORBIDDEN, value)
+    return value
+
+
+SingleLine = AfterValidator(_single_line)
+MultiLine = AfterValidator(_multi_line)
+
+
+# The same rules as regular expressions, only for the JSON schema (OpenAPI clients and the
+# fuzzer read them; the validators above decide): leading and trailing whitespace is stripped,
+# what is left has at least `minimum` characters and none of the forbidden ones.
+def _text_pattern(minimum: int, *, multi_line: bool = False):
+    bad = ((r"\x00-\x08\x0b-\x1f" if multi_line else r"\x00-\x1f") + _CONTROLS_BEYOND_C0)
+    inner = rf"(?:[^{bad}]|\r\n)" if multi_line else rf"[^{bad}]"
+    edge = rf"[^\s{bad}]"
+    if minimum == 0:
+        core = rf"(?:{edge}(?:{inner}*{edge})?)?"
+    elif minimum == 1:
+        core = rf"{edge}(?:{inner}*{edge})?"
+    else:
+        core = rf"{edge}{inner}{{{minimum - 2},}}{edge}"
+    return _stated(rf"^\s*{core}\s*$")
+
+
+def _stated(pattern: str, **keywords):
+    """Only for the JSON schema: a rule the validators enforce, as a pattern clients can read."""
+    return Field(json_schema_extra={"pattern": pattern, **keywords})
+
+
+_PRINTABLE = r"[^\x00-\x1f" + _CONTROLS_BEYOND_C0 + "]"
+_EMAIL_PART = r"[^@\s\x00-\x1f" + _CONTROLS_BEYOND_C0 + "]+"
+EMAIL_DOC = rf"^\s*{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}\s*$"
+LOGO_DOC = (rf"^(?:http://{_PRINTABLE}{{0,493}}|https://{_PRINTABLE}{{0,492}}"
+            r"|data:image/(?:png|jpeg|webp|gif|svg\+xml);base64,[A-Za-z0-9+/]+={0,2})$")
 
 
 def _not_blank(value: str) -> str:
@@ -102,24 +176,29 @@ def to_utc(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-Title = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip),
-                  AfterValidator(_not_blank), AfterValidator(lambda v: _min_length(v, 3))]
-Name = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip),
-                 AfterValidator(_not_blank), AfterValidator(lambda v: _min_length(v, 2))]
-Description = Annotated[StrictStr, Field(max_length=5000), AfterValidator(str.strip)]
-PlaceName = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip)]
-Reason = Annotated[StrictStr, Field(max_length=500), AfterValidator(str.strip),
-                   AfterValidator(_not_blank)]
+Title = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip), SingleLine,
+                  AfterValidator(_not_blank), AfterValidator(lambda v: _min_length(v, 3)),
+                  _text_pattern(3)]
+Name = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip), SingleLine,
+                 AfterValidator(_not_blank), AfterValidator(lambda v: _min_length(v, 2)),
+                 _text_pattern(2)]
+Description = Annotated[StrictStr, Field(max_length=5000), AfterValidator(str.strip), MultiLine,
+                        _text_pattern(0, multi_line=True)]
+PlaceName = Annotated[StrictStr, Field(max_length=140), AfterValidator(str.strip), SingleLine,
+                      _text_pattern(0)]
+Reason = Annotated[StrictStr, Field(max_length=500), AfterValidator(str.strip), MultiLine,
+                   AfterValidator(_not_blank), _text_pattern(1, multi_line=True)]
 Sub = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(str.strip),
-                AfterValidator(_not_blank)]
-TenantId = Annotated[StrictStr, AfterValidator(_tenant_id)]
-Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(str.strip), AfterValidator(_email)]
-Color = Annotated[StrictStr, AfterValidator(_color)]
-Url = Annotated[StrictStr, Field(max_length=500), AfterValidator(_url)]
+                SingleLine, AfterValidator(_not_blank), _text_pattern(1)]
+TenantId = Annotated[StrictStr, AfterValidator(_tenant_id), _stated(TENANT_ID_PATTERN.pattern)]
+Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(str.strip), SingleLine,
+                  AfterValidator(_email), _stated(EMAIL_DOC)]
+Color = Annotated[StrictStr, AfterValidator(_color), _stated(COLOR_PATTERN.pattern)]
+Url = Annotated[StrictStr, Field(max_length=500), SingleLine, AfterValidator(_url)]
 Category = Annotated[StrictStr, _known(CATEGORIES, "category")]
 Requirement = Annotated[StrictStr, _known(REQUIREMENTS, "requirement")]
 Language = Annotated[StrictStr, _known(LANGUAGES, "language")]
-Skill = Annotated[StrictStr, Field(max_length=40), AfterValidator(_skill)]
+Skill = Annotated[StrictStr, Field(max_length=40), AfterValidator(_skill), SingleLine]
 EngagementType = Annotated[StrictStr, _known(ENGAGEMENT_TYPES, "engagement type")]
 ActorTypeName = Annotated[StrictStr, _known(ACTOR_TYPES, "actor type")]
 VisibilityName = Annotated[StrictStr, _known(VISIBILITIES, "visibility")]
@@ -197,11 +276,12 @@ def _logo(value: str) -> str:
     return _url(value)
 
 
-Logo = Annotated[StrictStr, AfterValidator(_logo)]
+Logo = Annotated[StrictStr, SingleLine, AfterValidator(_logo),
+                 _stated(LOGO_DOC, maxLength=MAX_LOGO_DATA)]
 
 
 def _text(max_length: int):
-    return Annotated[StrictStr, Field(max_length=max_length), AfterValidator(str.strip)]
+    return Annotated[StrictStr, Field(max_length=max_length), AfterValidator(str.strip), MultiLine]
 
 
 class WelcomeText(Strict):
@@ -217,7 +297,7 @@ class LegalText(Strict):
 class Branding(Strict):
     """A municipality's look and texts. On PATCH only the given fields change (null clears)."""
 
-    display_name: Annotated[StrictStr, Field(max_length=140)] | None = None
+    display_name: Annotated[StrictStr, Field(max_length=140), SingleLine] | None = None
     primary_color: Color | None = None
     secondary_color: Color | None = None
     text_color: Color | None = None

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Iterable
 
 from platform_common.identity import Identity
+from platform_common.privacy import public_location
 from services.profiles.domain.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, VersionConflict, invalid,
 )
@@ -30,6 +31,11 @@ def is_owner(identity: Identity | None, actor: "Actor | None") -> bool:
     """Owners act for an actor, and only from the actor's own tenant."""
     return (identity is not None and actor is not None and identity.sub in actor.owners
             and identity.tenant == actor.tenant)
+
+
+def sole_owned_organisation(identity: Identity, actor: "Actor") -> bool:
+    """An organisation (not a private person) whose only owner is the caller."""
+    return actor.type != "person" and actor.owners == [identity.sub]
 
 
 def is_tenant_admin_of(identity: Identity | None, tenant: str) -> bool:
@@ -153,20 +159,22 @@ def check_logo(actor_type: str, logo_url: str | None) -> None:
 def actor_view(actor: "Actor", *, private: bool) -> dict:
     """Everyone sees an actor's public profile; e-mail and owners only its owners.
 
-    A person's location is shown to others only to about a kilometre (two decimals).
+    A person's location is shown to others only coarsened (platform_common.privacy).
     """
     view = actor.model_dump(mode="json")
     if not private:
         view.pop("email", None)
         view.pop("owners", None)
-        if actor.type == "person":
-            view["location"] = {"lat": round(actor.location.lat, 2),
-                                "lon": round(actor.location.lon, 2)}
+        view["location"] = public_location(view["location"], actor_type=actor.type)
     return view
 
 
-def item_view(item: "Item") -> dict:
+def item_view(item: "Item", *, exact: bool = False) -> dict:
+    """An item as a caller sees it. The place of a person's item is coarsened unless `exact`
+    (its owners, and the partner of an accepted contact request: service.item_views)."""
     view = item.model_dump(mode="json")
+    if not exact:
+        view["location"] = public_location(view["location"], actor_type=item.actor_type)
     if view.get("hidden_reason") is None:
         view.pop("hidden_reason", None)
     return view

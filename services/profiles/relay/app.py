@@ -66,7 +66,7 @@ def create_relay_app(settings: RelaySettings) -> FastAPI:
     app = create_service_app(
         settings=settings, title="Profiles outbox relay", lifespan=lifespan,
         readiness_checks={"mongo": mongo_ping(components.mongo),
-                          "kafka": kafka_ping(settings.kafka_bootstrap_servers),
+                          "kafka": kafka_ping(settings),
                           "relay": relay.check_running(),
                           "stats_consumer": stats_consumer_running})
     app.state.relay = relay

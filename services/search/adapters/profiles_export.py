@@ -13,11 +13,9 @@ from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from platform_common.events.models import ActorData, ItemData, TenantData
-from platform_common.identity import Identity
+from platform_common.service_identity import ServiceKeys
 
 M = TypeVar("M", bound=BaseModel)
-# The export is an operator's tool; the profiles service may check the role.
-EXPORT_IDENTITY = Identity(sub="search-reindex", tenant="system", roles=frozenset({"operator"}))
 
 
 def _transient(error: BaseException) -> bool:
@@ -27,11 +25,13 @@ def _transient(error: BaseException) -> bool:
 
 
 class ProfilesExport:
-    def __init__(self, base_url: str, *, page_size: int = 1000, timeout_s: float = 60,
-                 attempts: int = 5, backoff_s: float = 0.5):
+    def __init__(self, base_url: str, *, keys: ServiceKeys, page_size: int = 1000,
+                 timeout_s: float = 60, attempts: int = 5, backoff_s: float = 0.5):
         self._base_url, self._page_size = base_url.rstrip("/"), page_size
         self._attempts, self._backoff_s = attempts, backoff_s
-        self._client = httpx.AsyncClient(timeout=timeout_s, headers=EXPORT_IDENTITY.headers())
+        # The export is internal: search's own service credential, fresh for every page.
+        self._keys = keys
+        self._client = httpx.AsyncClient(timeout=timeout_s)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -45,7 +45,8 @@ class ProfilesExport:
                                            retry=retry_if_exception(_transient), reraise=True):
             with attempt:
                 response = await self._client.get(
-                    f"{self._base_url}/internal/export/{collection}", params=params)
+                    f"{self._base_url}/internal/export/{collection}", params=params,
+                    headers=self._keys.caller_headers(audience="profiles"))
                 response.raise_for_status()
                 return response.json()
         raise AssertionError("unreachable: tenacity re-raises the last error")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from platform_common.events.models import ActorData, ActorErasedData, ItemData, TenantData
+from platform_common.privacy import public_location
 from services.search.domain.geo import valid_point
 from services.search.domain.schedule import schedule_facets
 from services.search.domain.visibility import actor_visible_to, item_visible_to
@@ -27,6 +28,12 @@ def _location(lat: float, lon: float) -> dict[str, float]:
     if not valid_point(lat, lon):
         raise InvalidDocument(f"coordinates out of range: lat={lat}, lon={lon}")
     return {"lat": lat, "lon": lon}
+
+
+def _public_location(lat: float, lon: float, *, actor_type: str) -> dict[str, float]:
+    """The index is a public read model: a person's point (and its items') only coarsened, so
+    neither results, distances nor radius filters can single out a home."""
+    return public_location(_location(lat, lon), actor_type=actor_type)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -54,7 +61,8 @@ def item_document(item: ItemData, *, neighbours: Iterable[str],
         "skills": list(item.skills),
         "requirements": list(item.requirements),
         "engagement": item.engagement,
-        "location": _location(item.location.lat, item.location.lon),
+        "location": _public_location(item.location.lat, item.location.lon,
+                                     actor_type=item.actor_type),
         "place_name": item.place_name,
         "radius_km": item.radius_km,
         "remote": item.remote,
@@ -83,7 +91,8 @@ def actor_document(actor: ActorData, *, changed_at: datetime | None) -> dict:
         "actor_type": actor.type,
         "title": actor.name,
         "description": "",
-        "location": _location(actor.location.lat, actor.location.lon),
+        "location": _public_location(actor.location.lat, actor.location.lon,
+                                     actor_type=actor.type),
         "place_name": actor.place_name,
         "locale": actor.locale,
         "visible_to": actor_visible_to(tenant=actor.tenant, actor_type=actor.type),

@@ -181,7 +181,7 @@ def validate_search(params: SearchParams) -> SearchQuery:
         raise InvalidSearch(problems)
 
     search_after = None
-    if params.cursor is not None:
+    if params.cursor:  # empty: the first page, as in every paged list
         try:
             search_after = decode_cursor(params.cursor, sort=sort)
         except InvalidCursor as exc:
@@ -196,10 +196,16 @@ def validate_search(params: SearchParams) -> SearchQuery:
                        accessible_only=bool(params.accessible))
 
 
+def _km(radius_km: float) -> str:
+    """Fixed-point, at least a millimetre: `5e-324km` (a valid tiny float) is not a distance
+    the search engine parses (it answered 400, and the search a 500)."""
+    return f"{max(radius_km, 0.000001):.6f}".rstrip("0").rstrip(".") + "km"
+
+
 def _geo_filter(query: SearchQuery) -> dict | None:
     if query.point is None or query.radius_km is None:
         return None
-    return {"geo_distance": {"distance": f"{query.radius_km}km",
+    return {"geo_distance": {"distance": _km(query.radius_km),
                              "location": {"lat": query.point.lat, "lon": query.point.lon}}}
 
 

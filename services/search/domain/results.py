@@ -1,6 +1,7 @@
 """How raw hits and aggregations become the API's response (pure functions)."""
 from __future__ import annotations
 
+from platform_common.privacy import is_private, public_distance_km, public_location
 from platform_common.vocabulary import ACTOR_TYPES, CATEGORIES, ENGAGEMENT_TYPES
 from services.search.domain.cursor import encode_cursor
 from services.search.domain.geo import distance_km
@@ -11,11 +12,14 @@ FACET_LABELS = {"category": CATEGORIES, "engagement": ENGAGEMENT_TYPES, "actor_t
 
 
 def present_hit(source: dict, *, query: SearchQuery) -> dict:
-    location = source.get("location")
+    # The index holds persons' points coarsened already; coarsening again here changes nothing
+    # but keeps an index written before that rule (until `make reindex`) from leaking them.
+    private = is_private(source.get("actor_type"))
+    location = public_location(source.get("location"), actor_type=source.get("actor_type"))
     distance = None
     if query.point is not None and location:
-        distance = round(distance_km(query.point.lat, query.point.lon,
-                                     location["lat"], location["lon"]), 2)
+        distance = distance_km(query.point.lat, query.point.lon, location["lat"], location["lon"])
+        distance = public_distance_km(distance) if private else round(distance, 2)
     return {
         "id": source["id"],
         "kind": source.get("kind"),

@@ -27,6 +27,7 @@ class Process:
     url: str
     process: subprocess.Popen
     log_path: Path
+    metrics_url: str = ""
 
     def stop(self) -> None:
         try:
@@ -81,9 +82,12 @@ def fake_service_urls(fake: Process) -> dict[str, str]:
 
 def start_gateway(engines: LocalStack, name: str, env: dict[str, str],
                   ready_path: str = "/readyz") -> Process:
-    port = free_port()
-    full_env = {**os.environ, **engines.service_env("gateway"), "PORT": str(port), **env}
-    return spawn(engines, name, [sys.executable, "-m", "gateway"], full_env, port, ready_path)
+    port, metrics_port = free_port(), free_port()
+    full_env = {**os.environ, **engines.service_env("gateway"), "PORT": str(port),
+                "METRICS_PORT": str(metrics_port), **env}
+    started = spawn(engines, name, [sys.executable, "-m", "gateway"], full_env, port, ready_path)
+    started.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    return started
 
 
 def dev_token(gateway_url: str, sub: str, tenant: str, roles: list[str]) -> str:

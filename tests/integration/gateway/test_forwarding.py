@@ -10,6 +10,7 @@ import pytest
 from gateway.domain.routes import PROXY_ROUTES
 from gateway.settings import DEFAULT_DEV_JWT_SECRET
 from tests.integration.gateway.conftest import CORS_ORIGIN
+from tests.support.identity import received_identity
 from tests.integration.gateway.support import (
     bearer, dev_token, fake_service_urls, start_fake_services, start_gateway,
 )
@@ -24,8 +25,9 @@ def concrete(path: str) -> str:
 
 
 def expired_token() -> str:
-    return jwt.encode({"sub": "anna", "tenant": "koeln", "roles": ["member"],
-                       "exp": int(time.time()) - 3600}, DEFAULT_DEV_JWT_SECRET, algorithm="HS256")
+    return jwt.encode({"sub": "anna", "tenant": "koeln", "roles": ["member"], "iss": "engage-dev",
+                       "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600},
+                      DEFAULT_DEV_JWT_SECRET, algorithm="HS256")
 
 
 def foreign_token() -> str:
@@ -82,7 +84,7 @@ def test_public_reads_need_no_token(client, path, service):
     response = client.get(path)
     assert response.status_code == 200
     assert response.json()["service"] == service
-    assert "x-auth-sub" not in response.json()["headers"]
+    assert received_identity(response.json()["headers"], service=service) is None
 
 
 def test_forwarding_keeps_method_query_body_request_id_and_passes_the_identity(
@@ -102,8 +104,11 @@ def test_forwarding_keeps_method_query_body_request_id_and_passes_the_identity(
     assert echoed["json"] == {"title": "Lesepatin", "n": [1, 2]}
     headers = echoed["headers"]
     assert headers["x-request-id"] == "req-123"
-    assert (headers["x-auth-sub"], headers["x-auth-tenant"], headers["x-auth-roles"]) == \
-        ("anna", "koeln", "member,org_admin")
+    # The identity goes signed by the gateway, for this one service; client headers do not pass.
+    identity = received_identity(headers, service="profiles")
+    assert (identity.sub, identity.tenant, identity.roles) == ("anna", "koeln",
+                                                               {"member", "org_admin"})
+    assert "x-auth-sub" not in headers and "x-auth-roles" not in headers
     assert "authorization" not in headers, "services never see tokens"
     assert headers["traceparent"].startswith("00-"), "the trace continues into the service"
     assert headers["accept-language"] == "de"
@@ -154,7 +159,8 @@ def test_service_errors_pass_through_unchanged(client, status):
 
 def test_malformed_json_is_refused_with_400(client, gateway_on_fakes):
     token = dev_token(gateway_on_fakes.url, "anna", "koeln", ["member"])
-    for body in (b'{"title": ', b"\xff\xfe", b"title=x"):
+    for body in (b'{"title": ', b"\xff\xfe", b"title=x", b"[" * 1000 + b"]" * 1000,
+                 b'{"title": "a", "title": "b"}'):
         response = client.post("/api/v1/offers", content=body,
                                headers={**bearer(token), "Content-Type": "application/json"})
         assert response.status_code == 400, body
@@ -200,7 +206,11 @@ def test_a_stopped_service_gives_503_naming_it_then_recovers(engines, gateway_on
             # The export needs every part: with services down it is refused, not incomplete.
             export = client.get("/api/v1/me/export", headers=token)
             assert export.status_code == 503
-            assert client.get("/readyz").status_code == 503
+            # The gateway itself stays ready (the web UI and the docs still work); the
+            # missing services show in the details.
+            ready = client.get("/readyz")
+            assert ready.status_code == 200
+            assert ready.json()["dependencies"]["notifications"].startswith("failed")
             # The docs stay available while services are down.
             assert "/api/v1/search" in client.get("/api/openapi.json").json()["paths"]
             own_fakes = start_fake_services(engines, port=int(own_fakes.url.rsplit(":", 1)[1]))
@@ -307,12 +317,17 @@ def test_unknown_paths_are_404_in_the_error_format(client):
     assert client.delete("/api/v1/search").status_code == 405
 
 
-def test_health_and_metrics(client):
+def test_health_and_metrics(client, gateway_on_fakes):
     assert client.get("/healthz").status_code == 200
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert set(ready.json()["checks"]) == {"redis", "profiles", "search"}
-    metrics = client.get("/metrics").text
+    assert ready.json()["checks"] == {}, "readiness is the gateway's own"
+    assert ready.json()["dependencies"] == {
+        name: "ok" for name in ("redis", "profiles", "search", "matching", "notifications")}
+    # The metrics are on the metrics port only: the ingress routes the main port.
+    assert client.get("/metrics").status_code == 404
+    metrics = httpx.get(gateway_on_fakes.metrics_url, timeout=5).text
     assert "http_request_duration_seconds" in metrics
     assert "gateway_upstream_unavailable_total" in metrics
+    assert 'service_dependency_up{dependency="redis",service="gateway"} 1.0' in metrics
 

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from deploy.local.engines import free_port
 from gateway.settings import DEFAULT_DEV_JWT_SECRET
 from tests.integration.gateway.support import bearer, fake_service_urls, start_gateway
+from tests.support.identity import received_identity
 
 pytestmark = pytest.mark.integration
 ISSUER, AUDIENCE = "https://login.example.nrw/realms/engage", "engage-api"
@@ -89,9 +90,9 @@ def test_provider_tokens_are_accepted_and_become_identity_headers(jwks_gateway, 
     response = httpx.post(f"{jwks_gateway.url}/api/v1/offers", json={"title": "Hausaufgaben"},
                           headers=bearer(provider_token(key, "key-1")), timeout=10)
     assert response.status_code == 200, response.text
-    headers = response.json()["headers"]
-    assert (headers["x-auth-sub"], headers["x-auth-tenant"], headers["x-auth-roles"]) == \
-        ("f3a1c2d4-anna", "koeln", "member,org_admin")
+    identity = received_identity(response.json()["headers"], service="profiles")
+    assert (identity.sub, identity.tenant, identity.roles) == \
+        ("f3a1c2d4-anna", "koeln", {"member", "org_admin"})
 
 
 def test_bad_provider_tokens_are_refused(jwks_gateway, key_set):

@@ -17,7 +17,8 @@ def platform(services):
 
 
 def test_personas_name_the_actors_the_seed_created(platform):
-    asyncio.run(seed(platform.url("profiles"), progress=lambda _message: None))
+    asyncio.run(seed(platform.url("profiles"), progress=lambda _message: None,
+                     keys=platform.keys_for("gateway")))
     with httpx.Client(base_url=platform.url("gateway") + "/api/v1", timeout=30) as api:
         answer = api.get("/auth/personas")
         assert answer.status_code == 200, answer.text

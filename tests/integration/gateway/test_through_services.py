@@ -18,7 +18,7 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture(scope="module")
 def platform(services):
-    return services("profiles", "profiles-relay", "search", "notifications", "gateway")
+    return services("profiles", "profiles-relay", "search", "matching", "notifications", "gateway")
 
 
 @pytest.fixture

@@ -17,15 +17,16 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
 from platform_common.events import Envelope, TOPIC_MATCHES
-from platform_common.identity import Identity
 from platform_common.kafka import EventProducer
 from platform_common.settings import CommonSettings
+from tests.support.identity import user_headers
 
 pytestmark = pytest.mark.integration
 
 
 def headers(sub: str, tenant: str, *roles: str) -> dict[str, str]:
-    return Identity(sub=sub, tenant=tenant, roles=frozenset(roles or ("member",))).headers()
+    """The identity signed as the gateway would, here for both services the tests call."""
+    return user_headers(["profiles", "matching"], sub, tenant, *roles)
 
 
 def unique(prefix: str) -> str:

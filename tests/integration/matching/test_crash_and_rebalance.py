@@ -166,8 +166,8 @@ def inbox_entries_due(match_log, stream: Stream) -> dict[tuple[str, str], int]:
 async def notifications_created(matching_stack) -> float:
     """The notifications service's count of match notifications it created (cheap to read,
     unlike a scan of its store)."""
-    async with httpx.AsyncClient(base_url=matching_stack.url("notifications")) as client:
-        text = (await client.get("/metrics")).text
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(matching_stack.metrics_url("notifications"))).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                if line.startswith('notifications_created_total{type="match.found"}'))
 
@@ -238,14 +238,15 @@ async def test_a_second_worker_joins_mid_stream_and_leaves_without_losing_a_pair
     await publish_tenants(producer, stream)
     events = stream.events
     first, second = len(events) // 3, len(events) * 2 // 3
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     log_path = tmp_path / "matching-worker-2.log"
 
     await publish_all(producer, events[:first])
     with log_path.open("ab") as log:
         other = subprocess.Popen(
             [sys.executable, "-m", "services.matching.worker"],
-            env={**os.environ, **matching_stack.service_env("matching-worker"), "PORT": str(port)},
+            env={**os.environ, **matching_stack.service_env("matching-worker"), "PORT": str(port),
+                 "METRICS_PORT": str(metrics_port)},
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     try:
@@ -261,7 +262,7 @@ async def test_a_second_worker_joins_mid_stream_and_leaves_without_losing_a_pair
             await publish_all(producer, events[first:second])
 
             async def announcing():
-                metrics = (await client.get("/metrics")).text
+                metrics = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
                 return _gauge(metrics, "matching_owned_partitions") > 0 and \
                     _counter_total(metrics, "matching_transitions_total") > 0
 
@@ -319,8 +320,8 @@ async def test_states_stored_but_not_yet_published_are_published_after_a_crash(
 
     expected = await asyncio.to_thread(stream.oracle_pairs)
     await wait_for_outcome(match_log, matching_db, stream, expected)
-    async with httpx.AsyncClient(base_url=matching_stack.url("matching_worker")) as client:
-        metrics = (await client.get("/metrics")).text
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(matching_stack.metrics_url("matching-worker"))).text
     assert _gauge(metrics, "matching_republished_events_total") > 0
 
 

@@ -17,6 +17,7 @@ from platform_common.events import make_event
 from platform_common.events.models import ActorData, ActorErasedData, ContactData, MatchData
 from platform_common.kafka import EventProducer
 from platform_common.settings import CommonSettings
+from tests.support.identity import service_headers, user_headers
 
 TENANT = "koeln"
 # Quick retry rounds, so retries and final failures show within seconds instead of hours.
@@ -67,7 +68,13 @@ def new_id(prefix: str) -> str:
 
 
 def identity(sub: str) -> dict[str, str]:
-    return {"X-Auth-Sub": sub, "X-Auth-Tenant": TENANT, "X-Auth-Roles": "member"}
+    """Headers with the identity as the gateway signs it for notifications."""
+    return user_headers("notifications", sub, TENANT, "member")
+
+
+def internal() -> dict[str, str]:
+    """A service credential: /internal/* answers only the platform's services."""
+    return service_headers("notifications", caller="gateway")
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 15,
@@ -190,7 +197,7 @@ class Platform:
         return response.json()["items"]
 
     async def metric(self, name: str, labels: str) -> float:
-        text = (await self.api.get("/metrics")).text
+        text = (await self.api.get(self.stack.metrics_url("notifications"))).text
         for line in text.splitlines():
             if line.startswith(f"{name}{{{labels}}}"):
                 return float(line.rsplit(" ", 1)[1])
@@ -205,7 +212,7 @@ async def platform(producer, api, mail_api, notifications) -> Platform:
 class WebhookReceiver:
     """A tiny HTTP server on a free local port that records what is posted to it."""
 
-    def __init__(self, status: int = 200):
+    def __init__(self, status: int = 200, host: str = "127.0.0.2", body: bytes = b""):
         self.status = status
         self.requests: list[dict] = []
         receiver = self
@@ -216,14 +223,16 @@ class WebhookReceiver:
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers),
                                           "body": body})
                 self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/engage"
+        # 127.0.0.2: the one internal address the test stack allows (WEBHOOK_ALLOWED_TARGETS).
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/hooks/engage"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> "WebhookReceiver":

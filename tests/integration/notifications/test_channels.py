@@ -8,7 +8,7 @@ import json
 import os
 
 from deploy.local.engines import port_open
-from tests.integration.notifications.conftest import WebhookReceiver, eventually, new_id
+from tests.integration.notifications.conftest import WebhookReceiver, eventually, internal, new_id
 
 
 async def _email_delivery(platform, actor, status: str | tuple[str, ...]):
@@ -137,7 +137,7 @@ async def test_daily_digest_lists_the_days_matches_in_one_mail(platform):
     await eventually(waiting_for_digest, what="two mails deferred, the withdrawn one cancelled")
     assert await platform.mails(need_actor.email) == []
 
-    outcome = await platform.api.post("/internal/digests/run")
+    outcome = await platform.api.post("/internal/digests/run", headers=internal())
     assert outcome.status_code == 200 and outcome.json()["sent"] >= 1
     digests = await eventually(lambda: platform.mails(need_actor.email), what="the digest")
     assert len(digests) == 1
@@ -150,7 +150,7 @@ async def test_daily_digest_lists_the_days_matches_in_one_mail(platform):
     statuses = sorted(d["status"] for d in await platform.deliveries(need_actor))
     assert statuses == ["cancelled", "digested", "digested", "sent"]
 
-    await platform.api.post("/internal/digests/run")  # one digest a day: nothing more today
+    await platform.api.post("/internal/digests/run", headers=internal())  # one digest a day: nothing more today
     assert len(await platform.mails(need_actor.email)) == 1
     assert len(await platform.mails(offer_actor.email)) == 3  # the other side stays instant
 
@@ -173,7 +173,7 @@ async def test_instant_mails_over_the_hourly_limit_go_into_the_digest(platform):
     assert len(await platform.mails(need_actor.email)) == 20
     assert len((await platform.inbox(need_actor, limit=100))["items"]) == 22  # never limited
 
-    await platform.api.post("/internal/digests/run")
+    await platform.api.post("/internal/digests/run", headers=internal())
     mails = await eventually(lambda: _count(platform.mails(need_actor.email), 21), what="the digest")
     assert len(mails) == 21
     assert "2 neue Benachrichtigungen" in mails[-1]["subject"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.integration.profiles.conftest import Profiles, identity, unique, wait_for_events
+from tests.integration.profiles.conftest import Profiles, identity, sub_of, unique, wait_for_events
 from tests.support.waiting import eventually
 
 
@@ -154,7 +154,7 @@ async def test_strangers_can_neither_answer_nor_read(profiles, pair):
     path = f"/contacts/{contact['id']}"
     stranger = identity(unique("stranger"), pair.tenant["id"])
     # Same user as the club's owner, but signed in for another municipality: not an owner.
-    club_owner_elsewhere = identity(pair.club_headers["X-Auth-Sub"], "elsewhere")
+    club_owner_elsewhere = identity(sub_of(pair.club_headers), "elsewhere")
     admin = identity(unique("admin"), pair.tenant["id"], "tenant_admin")
 
     for headers in (stranger, club_owner_elsewhere, admin, pair.helper_headers):

@@ -51,7 +51,9 @@ async def test_relay_reports_readiness_and_outbox_metrics(profiles_stack):
         assert ready.status_code == 200
         assert ready.json()["checks"] == {"mongo": "ok", "kafka": "ok", "relay": "ok",
                                           "stats_consumer": "ok"}
-        metrics = (await relay.get("/metrics")).text
+        # Metrics only on the metrics port; the main port has none.
+        assert (await relay.get("/metrics")).status_code == 404
+        metrics = (await relay.get(profiles_stack.metrics_url("profiles-relay"))).text
     assert "outbox_backlog{" in metrics and "# TYPE outbox_published_total counter" in metrics
     async with httpx.AsyncClient(base_url=profiles_stack.url("profiles"), timeout=10) as api:
         assert (await api.get("/readyz")).json()["checks"] == {"mongo": "ok"}

@@ -1,7 +1,8 @@
 """GDPR: a caller exports everything about them and erases their person profiles."""
 from __future__ import annotations
 
-from tests.integration.profiles.conftest import identity, unique, wait_for_events
+from tests.integration.profiles.conftest import identity, sub_of, unique, wait_for_events
+from tests.support.identity import service_headers
 
 
 async def test_export_contains_own_actors_and_items(profiles):
@@ -15,7 +16,7 @@ async def test_export_contains_own_actors_and_items(profiles):
     exported = await profiles.http.get("/me/export", headers=me)
     assert exported.status_code == 200
     body = exported.json()
-    assert body["sub"] == me["X-Auth-Sub"]
+    assert body["sub"] == sub_of(me)
     assert {a["id"] for a in body["actors"]} == {person["id"], club["id"]}
     assert {a["email"] for a in body["actors"]} == {"max@example.org", "vorstand@sv-test.example"}
     assert [o["id"] for o in body["offers"]] == [offer["id"]]
@@ -32,7 +33,7 @@ async def test_erasure_removes_person_profiles_and_leaves_organisations(profiles
                                   email="erika@example.org", place_name="Musterweg 1")
     club = await profiles.actor(colleague, type="association", name="Tafel e.V.")
     await profiles.http.post(f"/actors/{club['id']}/members", headers=colleague,
-                             json={"sub": me["X-Auth-Sub"]})
+                             json={"sub": sub_of(me)})
     offers = [await profiles.item("offer", me, person["id"], title=f"Nachhilfe Mathe {n}",
                                   visibility="state") for n in range(2)]
 
@@ -47,7 +48,7 @@ async def test_erasure_removes_person_profiles_and_leaves_organisations(profiles
     assert stored["status"] == "closed" and "Nachhilfe" not in stored["title"]
     assert stored["location"] == tenant["center"]
     remaining = (await profiles.http.get(f"/actors/{club['id']}", headers=colleague)).json()
-    assert remaining["owners"] == [colleague["X-Auth-Sub"]]
+    assert remaining["owners"] == [sub_of(colleague)]
     assert (await profiles.http.get("/me/export", headers=me)).json()["actors"] == []
 
     events = await wait_for_events(topic_log, subject=person["id"], count=2)
@@ -67,10 +68,12 @@ async def test_internal_export_pages_through_everything_in_id_order(profiles):
     needs = [await profiles.item("need", owner, actor["id"], title=f"Bedarf {n}") for n in range(3)]
     await profiles.http.delete(f"/needs/{needs[1]['id']}", headers=owner)
 
+    as_search = service_headers("profiles", caller="search")  # internal: services only
     seen, after = [], None
     while True:
         params = {"limit": 2, **({"after": after} if after else {})}
-        page = (await profiles.http.get("/internal/export/needs", params=params)).json()
+        page = (await profiles.http.get("/internal/export/needs", params=params,
+                                        headers=as_search)).json()
         seen += page["items"]
         after = page["next"]
         if after is None:
@@ -81,13 +84,16 @@ async def test_internal_export_pages_through_everything_in_id_order(profiles):
     assert by_id[needs[1]["id"]]["status"] == "closed"
     assert all(n["kind"] == "need" for n in seen)
 
-    actors = (await profiles.http.get("/internal/export/actors", params={"after": actor["id"][:-1],
-                                                                         "limit": 1000})).json()
+    actors = (await profiles.http.get("/internal/export/actors", headers=as_search,
+                                      params={"after": actor["id"][:-1], "limit": 1000})).json()
     assert actor["id"] in {a["id"] for a in actors["items"]}
-    internal = (await profiles.http.get(f"/internal/actors/{actor['id']}")).json()
+    internal = (await profiles.http.get(f"/internal/actors/{actor['id']}",
+                                        headers=service_headers("profiles", caller="matching"))
+                ).json()
     assert internal["email"] == actor["email"] and internal["version"] == 1
-    assert (await profiles.http.get("/internal/export/secrets")).status_code == 422
-    assert (await profiles.http.get("/internal/export/needs",
+    assert (await profiles.http.get("/internal/export/secrets",
+                                    headers=as_search)).status_code == 422
+    assert (await profiles.http.get("/internal/export/needs", headers=as_search,
                                     params={"limit": 5000})).status_code == 422
     schema = (await profiles.http.get("/openapi.json")).json()
     assert not [path for path in schema["paths"] if path.startswith("/internal")]

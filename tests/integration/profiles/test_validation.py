@@ -72,6 +72,18 @@ async def test_malformed_json_is_a_400(profiles, member_with_actor):
     assert response.json()["error"]["code"] == "malformed_json"
 
 
+@pytest.mark.parametrize("body", [b"[" * 1000 + b"]" * 1000,
+                                  b'{"type": "person", "type": "company"}'])
+async def test_deep_or_duplicate_key_json_is_a_400_from_the_service_itself(profiles,
+                                                                          member_with_actor, body):
+    # Behind the gateway too: a body nested a thousand deep was a 500, a duplicate key was taken.
+    owner, _actor = member_with_actor
+    response = await profiles.http.post("/actors", content=body,
+                                        headers={**owner, "Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "malformed_json"
+
+
 async def test_bad_patch_changes_nothing(profiles, member_with_actor):
     owner, actor = member_with_actor
     offer = await profiles.item("offer", owner, actor["id"])

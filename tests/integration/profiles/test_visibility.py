@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.profiles.conftest import identity
+from tests.integration.profiles.conftest import identity, sub_of
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ async def test_visibility_levels(profiles, region):
 async def test_other_tenants_cannot_change_items(profiles, region):
     offer = region["offers"]["state"]
     hidden_from_them = region["offers"]["tenant"]
-    stranger = identity(region["owner"]["X-Auth-Sub"], region["distant"])  # same sub, other tenant
+    stranger = identity(sub_of(region["owner"]), region["distant"])  # same sub, other tenant
     foreign_admin = identity("admin-fern", region["distant"], "tenant_admin")
     for headers in (stranger, foreign_admin):
         patch = await profiles.http.patch(f"/offers/{offer['id']}", headers=headers,

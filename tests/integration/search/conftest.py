@@ -16,9 +16,9 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from platform_common.events import make_event
-from platform_common.identity import Identity
 from platform_common.kafka import EventProducer
 from platform_common.settings import CommonSettings
+from tests.support.identity import user_headers
 
 WAIT_S = 10.0
 
@@ -28,7 +28,7 @@ def unique(prefix: str) -> str:
 
 
 def member_of(tenant: str) -> dict[str, str]:
-    return Identity(sub=unique("user"), tenant=tenant, roles=frozenset({"member"})).headers()
+    return user_headers("search", unique("user"), tenant, "member")
 
 
 async def eventually(check: Callable[[], Awaitable[object]], *, timeout_s: float = WAIT_S,

@@ -7,17 +7,16 @@ import httpx
 import pytest
 from elasticsearch import NotFoundError
 
-from platform_common.identity import Identity
 from services.search.adapters.mappings import COLLECTIONS
 from services.search.adapters.profiles_export import ProfilesExport
 from services.search.reindex import reindex
 from services.search.settings import SearchSettings
 from tests.integration.search.conftest import eventually, unique
+from tests.support.identity import keys_as, user_headers
 
 pytestmark = pytest.mark.integration
 
-OPERATOR = Identity(sub="search-test-operator", tenant="land",
-                    roles=frozenset({"operator"})).headers()
+OPERATOR = user_headers("profiles", "search-test-operator", "land", "operator")
 
 
 def need_body(actor_id: str, title: str, lat: float = 51.2277) -> dict:
@@ -61,7 +60,7 @@ async def test_reindex_swaps_aliases_keeps_serving_and_loses_no_live_change(
         response = await profiles.post("/tenants", headers=OPERATOR, json={
             "id": t, "name": "Neubauhausen", "center": {"lat": 51.2277, "lon": 6.7735}})
         assert response.status_code == 201, response.text
-        owner = Identity(sub=unique("user"), tenant=t, roles=frozenset({"member"})).headers()
+        owner = user_headers("profiles", unique("user"), t, "member")
         response = await profiles.post("/actors", headers=owner, json={
             "type": "initiative", "name": "Quartiersinitiative", "email": "kontakt@q.example",
             "location": {"lat": 51.2277, "lon": 6.7735}})
@@ -117,7 +116,7 @@ async def test_reindex_swaps_aliases_keeps_serving_and_loses_no_live_change(
                 await asyncio.sleep(0.05)
 
         poller = asyncio.create_task(keep_searching())
-        export = ProfilesExport(stack.url("profiles"), page_size=1000)
+        export = ProfilesExport(stack.url("profiles"), keys=keys_as("search"), page_size=1000)
         lines: list[str] = []
         settings = SearchSettings(elasticsearch_url=stack.elasticsearch_url,
                                   kafka_bootstrap_servers=stack.kafka_bootstrap)

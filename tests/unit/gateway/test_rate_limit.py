@@ -1,7 +1,8 @@
 import pytest
 
 from gateway.domain.rate_limit import (
-    CounterStoreUnavailable, RateLimiter, caller_key, limits_for, window_of,
+    CounterStoreUnavailable, Decision, RateLimiter, caller_key, limits_for, rate_limit_headers,
+    window_of,
 )
 
 
@@ -99,3 +100,15 @@ def test_windows_and_limits():
         ["all", "writes"]
     assert [l.bucket for l in limits_for("GET", per_minute=5, writes_per_minute=1)] == ["all"]
     assert caller_key(sub=None, tenant=None, client_ip=None) == "ip:unknown"
+
+
+async def test_every_counted_answer_carries_the_ratelimit_headers(clock, counters):
+    limiter = RateLimiter(counters, clock=clock)
+    first = await limiter.check("ip:1.2.3.4", writes(limit=5, writes=2))
+    assert rate_limit_headers(first) == {"RateLimit-Limit": "2", "RateLimit-Remaining": "1",
+                                         "RateLimit-Reset": "40"}, "the tightest limit"
+    await limiter.check("ip:1.2.3.4", writes(limit=5, writes=2))
+    refused = await limiter.check("ip:1.2.3.4", writes(limit=5, writes=2))
+    assert rate_limit_headers(refused) == {"RateLimit-Limit": "2", "RateLimit-Remaining": "0",
+                                           "RateLimit-Reset": "40"}
+    assert rate_limit_headers(Decision(True, degraded=True)) == {}, "not counted: no headers"

@@ -15,6 +15,7 @@ def route(method: str, path: str):
     ("POST", "/tenants", "profiles", "/tenants"),
     ("PATCH", "/tenants/{id}", "profiles", "/tenants/{id}"),
     ("POST", "/actors", "profiles", "/actors"),
+    ("DELETE", "/actors/{id}", "profiles", "/actors/{id}"),
     ("DELETE", "/actors/{id}/members/{sub}", "profiles", "/actors/{id}/members/{sub}"),
     ("POST", "/offers", "profiles", "/offers"),
     ("DELETE", "/needs/{id}", "profiles", "/needs/{id}"),

@@ -2,8 +2,12 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.settings import DEFAULT_DEV_JWT_SECRET, GatewaySettings
+from tests.support.identity import production_keys
 
 PRODUCTION = {"environment": "production", "kafka_enable_idempotence": True}
+# Kafka over TLS with a SCRAM user (production refuses PLAINTEXT).
+PRODUCTION.update(kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="SCRAM-SHA-512")
+PRODUCTION.update(production_keys("gateway"))  # signed identities between services
 JWKS = {"auth_mode": "jwks", "jwt_jwks_url": "https://idp.example/jwks",
         "jwt_issuer": "https://idp.example", "jwt_audience": "engage"}
 
@@ -46,3 +50,9 @@ def test_jwks_mode_needs_url_issuer_and_audience():
 def test_short_dev_secret_is_refused():
     with pytest.raises(ValidationError, match="32 characters"):
         GatewaySettings(jwt_dev_secret="short")
+
+
+def test_dev_tokens_may_live_a_day_at_most():
+    assert GatewaySettings(jwt_dev_token_ttl_s=24 * 3600).jwt_dev_token_ttl_s == 24 * 3600
+    with pytest.raises(ValidationError, match="jwt_dev_token_ttl_s"):
+        GatewaySettings(jwt_dev_token_ttl_s=24 * 3600 + 1)

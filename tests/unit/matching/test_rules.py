@@ -157,12 +157,24 @@ class TestFactors:
         assert reason(explain(offer(), need()), "skills").value == 1.0
 
     def test_distance_decays_exponentially_with_10_km_scale(self):
-        m = explain(offer(), need(km_north=3.2))
+        m = explain(offer(actor_type="company"), need(km_north=3.2))
         r = reason(m, "distance")
-        d = rules.distance_km(rules.prepare(offer()), rules.prepare(need(km_north=3.2)))
+        d = rules.distance_km(rules.prepare(offer(actor_type="company")),
+                              rules.prepare(need(km_north=3.2)))
         assert r.value == round(math.exp(-d / 10), 6)
         assert r.label_de == "3,2 km entfernt"
         assert r.label_en == "3.2 km away"
+
+    def test_a_persons_distance_counts_and_shows_in_whole_km_rounded_up(self):
+        # Neither the label nor the factor (nor so the score) tells where the person lives.
+        for km in (3.05, 3.2, 3.95):
+            r = reason(explain(offer(actor_type="person"), need(km_north=km)), "distance")
+            assert r.value == round(math.exp(-4 / 10), 6)
+            assert (r.label_de, r.label_en) == ("bis 4 km entfernt", "within 4 km")
+        same_place = reason(explain(offer(actor_type="person"), need()), "distance")
+        assert same_place.label_en == "within 1 km"
+        assert reason(explain(offer(actor_type="company"), need(actor_type="person", km_north=3.2)),
+                      "distance").label_en == "within 4 km"
 
     def test_remote_distance_factor_is_one(self):
         r = reason(explain(offer(remote=True), need(km_north=100)), "distance")
@@ -209,7 +221,7 @@ class TestScore:
         assert score(offer(actor_type="company", remote=True), need(actor_type="association")) == 1.0
 
     def test_the_weights_of_the_needs_tenant_apply(self):
-        o = offer(tenant="a", km_north=10)
+        o = offer(tenant="a", km_north=10, actor_type="company")
         n = need(tenant="b", km_north=0)
         only_distance = Weights(categories=0, skills=0, distance=1, schedule=0, engagement=0, language=0,
                                 accessibility=0, actor_type=0)

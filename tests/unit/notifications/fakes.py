@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from services.notifications.domain.erasure import mentioned_actors
 from services.notifications.domain.messages import Mail
 from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
 from services.notifications.service import Deps
@@ -95,6 +96,14 @@ class Notifications:
 
     async def delete_actor(self, actor_id):
         self.items = {k: n for k, n in self.items.items() if n.actor_id != actor_id}
+
+    async def mentioning(self, actor_id):
+        return [n for n in self.items.values() if actor_id in mentioned_actors(n.data)]
+
+    async def rewrite(self, changes):
+        for identifier, title, body, data in changes:
+            self.items[identifier] = self.items[identifier].model_copy(
+                update={"title": title, "body": body, "data": data})
 
 
 class Deliveries:

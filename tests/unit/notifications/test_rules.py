@@ -8,7 +8,9 @@ import pytest
 from services.notifications.domain import rules
 from services.notifications.domain.models import Channels, Preferences, Recipient
 from services.notifications.domain.paging import decode_cursor, encode_cursor
-from services.notifications.domain.webhooks import is_private_address, validate_webhook_url
+from services.notifications.domain.webhooks import (
+    AllowedTargets, is_private_address, refused_addresses, validate_webhook_url,
+)
 
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
 
@@ -114,7 +116,28 @@ def test_invalid_webhook_urls(url):
         validate_webhook_url(url)
 
 
-def test_private_addresses():
-    assert is_private_address("127.0.0.1") and is_private_address("10.1.2.3")
-    assert is_private_address("169.254.169.254") and is_private_address("::1")
-    assert not is_private_address("93.184.216.34")
+@pytest.mark.parametrize("address", [
+    "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
+    "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "240.0.0.1", "::1", "::",
+    "fe80::1", "fd00:ec2::254", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+    "2002:7f00:1::1", "2001:db8::1"])
+def test_internal_addresses(address):
+    assert is_private_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700::1111",
+                                     "::ffff:93.184.216.34"])
+def test_public_addresses(address):
+    assert not is_private_address(address)
+
+
+def test_the_allow_list_lets_named_internal_targets_through_and_nothing_else():
+    allowed = AllowedTargets("127.0.0.2, fd00::/8, crm.verein.lan")
+    assert refused_addresses("x", ["127.0.0.2"], allowed) == []
+    assert refused_addresses("x", ["fd00::5"], allowed) == []
+    assert refused_addresses("crm.verein.lan", ["10.9.9.9"], allowed) == []
+    assert refused_addresses("x", ["127.0.0.2", "127.0.0.1"], allowed) == ["127.0.0.1"]
+    assert refused_addresses("x", ["93.184.216.34", "169.254.169.254"],
+                             AllowedTargets()) == ["169.254.169.254"]
+    with pytest.raises(ValueError):
+        AllowedTargets("10.0.0.0/99")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from platform_common.events.models import ActorData, ActorErasedData, MatchData
+from platform_common.events.models import ActorData, ActorErasedData, ContactData, MatchData
 from services.notifications import service
 from services.notifications.domain.models import Preferences, Recipient
 from tests.unit.notifications.fakes import make_deps
@@ -176,6 +176,48 @@ async def test_erasure_forgets_the_actor_and_ignores_late_events():
     await service.on_match_found(deps=deps, match=match(offer_id="o9"), event_at=deps.clock())
     assert await deps.recipients.get("club") is None
     assert all(n.actor_id != "club" for n in deps.notifications.items.values())
+
+
+def contact(status: str, *, message: str = "Samstags um zehn?") -> ContactData:
+    return ContactData(id="c1", offer_id="o1", need_id="n1", requester_actor_id="helper",
+                       recipient_actor_id="club", requester_tenant="koeln",
+                       recipient_tenant="koeln", message=message, status=status, version=1)
+
+
+def texts_of(deps, actor_id: str) -> str:
+    return " ".join(f"{n.title.model_dump()} {n.body.model_dump()} {n.data}"
+                    for n in deps.notifications.items.values() if n.actor_id == actor_id)
+
+
+async def test_erasure_removes_the_name_message_and_titles_from_the_other_sides_inbox():
+    deps = await setup()
+    await service.on_match_found(deps=deps, match=match(), event_at=deps.clock())
+    await service.on_contact(deps=deps, contact=contact("requested"), event_at=deps.clock())
+    before = texts_of(deps, "club")
+    assert "Helper" in before and "Samstags um zehn?" in before and "Fahrdienst" in before
+
+    await service.erase_actor(deps=deps, erased=ActorErasedData(id="helper", tenant="koeln",
+                                                                item_ids=["o1"], version=2))
+    after = texts_of(deps, "club")
+    assert "Helper" not in after and "Samstags" not in after and "Fahrdienst" not in after
+    assert "Fahrer" in after, "the club's own need keeps its title"
+    assert "Jemand" in after and "gelöschter Eintrag" in after and "deleted entry" in after
+
+    # Late events of the erased side bring nothing back.
+    await service.on_contact(deps=deps, contact=contact("requested").model_copy(
+        update={"id": "c2"}), event_at=deps.clock())
+    await service.on_match_found(deps=deps, match=match(need_id="n2"), event_at=deps.clock())
+    assert "Samstags" not in texts_of(deps, "club") and "Fahrdienst" not in texts_of(deps, "club")
+
+
+async def test_erasing_the_recipient_of_a_request_removes_its_name_from_the_requesters_inbox():
+    deps = await setup()
+    await service.on_contact(deps=deps, contact=contact("accepted"), event_at=deps.clock())
+    assert "Club" in texts_of(deps, "helper")
+    await service.erase_actor(deps=deps, erased=ActorErasedData(id="club", tenant="koeln",
+                                                                version=2))
+    after = texts_of(deps, "helper")
+    assert "Club" not in after and "Samstags" not in after and "Helper" in after
 
 
 async def test_unsubscribe_token_turns_email_off():

@@ -1,10 +1,15 @@
 """The FastAPI skeleton every service shares: error format, request ids, health and readiness."""
 from __future__ import annotations
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, Field
+from prometheus_client import generate_latest
+from pydantic import BaseModel, Field, ValidationError
 
+from deploy.local.engines import free_port
 from platform_common.http import ApiError, create_service_app
+from platform_common.http.server import start_metrics_server
 from platform_common.settings import CommonSettings
 
 
@@ -77,9 +82,41 @@ def test_readiness_reflects_dependencies():
     assert "store down" in response.json()["checks"]["store"]
 
 
-def test_metrics_are_exposed():
+def test_a_dependency_is_reported_but_does_not_decide_readiness():
+    async def down():
+        raise ConnectionError("redis down")
+
+    app = create_service_app(settings=CommonSettings(service_name="unit-deps"), title="unit",
+                             dependency_checks={"redis": down})
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {}
+    assert "redis down" in response.json()["dependencies"]["redis"]
+    assert 'service_dependency_up{dependency="redis",service="unit-deps"} 0.0' in \
+        generate_latest().decode()
+
+
+def test_metrics_are_served_on_the_metrics_port_only():
     client = make_client()
     client.get("/healthz")
     client.post("/things", json={"title": "x", "radius_km": 1})
-    text = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 404, "the ingress routes the main port"
+    port = free_port()
+    start_metrics_server(CommonSettings(service_name="unit", metrics_port=port))
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     assert 'http_request_duration_seconds_count{method="POST",route="/things",service="unit",status="200"}' in text
+
+
+def test_trusted_proxies_are_networks_and_never_everyone():
+    assert CommonSettings(trusted_proxies="10.0.0.0/8, 192.168.1.7").trusted_proxy_list == [
+        "10.0.0.0/8", "192.168.1.7"]
+    assert CommonSettings().trusted_proxy_list == [], "by default nobody's header is believed"
+    for bad in ("0.0.0.0/0", "::/0", "ingress", "10.0.0.0/33"):
+        with pytest.raises(ValidationError, match="TRUSTED_PROXIES|trusted_proxies"):
+            CommonSettings(trusted_proxies=bad)
+
+
+def test_metrics_port_must_differ_from_the_main_port():
+    with pytest.raises(ValidationError, match="METRICS_PORT"):
+        CommonSettings(port=9000, metrics_port=9000)

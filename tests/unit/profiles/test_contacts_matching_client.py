@@ -4,20 +4,28 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from platform_common.service_identity import CALLER_HEADER, IDENTITY_HEADER
 from services.profiles.adapters.matching import MATCHES_LIMIT, MatchingClient
+from tests.support.identity import identity_headers, keys_as
 from tests.unit.profiles.factories import who
 
 PAIR = {"offer_id": "offer-1", "need_id": "need-1"}
 
 
 def client(handler) -> MatchingClient:
-    return MatchingClient("http://matching.test", timeout_s=1,
+    return MatchingClient("http://matching.test", keys=keys_as("profiles"), timeout_s=1,
                           transport=httpx.MockTransport(handler))
+
+
+def signed_anna():
+    """Anna's identity as it reached profiles: signed by the gateway for profiles."""
+    token = identity_headers("profiles", who("anna", "coesfeld"))[IDENTITY_HEADER]
+    return keys_as("profiles").verify_identity(token)
 
 
 async def ask(matching: MatchingClient) -> bool | None:
     try:
-        return await matching.is_current_match(identity=who("anna", "coesfeld"), **PAIR)
+        return await matching.is_current_match(identity=signed_anna(), **PAIR)
     finally:
         await matching.close()
 
@@ -35,8 +43,11 @@ async def test_asks_for_the_offers_matches_with_the_callers_identity():
     request = seen[0]
     assert request.url.path == "/offers/offer-1/matches"
     assert request.url.params["limit"] == str(MATCHES_LIMIT)
-    assert request.headers["X-Auth-Sub"] == "anna"
-    assert request.headers["X-Auth-Tenant"] == "coesfeld"
+    # Matching accepts anna's identity because profiles' own credential comes with it.
+    matching = keys_as("matching")
+    assert matching.verify_caller(request.headers[CALLER_HEADER]) == "profiles"
+    identity = matching.verify_identity(request.headers[IDENTITY_HEADER], caller="profiles")
+    assert (identity.sub, identity.tenant) == ("anna", "coesfeld")
 
 
 @pytest.mark.parametrize("response,expected", [

@@ -120,3 +120,34 @@ def test_actor_and_tenant_validation():
     assert {"id", "categories.0", "branding.primary_color", "branding.logo_url",
             "matching_weights.distance", "matching_weights.Bad Key.[key]"} <= set(found)
     assert "neighbours" in problems(TenantPatch, {"neighbours": None})
+
+
+PERSON = {"type": "person", "email": "eva@example.org", "location": {"lat": 0, "lon": 0}}
+
+
+@pytest.mark.parametrize("sneaky", ["Eva\x00", "Eva\u202eave", "E\u2066va\u2069", "Eva\nMüller",
+                                    "Eva\tM", "Eva\x1b[31m", "E\x85va", "Eva\u2028M", "Eva\rM"])
+def test_names_and_titles_refuse_control_characters_and_bidi_overrides(sneaky):
+    found = problems(ActorCreate, {**PERSON, "name": sneaky})
+    assert set(found) == {"name"} and "control characters" in found["name"]
+    assert set(problems(ItemCreate, {**GOOD_ITEM, "title": sneaky})) == {"title"}
+    assert set(problems(ItemCreate, {**GOOD_ITEM, "place_name": sneaky})) == {"place_name"}
+    assert set(problems(ItemCreate, {**GOOD_ITEM, "skills": [sneaky]})) == {"skills.0"}
+    tenant = {"id": "koeln", "name": sneaky, "center": {"lat": 50.9, "lon": 6.9}}
+    assert set(problems(TenantCreate, tenant)) == {"name"}
+    assert set(problems(TenantPatch, {"branding": {"display_name": sneaky}})) == \
+        {"branding.display_name"}
+
+
+def test_descriptions_keep_line_breaks_and_tabs_but_no_other_controls():
+    item = ItemCreate.model_validate({**GOOD_ITEM, "description": "Erstens:\n\tAufbau\r\nZweitens"})
+    assert item.description == "Erstens:\n\tAufbau\nZweitens"
+    for sneaky in ("a\x00b", "a\u202eb", "a\x07b", "a\rb"):
+        assert set(problems(ItemCreate, {**GOOD_ITEM, "description": sneaky})) == {"description"}
+    assert set(problems(TenantPatch, {"branding": {"welcome_text": {"de": "Hallo\x00"}}})) == \
+        {"branding.welcome_text.de"}
+
+
+def test_ordinary_international_text_is_fine():
+    actor = ActorCreate.model_validate({**PERSON, "name": "Zoë Ørsted-Łukasz 😀 علي"})
+    assert actor.name == "Zoë Ørsted-Łukasz 😀 علي"

@@ -6,7 +6,9 @@ from datetime import timedelta
 import pytest
 
 from services.profiles import service
-from services.profiles.domain.errors import Forbidden, InvalidInput, NotFound, VersionConflict
+from services.profiles.domain.errors import (
+    Conflict, Forbidden, InvalidInput, NotFound, VersionConflict,
+)
 from services.profiles.domain.requests import (
     ActorCreate, ItemPatch, TenantCreate, TenantPatch,
 )
@@ -123,6 +125,74 @@ async def test_listing_respects_visibility(town):
     assert await levels(who("x", "duelmen")) == ["region", "state"]
     assert await levels(who("x", "koeln")) == ["state"]
     assert await levels(None) == ["state"]
+
+
+async def test_the_last_owner_of_an_organisation_cannot_erase_the_account(town):
+    anna = who("anna", "coesfeld", "member", "org_admin")
+    person = await make_actor(town, anna, actor_type="person")
+    club = await make_actor(town, anna)
+    with pytest.raises(Conflict) as refused:
+        await service.erase_me(store=town, identity=anna, now=NOW)
+    assert refused.value.code == "last_owner_of_organisations"
+    assert refused.value.details == [{"id": club.id, "name": club.name, "type": "association",
+                                      "tenant": "coesfeld"}]
+    assert club.name in refused.value.message and club.id in refused.value.message
+    assert await town.read.get_actor(person.id) is not None, "nothing was erased"
+    assert (await town.read.get_actor(club.id)).owners == ["anna"]
+
+    await service.add_member(store=town, identity=anna, actor_id=club.id, sub="bernd", now=NOW)
+    result = await service.erase_me(store=town, identity=anna, now=NOW)
+    assert result["erased_actors"] == [person.id] and result["left_actors"] == [club.id]
+
+
+async def test_an_owner_closes_an_organisation_and_may_then_erase_the_account(town):
+    anna = who("anna", "coesfeld")
+    person = await make_actor(town, anna, actor_type="person")
+    club = await make_actor(town, anna)
+    need = await service.create_item(store=town, identity=anna, kind="need", now=NOW,
+                                     request=item_request(actor_id=club.id))
+    offer = await service.create_item(store=town, identity=anna, kind="offer", now=NOW,
+                                      request=item_request(actor_id=club.id))
+    await service.pause_item(store=town, identity=anna, kind="offer", item_id=offer.id, now=NOW)
+    events_before = len(town.events)
+    # Neither another member of the town, nor its tenant admin, nor an owner signed in to
+    # another tenant may close it; nothing changes.
+    for stranger in (who("bernd", "coesfeld"), who("admin", "coesfeld", "tenant_admin"),
+                     who("anna", "duelmen")):
+        with pytest.raises(Forbidden):
+            await service.close_actor(store=town, identity=stranger, actor_id=club.id, now=NOW)
+    with pytest.raises(NotFound):
+        await service.close_actor(store=town, identity=anna, actor_id="nope", now=NOW)
+    assert len(town.events) == events_before
+    assert (await town.read.get_item(need.id)).status == "published"
+
+    result = await service.close_actor(store=town, identity=anna, actor_id=club.id, now=NOW)
+    assert result == {"id": club.id, "type": "association",
+                      "closed_items": sorted([need.id, offer.id])}
+    assert await town.read.get_actor(club.id) is None
+    assert (await town.read.get_item(need.id)).status == "closed"
+    assert (await town.read.get_item(offer.id)).status == "paused", "already out of search"
+    assert [(e.type, e.subject) for e in town.events[events_before:]] == [
+        *sorted([("need.closed", need.id), ("offer.closed", offer.id)], key=lambda e: e[1]),
+        ("actor.erased", club.id)]
+    assert town.events[-1].data["item_ids"] == sorted([need.id, offer.id])
+    # A retry finds nothing left to close.
+    with pytest.raises(NotFound):
+        await service.close_actor(store=town, identity=anna, actor_id=club.id, now=NOW)
+
+    erased = await service.erase_me(store=town, identity=anna, now=NOW)
+    assert erased == {"erased_actors": [person.id], "left_actors": [], "closed_items": []}
+
+
+async def test_a_person_profile_is_deleted_by_its_owner(town):
+    anna = who("anna", "coesfeld")
+    person = await make_actor(town, anna, actor_type="person")
+    with pytest.raises(Forbidden):
+        await service.close_actor(store=town, identity=who("bernd"), actor_id=person.id, now=NOW)
+    result = await service.close_actor(store=town, identity=anna, actor_id=person.id, now=NOW)
+    assert result == {"id": person.id, "type": "person", "closed_items": []}
+    assert await town.read.get_actor(person.id) is None
+    assert town.events[-1].type == "actor.erased"
 
 
 async def test_expiry_closes_due_items_with_an_event(town):

@@ -69,3 +69,16 @@ def test_new_neighbours_recompute_visible_to_of_region_items_only():
     assert with_neighbours(region, ["mettmann"])["visible_to"] == ["duesseldorf", "mettmann"]
     state = item_document(item(visibility="state"), neighbours=[])
     assert with_neighbours(state, ["mettmann"])["visible_to"] == ["*"]
+
+
+def test_a_persons_item_and_profile_are_indexed_at_the_coarse_point_only():
+    need = item(actor_type="person", lat=50.9412345, lon=6.9587654)
+    assert item_document(need, neighbours=[])["location"] == {"lat": 50.94, "lon": 6.96}
+    person = type(need.location).model_validate({"lat": 50.9412345, "lon": 6.9587654})
+    person = actor(type_="person").model_copy(update={"location": person})
+    assert actor_document(person, changed_at=now())["location"] == {"lat": 50.94, "lon": 6.96}
+
+
+def test_an_organisations_item_keeps_its_exact_point():
+    need = item(lat=50.9412345, lon=6.9587654)
+    assert item_document(need, neighbours=[])["location"] == {"lat": 50.9412345, "lon": 6.9587654}

@@ -189,3 +189,12 @@ def test_page_asks_for_one_more_and_counts_and_facets():
     assert body["track_total_hits"] is True
     assert set(body["aggs"]) == {"category", "engagement", "actor_type", "tenant"}
     assert body["aggs"]["category"]["terms"]["field"] == "categories"
+
+
+def test_a_tiny_radius_is_written_in_fixed_point():
+    """5e-324 is a valid radius, but `5e-324km` is not a distance the engine parses (a 500)."""
+    body = body_for(lat=51.2, lon=6.8, radius_km=5e-324)
+    assert {"geo_distance": {"distance": "0.000001km", "location": {"lat": 51.2, "lon": 6.8}}} \
+        in filter_clauses(body)
+    assert {"geo_distance": {"distance": "2.5km", "location": {"lat": 51.2, "lon": 6.8}}} \
+        in filter_clauses(body_for(lat=51.2, lon=6.8, radius_km=2.5))

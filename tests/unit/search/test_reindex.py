@@ -8,8 +8,10 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
+from platform_common.service_identity import CALLER_HEADER
 from services.search.adapters.profiles_export import ProfilesExport
 from services.search.reindex import rebuild_from, summary
+from tests.support.identity import keys_as
 from tests.unit.search.factories import actor, item, tenant
 from tests.unit.search.fake_export import FakeExport
 
@@ -86,7 +88,8 @@ def export_data():
 
 
 async def run(export: FakeExport, rebuild: FakeRebuild, page_size: int = 2):
-    source = ProfilesExport(export.url, page_size=page_size, attempts=3, backoff_s=0.01)
+    source = ProfilesExport(export.url, keys=keys_as("search"), page_size=page_size, attempts=3,
+                            backoff_s=0.01)
     lines: list[str] = []
     try:
         report = await rebuild_from(source=source, rebuild=rebuild, progress=lines.append)
@@ -107,7 +110,9 @@ async def test_rebuild_loads_everything_page_by_page_then_swaps():
                              "load:needs", "sweep", "fix", "swap", "settle", "drop"]
     assert [q.get("after") for q in offer_requests] == [None, "o-001", "o-003"]
     assert all(q["limit"] == "2" for q in offer_requests)
-    assert headers.get("X-Auth-Roles") == "operator"
+    # The export is internal: search's own credential, addressed to profiles.
+    credential = {name.lower(): value for name, value in headers.items()}[CALLER_HEADER.lower()]
+    assert keys_as("profiles").verify_caller(credential) == "search"
 
     counts = report.counts
     assert (counts["tenants"].read, counts["actors"].read, counts["offers"].read) == (1, 2, 5)
@@ -160,3 +165,19 @@ async def test_a_failing_export_aborts_and_keeps_the_old_indexes():
             await run(export, rebuild)
     assert "swap" not in rebuild.steps and "drop" not in rebuild.steps
     assert rebuild.steps[-1] == "abort"
+
+
+async def test_a_rebuild_writes_persons_points_coarse():
+    """An index from before the privacy rule holds exact homes: `make reindex` coarsens them."""
+    rebuild = FakeRebuild()
+    data = export_data()
+    home = {"lat": 51.2212345, "lon": 6.7787654}
+    person = actor("a-person", type_="person").model_dump(mode="json")
+    data["actors"].append({**person, "location": home})
+    data["offers"].append(item("o-person", kind="offer", actor_type="person",
+                               lat=home["lat"], lon=home["lon"]).model_dump(mode="json"))
+    with FakeExport(data) as export:
+        await run(export, rebuild)
+    assert rebuild.documents["actors"]["a-person"]["location"] == {"lat": 51.22, "lon": 6.78}
+    assert rebuild.documents["offers"]["o-person"]["location"] == {"lat": 51.22, "lon": 6.78}
+    assert rebuild.documents["offers"]["o-000"]["location"] == {"lat": 51.2277, "lon": 6.7735}

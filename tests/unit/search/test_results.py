@@ -66,3 +66,16 @@ def test_facets_have_labels_and_are_ordered_by_count():
 def test_missing_aggregations_give_empty_facets():
     assert present_facets({}, tenant_names={}) == {
         "category": [], "engagement": [], "actor_type": [], "tenant": []}
+
+
+def test_a_persons_hit_shows_the_coarse_point_and_a_whole_km_distance():
+    # Also when the index still holds an exact point (written before the rule, before reindex).
+    query = validate_search(SearchParams(lat=50.9412345, lon=6.9587654, radius_km=0.05))
+    person = hit("p", lat=50.9412345, lon=6.9587654)
+    person["_source"]["actor_type"] = "person"
+    shown = present_page(raw([person]), query=query, tenant_names={})["items"][0]
+    assert shown["location"] == {"lat": 50.94, "lon": 6.96}
+    assert shown["distance_km"] == 1.0  # "within 1 km", not 0.0
+    far = validate_search(SearchParams(lat=51.0, lon=6.96))
+    assert present_page(raw([person]), query=far, tenant_names={})["items"][0][
+        "distance_km"] == 7.0  # 6.67 km from the coarse point, rounded up

@@ -1,5 +1,6 @@
 // #/actors/new and #/actors/:id/edit — create or edit an own profile: name, e-mail, place,
-// language of e-mails, an organisation's logo, and the members who may manage it.
+// language of e-mails, an organisation's logo, the members who may manage it, and closing an
+// organisation for good (DELETE /actors/:id) after a confirmation step.
 import { html, render as draw, nothing } from "/static/vendor/lit-html/lit-html.js";
 import { api } from "../core/api.js";
 import { clearErrors, showErrors } from "../core/forms.js";
@@ -17,7 +18,17 @@ export const TEXTS = {
     ae_saved: "Profil gespeichert.", ae_members: "Mitglieder mit Verwaltungsrecht", ae_members_intro: "Diese Konten dürfen das Profil und seine Einträge verwalten.",
     ae_you: "(Sie)", ae_remove: "Entfernen", ae_remove_label: "{sub} entfernen", ae_add: "Mitglied hinzufügen", ae_sub: "Kennung des Kontos (sub)",
     ae_added: "{sub} hinzugefügt.", ae_removed: "{sub} entfernt.", ae_not_owner: "Nur Mitglieder dürfen dieses Profil bearbeiten.",
-    ae_person_private: "Bei Privatpersonen wird der Ort nur ungefähr (etwa 1 km) angezeigt." },
+    ae_person_private: "Bei Privatpersonen wird der Ort nur ungefähr (etwa 1 km) angezeigt.",
+    ae_close_title: "Organisation schließen", ae_close_intro: "Wenn Sie {name} schließen, geschieht Folgendes:",
+    ae_close_items: "Alle Angebote und Gesuche der Organisation werden geschlossen; Beschreibung und Ort werden entfernt. Sie erscheinen nicht mehr in Suche und Vorschlägen.",
+    ae_close_contacts: "Die Kontaktanfragen der Organisation (gesendet und erhalten, mit Nachrichten) werden gelöscht.",
+    ae_close_profile: "Das Profil wird gelöscht; niemand kann es mehr verwalten, auch die anderen Mitglieder nicht.",
+    ae_close_final: "Das Schließen kann nicht rückgängig gemacht werden.",
+    ae_close_start: "Organisation schließen …", ae_close_question: "{name} jetzt endgültig schließen?",
+    ae_close_confirm: "Organisation endgültig schließen", ae_close_busy: "Organisation wird geschlossen …",
+    ae_closed_title: "Organisation geschlossen", ae_closed_text: "{name} wurde geschlossen. Suche und Vorschläge folgen innerhalb weniger Sekunden.",
+    ae_closed_items: "Geschlossene Angebote und Gesuche: {n}", ae_closed_me: "Zu „Meine Daten“ (zum Beispiel, um Ihr Konto zu löschen)",
+    ae_closed_my: "Zu meinen Profilen und Einträgen" },
   en: { ae_new: "Create a profile", ae_edit: "Edit profile", ae_type: "Kind of profile", ae_name: "Name",
     ae_name_hint: "2 to 140 characters.", ae_email: "E-mail address", ae_email_hint: "Visible only to you and, once both sides agree, to your contacts.",
     ae_place: "Place", ae_location: "Chosen place: {name}", ae_on_map: "set on the map", ae_map: "Map: a click sets the place",
@@ -25,7 +36,17 @@ export const TEXTS = {
     ae_saved: "Profile saved.", ae_members: "Members with admin rights", ae_members_intro: "These accounts may manage the profile and its entries.",
     ae_you: "(you)", ae_remove: "Remove", ae_remove_label: "Remove {sub}", ae_add: "Add member", ae_sub: "Account id (sub)",
     ae_added: "{sub} added.", ae_removed: "{sub} removed.", ae_not_owner: "Only members may edit this profile.",
-    ae_person_private: "For private persons the place is shown only approximately (about 1 km)." },
+    ae_person_private: "For private persons the place is shown only approximately (about 1 km).",
+    ae_close_title: "Close the organisation", ae_close_intro: "When you close {name}, this happens:",
+    ae_close_items: "All offers and needs of the organisation are closed; description and place are removed. They no longer appear in search and suggestions.",
+    ae_close_contacts: "Its contact requests (sent and received, with their messages) are deleted.",
+    ae_close_profile: "The profile is deleted; nobody can manage it any more, the other members neither.",
+    ae_close_final: "Closing cannot be undone.",
+    ae_close_start: "Close the organisation …", ae_close_question: "Close {name} for good now?",
+    ae_close_confirm: "Close the organisation for good", ae_close_busy: "Closing the organisation …",
+    ae_closed_title: "Organisation closed", ae_closed_text: "{name} has been closed. Search and suggestions follow within a few seconds.",
+    ae_closed_items: "Offers and needs closed: {n}", ae_closed_me: "To “My data” (for instance to delete your account)",
+    ae_closed_my: "To my profiles and entries" },
 };
 
 export function title(ctx) { return ctx.t(ctx.params.id ? "ae_edit" : "ae_new"); }
@@ -55,6 +76,7 @@ export async function render(ctx) {
     location: actor?.location || ctx.center,
     placeName: actor?.place_name ?? (ctx.tenant ? ctx.tenant.name : ""),
     busy: false, memberError: null,
+    confirmingClose: false, closing: false, closeError: null, closed: null,
   };
   // Organisations show a logo on their public profile (the API refuses one for a private person).
   const supportsLogo = Boolean(actor && actor.type !== "person");
@@ -73,7 +95,37 @@ export async function render(ctx) {
       </form></section>`;
   }
 
+  // Only organisations are closed here; a person deletes their own profile under "Meine Daten".
+  function closeView() {
+    if (!editing || actor.type === "person") return nothing;
+    return html`<section class="card danger-zone" aria-labelledby="ae-close">
+      <h2 id="ae-close">${t("ae_close_title")}</h2>
+      <p>${t("ae_close_intro", { name: actor.name })}</p>
+      <ul><li>${t("ae_close_items")}</li><li>${t("ae_close_contacts")}</li><li>${t("ae_close_profile")}</li></ul>
+      <p><strong>${t("ae_close_final")}</strong></p>
+      ${state.closeError ? html`<div class="notice error" role="alert" id="close-error" tabindex="-1">
+        <p>${errorText(state.closeError)}</p></div>` : nothing}
+      ${state.confirmingClose ? html`<div class="confirm-close">
+          <p id="close-question" tabindex="-1"><strong>${t("ae_close_question", { name: actor.name })}</strong></p>
+          <div class="actions">
+            <button type="button" class="danger-solid" aria-describedby="close-question" ?disabled=${state.closing}
+              @click=${closeOrganisation}>${state.closing ? t("ae_close_busy") : t("ae_close_confirm")}</button>
+            <button type="button" ?disabled=${state.closing} @click=${cancelClose}>${t("cancel")}</button>
+          </div></div>`
+        : html`<button type="button" class="danger" id="close-start" @click=${startClose}>${t("ae_close_start")}</button>`}
+    </section>`;
+  }
+
+  function closedView() {
+    const count = Array.isArray(state.closed.closed_items) ? state.closed.closed_items.length : 0;
+    return html`<h1 tabindex="-1">${t("ae_closed_title")}</h1>
+      <div class="notice ok"><p>${t("ae_closed_text", { name: actor.name })}</p>
+        <p>${t("ae_closed_items", { n: count })}</p></div>
+      <ul><li><a href="#/me">${t("ae_closed_me")}</a></li><li><a href="#/my">${t("ae_closed_my")}</a></li></ul>`;
+  }
+
   function view() {
+    if (state.closed) return closedView();
     const type = actor?.type || "person";
     return html`<h1>${heading}</h1>
       <form class="actor-form" novalidate @submit=${onSubmit}>
@@ -101,7 +153,8 @@ export async function render(ctx) {
         <div class="actions"><button type="submit" class="primary" ?disabled=${state.busy}>${t(editing ? "ae_save" : "ae_create")}</button>
           ${editing ? html`<a href=${`#/actors/${encodeURIComponent(actor.id)}`}>${t("cancel")}</a>` : nothing}</div>
       </form>
-      ${membersView()}`;
+      ${membersView()}
+      ${closeView()}`;
   }
   const redraw = () => { if (ctx.isCurrent()) draw(view(), main); };
   redraw();
@@ -172,6 +225,29 @@ export async function render(ctx) {
       redraw();
     } catch (error) {
       showErrors(form, error);
+    }
+  }
+
+  function startClose() {
+    state.confirmingClose = true; state.closeError = null; redraw();
+    main.querySelector("#close-question")?.focus();
+  }
+
+  function cancelClose() {
+    state.confirmingClose = false; state.closeError = null; redraw();
+    main.querySelector("#close-start")?.focus();
+  }
+
+  async function closeOrganisation() {
+    state.closing = true; state.closeError = null; redraw();
+    try {
+      state.closed = await api(`/actors/${encodeURIComponent(actor.id)}`, { method: "DELETE" });
+      redraw();
+      ctx.announce(t("ae_closed_title"));
+      main.querySelector("h1")?.focus();
+    } catch (error) {
+      state.closing = false; state.confirmingClose = false; state.closeError = error; redraw();
+      main.querySelector("#close-error")?.focus();
     }
   }
 

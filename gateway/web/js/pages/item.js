@@ -18,6 +18,7 @@ export const TEXTS = {
     i_places_value: "{left} von {total}", i_languages: "Sprachen", i_accessible: "Barrierefreiheit",
     i_accessible_yes: "barrierefrei", i_accessible_no: "nicht als barrierefrei angegeben", i_engagement: "Art des Engagements",
     i_categories: "Handlungsfelder", i_place: "Ort", i_distance: "Entfernung", i_distance_value: "ca. {km} vom Zentrum von {name}",
+    i_place_approx: "ungefähr, auf etwa 1 km", i_place_approx_owner: "andere sehen den Ort nur ungefähr, auf etwa 1 km",
     i_radius: "Umkreis", i_radius_value: "bis {km}", i_remote: "Ortsunabhängig", i_yes: "ja", i_no: "nein",
     i_visibility: "Sichtbar für", i_until: "Endet am", i_status: "Status", i_updated: "Aktualisiert",
     i_pause: "Pausieren", i_resume: "Wieder veröffentlichen", i_paused: "Der Eintrag ist pausiert: Niemand findet ihn, und es gibt keine neuen Vorschläge, bis Sie ihn wieder veröffentlichen.",
@@ -43,6 +44,7 @@ export const TEXTS = {
     i_places_value: "{left} of {total}", i_languages: "Languages", i_accessible: "Accessibility",
     i_accessible_yes: "accessible", i_accessible_no: "not stated as accessible", i_engagement: "Kind of engagement",
     i_categories: "Fields of engagement", i_place: "Place", i_distance: "Distance", i_distance_value: "about {km} from the centre of {name}",
+    i_place_approx: "approximate, to about 1 km", i_place_approx_owner: "others see the place only approximately, to about 1 km",
     i_radius: "Radius", i_radius_value: "up to {km}", i_remote: "Remote possible", i_yes: "yes", i_no: "no",
     i_visibility: "Visible to", i_until: "Ends on", i_status: "Status", i_updated: "Updated",
     i_pause: "Pause", i_resume: "Publish again", i_paused: "This entry is paused: nobody finds it and there are no new suggestions until you publish it again.",
@@ -117,7 +119,8 @@ export async function render(ctx) {
       <dt>${t("i_places")}</dt><dd>${t("i_places_value", { left: item.capacity_left ?? item.capacity, total: item.capacity })}</dd>
       <dt>${t("i_languages")}</dt><dd>${list(item.languages, languageName)}</dd>
       <dt>${t("i_accessible")}</dt><dd>${item.accessible ? t("i_accessible_yes") : t("i_accessible_no")}</dd>
-      <dt>${t("i_place")}</dt><dd>${item.place_name || "–"}</dd>
+      <dt>${t("i_place")}</dt><dd>${item.place_name || "–"}${item.actor_type === "person"
+        ? html` <span class="meta">(${t(owner ? "i_place_approx_owner" : "i_place_approx")})</span>` : nothing}</dd>
       ${distance != null && ctx.tenant ? html`<dt>${t("i_distance")}</dt>
         <dd>${t("i_distance_value", { km: formatKm(distance), name: ctx.tenant.name })}</dd>` : nothing}
       <dt>${t("i_radius")}</dt><dd>${t("i_radius_value", { km: formatKm(item.radius_km) })}</dd>

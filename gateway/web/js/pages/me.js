@@ -10,7 +10,7 @@ export const TEXTS = {
     me_title: "Meine Daten",
     me_intro: "Hier laden Sie alles herunter, was die Plattform über Sie speichert, oder löschen Ihr Konto.",
     me_export_title: "Meine Daten herunterladen",
-    me_export_text: "Sie erhalten eine JSON-Datei mit Ihren Profilen, Angeboten, Gesuchen, Kontaktanfragen, Benachrichtigungen und Einstellungen (Auskunft nach Art. 15 und Datenübertragbarkeit nach Art. 20 DSGVO).",
+    me_export_text: "Sie erhalten eine JSON-Datei mit Ihren Profilen, Angeboten, Gesuchen, Vorschlägen, Kontaktanfragen, Benachrichtigungen und Einstellungen (Auskunft nach Art. 15 und Datenübertragbarkeit nach Art. 20 DSGVO).",
     me_export_button: "Meine Daten herunterladen", me_export_busy: "Daten werden zusammengestellt …",
     me_export_done: "Download gestartet: {file}",
     me_delete_title: "Konto löschen",
@@ -20,7 +20,9 @@ export const TEXTS = {
     me_delete_contacts: "Ihre Kontaktanfragen (gesendet und erhalten, mit Nachrichten) werden gelöscht.",
     me_delete_notifications: "Ihre Benachrichtigungen, Einstellungen und der Versandverlauf werden gelöscht.",
     me_delete_orgs: "Organisationen (Verein, Initiative, Bildungseinrichtung, Unternehmen) und Profile, die Sie gemeinsam mit anderen verwalten, werden nicht gelöscht: Sie werden dort nur als verwaltende Person entfernt, die Organisation und ihre Einträge bleiben bestehen.",
-    me_delete_only_owner: "Achtung: Sind Sie die einzige Person, die eine Organisation verwaltet, bleibt diese mit ihren veröffentlichten Einträgen bestehen, kann danach aber von niemandem mehr geändert oder geschlossen werden. Fügen Sie vorher eine weitere Person als Mitglied hinzu oder schließen Sie die Einträge.",
+    me_delete_only_owner: "Sind Sie die einzige Person, die eine Organisation verwaltet, können Sie Ihr Konto erst löschen, wenn Sie eine weitere Person als Mitglied mit Verwaltungsrecht hinzugefügt oder die Organisation geschlossen haben. So bleibt keine Organisation ohne Verwaltung zurück.",
+    me_delete_blocked: "Ihr Konto wurde nicht gelöscht: Sie sind die letzte Person, die diese Organisationen verwaltet. Fügen Sie bei jeder eine weitere Person als Mitglied hinzu oder schließen Sie die Organisation, und versuchen Sie es dann erneut.",
+    me_delete_members: "Mitglieder von {name} verwalten oder die Organisation schließen",
     me_delete_final: "Das Löschen kann nicht rückgängig gemacht werden. Laden Sie vorher Ihre Daten herunter, wenn Sie sie behalten möchten.",
     me_delete_start: "Konto löschen …",
     me_confirm_word: "LÖSCHEN",
@@ -39,7 +41,7 @@ export const TEXTS = {
     me_title: "My data",
     me_intro: "Download everything the platform stores about you, or delete your account.",
     me_export_title: "Download my data",
-    me_export_text: "You get a JSON file with your profiles, offers, needs, contact requests, notifications and settings (access under Art. 15 and portability under Art. 20 GDPR).",
+    me_export_text: "You get a JSON file with your profiles, offers, needs, suggestions, contact requests, notifications and settings (access under Art. 15 and portability under Art. 20 GDPR).",
     me_export_button: "Download my data", me_export_busy: "Collecting your data …",
     me_export_done: "Download started: {file}",
     me_delete_title: "Delete account",
@@ -49,7 +51,9 @@ export const TEXTS = {
     me_delete_contacts: "Your contact requests (sent and received, with their messages) are deleted.",
     me_delete_notifications: "Your notifications, settings and delivery history are deleted.",
     me_delete_orgs: "Organisations (association, initiative, education, company) and profiles you manage together with others are not deleted: you are only removed as one of their managers; the organisation and its entries remain.",
-    me_delete_only_owner: "Caution: if you are the only person managing an organisation, it stays with its published entries, but nobody can change or close them afterwards. Add another person as a member first, or close the entries.",
+    me_delete_only_owner: "If you are the only person managing an organisation, you can delete your account only after adding another person as a member with admin rights or closing the organisation, so that no organisation is left without managers.",
+    me_delete_blocked: "Your account was not deleted: you are the last person managing these organisations. Add another person as a member of each or close the organisation, then try again.",
+    me_delete_members: "Manage the members of {name} or close the organisation",
     me_delete_final: "Deleting cannot be undone. Download your data first if you want to keep it.",
     me_delete_start: "Delete account …",
     me_confirm_word: "DELETE",
@@ -157,10 +161,20 @@ export async function render(ctx) {
     }
   }
 
+  function deleteErrorView(error) {
+    // 409: the caller is the last owner of these organisations; each links to its page, where
+    // members are added and the organisation can be closed.
+    const orgs = error.code === "last_owner_of_organisations" && Array.isArray(error.raw) ? error.raw : null;
+    if (!orgs) return html`<p>${errorText(error)}</p>`;
+    return html`<p>${t("me_delete_blocked")}</p>
+      <ul class="blocking-orgs">${orgs.map((org) => html`<li>
+        <a href="#/actors/${encodeURIComponent(org.id)}/edit">${t("me_delete_members", { name: org.name })}</a></li>`)}</ul>`;
+  }
+
   function confirmForm() {
     return html`<form class="confirm-delete" novalidate @submit=${erase}>
       ${state.deleteError ? html`<div class="notice error" role="alert" id="delete-error" tabindex="-1">
-          <p>${errorText(state.deleteError)}</p></div>` : nothing}
+          ${deleteErrorView(state.deleteError)}</div>` : nothing}
       <div class="field">
         <label for="confirm-word">${t("me_confirm_label", { word })}</label>
         <input type="text" id="confirm-word" name="confirm" autocomplete="off" autocapitalize="characters"

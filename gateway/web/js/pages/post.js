@@ -8,6 +8,7 @@ import { clearErrors, showErrors } from "../core/forms.js";
 import { WEEKDAYS, languageName, toLocalInput, weekdayName } from "../core/format.js";
 import { label, lang } from "../core/i18n.js";
 import { isOwner, ownActors, plural } from "../core/items.js";
+import { coarsePoint } from "../core/geo.js";
 import { L, createMap, pointMarker, radiusCircle } from "../core/map.js";
 import { mountPlaceField } from "../core/places.js";
 import { errorBox, loading, signInNeeded } from "../core/ui.js";
@@ -38,6 +39,8 @@ export const TEXTS = {
     p_publish: "Veröffentlichen", p_save: "Änderungen speichern", p_saved: "Gespeichert.", p_published: "Veröffentlicht.",
     p_not_owner: "Nur die Eigentümer dürfen diesen Eintrag bearbeiten.", p_location_missing: "Bitte einen Ort wählen.",
     p_profile_link: "Weiteres Profil anlegen",
+    p_location_coarse: "Ungefährer Ort: Ihr Wohnort, auf etwa 1 km gerundet. Wählen Sie besser einen Treffpunkt oder klicken Sie in die Karte.",
+    p_privacy: "Bei Privatpersonen sehen andere nur einen ungefähren Ort (auf etwa 1 km) und die Entfernung in ganzen Kilometern. Genau sehen ihn nur Sie und, wenn beide zugestimmt haben, Ihr Kontakt.",
   },
   en: {
     p_title_new: "Post an offer or a need", p_title_edit: "Edit entry", p_kind: "What would you like to post?",
@@ -59,6 +62,8 @@ export const TEXTS = {
     p_publish: "Publish", p_save: "Save changes", p_saved: "Saved.", p_published: "Published.",
     p_not_owner: "Only its owners may edit this entry.", p_location_missing: "Please choose a place.",
     p_profile_link: "Create another profile",
+    p_location_coarse: "Approximate place: your home, rounded to about 1 km. Better choose a meeting place or click the map.",
+    p_privacy: "For private persons, others see only an approximate place (to about 1 km) and the distance in whole kilometres. Only you and, once both agreed, your contact see it exactly.",
   },
 };
 
@@ -97,11 +102,18 @@ export async function render(ctx) {
 
   const preferredActor = actors.find((a) => a.id === session.actorId) || actors[0] || null;
   const start = item || {};
+  const isPerson = (actor) => Boolean(actor) && actor.type === "person";
+  // Until a place is chosen a new entry sits at its profile's place; a person's home only as its
+  // coarse point (the API coarsens it for others anyway, but the entry itself should not hold it).
+  const defaultLocation = (actor) => (!actor ? ctx.center : isPerson(actor) ? coarsePoint(actor.location) : actor.location);
   const state = {
     kind: editing ? editKind : (ctx.query.kind === "offer" ? "offer" : "need"),
     dates: (start.schedule?.dates || []).map((d) => ({ key: newKey(), start: toLocalInput(d.start), end: toLocalInput(d.end) })),
     weekly: (start.schedule?.weekly || []).map((w) => ({ key: newKey(), ...w })),
-    location: start.location || preferredActor?.location || ctx.center,
+    location: start.location || defaultLocation(preferredActor),
+    placeChosen: editing,
+    person: editing ? start.actor_type === "person" : (preferredActor ? isPerson(preferredActor) : vocab.list("actor-types")[0]?.id === "person"),
+    locationNote: !editing && isPerson(preferredActor) ? t("p_location_coarse") : "",
     placeName: start.place_name ?? preferredActor?.place_name ?? (ctx.tenant ? ctx.tenant.name : ""),
     radius: start.radius_km ?? 10,
     busy: false,
@@ -117,14 +129,14 @@ export async function render(ctx) {
     if (editing) return nothing;
     if (actors.length) {
       return html`<div class="field"><label for="p-actor">${t("p_actor")}</label>
-        <select id="p-actor" name="actor_id">${actors.map((a) => html`<option value=${a.id}
+        <select id="p-actor" name="actor_id" @change=${onActor}>${actors.map((a) => html`<option value=${a.id}
           ?selected=${preferredActor && a.id === preferredActor.id}>${a.name} (${vocab.label("actor-types", a.type)})</option>`)}</select>
         <a href="#/actors/new">${t("p_profile_link")}</a></div>`;
     }
     return html`<fieldset data-field="actor"><legend>${t("p_new_actor")}</legend>
       <p class="meta">${t("p_new_actor_intro")}</p>
       <div class="field"><label for="p-actor-type">${t("p_actor_type")}</label>
-        <select id="p-actor-type" name="actor.type">${vocab.list("actor-types").map((e) => html`<option value=${e.id}>${label(e.label)}</option>`)}</select></div>
+        <select id="p-actor-type" name="actor.type" @change=${(e) => { state.person = e.target.value === "person"; redraw(); }}>${vocab.list("actor-types").map((e) => html`<option value=${e.id}>${label(e.label)}</option>`)}</select></div>
       <div class="field"><label for="p-actor-name">${t("p_actor_name")}</label>
         <input id="p-actor-name" name="actor.name" type="text" required minlength=${LIMITS.name[0]} maxlength=${LIMITS.name[1]} autocomplete="name"></div>
       <div class="field"><label for="p-actor-email">${t("p_actor_email")}</label>
@@ -223,6 +235,7 @@ export async function render(ctx) {
         <div id="p-place-host" data-field="location"></div>
         <p class="meta" id="p-location-note">${state.locationNote || t("p_location_set", { name: state.placeName || t("p_location_map") })}</p>
         <p class="hint" id="p-map-hint">${t("p_map_hint")}</p>
+        ${state.person ? html`<p class="hint" id="p-privacy-hint">${t("p_privacy")}</p>` : nothing}
         <div class="item-map" id="p-map"></div>
         <div class="row">
           <div class="field"><label for="p-radius">${t("p_radius")}</label>
@@ -260,6 +273,7 @@ export async function render(ctx) {
     onPick(option) {
       state.location = { lat: option.lat, lon: option.lon };
       state.placeName = option.name;
+      state.placeChosen = true;
       note(t("p_location_set", { name: option.name }));
       drawLocation(true);
     },
@@ -277,10 +291,23 @@ export async function render(ctx) {
   drawLocation(true);
   map.on("click", (event) => {
     state.location = { lat: Number(event.latlng.lat.toFixed(5)), lon: Number(event.latlng.lng.toFixed(5)) };
+    state.placeChosen = true;
     note(t("p_location_set", { name: `${state.placeName ? `${state.placeName}, ` : ""}${t("p_location_map")}` }));
     drawLocation(false);
   });
   function onRadius(event) { state.radius = event.target.value; drawLocation(false); }
+  function onActor(event) {
+    const actor = actors.find((a) => a.id === event.target.value);
+    state.person = isPerson(actor);
+    if (!state.placeChosen) {
+      state.location = defaultLocation(actor);
+      state.placeName = actor?.place_name ?? state.placeName;
+      placeField.setValue(state.placeName || "");
+      state.locationNote = state.person ? t("p_location_coarse") : "";
+      drawLocation(true);
+    }
+    redraw();
+  }
 
   // ---- submit -------------------------------------------------------------------------------------
   function collect(form) {

@@ -1,0 +1,130 @@
+"""What the profiles routes answer, as OpenAPI states it (`responses=` of each route).
+
+The routes build plain dicts from the stored records; these models describe those dicts for
+the document (a generated client reads them), and the Schemathesis test checks every answer
+against them. Views may carry more fields than listed (e.g. a coarsened location's note).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from platform_common.events.models import (
+    ActorData, ActorType, ContactData, ItemData, TenantData,
+)
+
+
+class TenantView(TenantData):
+    created_at: datetime
+    updated_at: datetime
+
+
+class TenantList(BaseModel):
+    items: list[TenantView]
+
+
+class ActorView(ActorData):
+    """An actor's profile; `email` and `owners` only for its owners (and `email` for the
+    partner of an accepted contact request)."""
+
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActorList(BaseModel):
+    items: list[ActorView]
+
+
+class ItemView(ItemData):
+    """An offer or a need; `hidden_reason` only while a moderator hides it."""
+
+
+class ItemPage(BaseModel):
+    items: list[ItemView]
+    next: str | None = Field(description="The `after` of the next page; null on the last page")
+
+
+class ModerationPage(BaseModel):
+    items: list[ItemView]
+    next_cursor: str | None = Field(description="The `after` of the next page; null at the end")
+
+
+class ContactCard(BaseModel):
+    name: str | None
+    email: str | None
+
+
+class ContactParties(BaseModel):
+    requester: ContactCard
+    recipient: ContactCard
+
+
+class ContactView(ContactData):
+    """A contact request as its parties see it; `contact` (names, e-mails) once accepted."""
+
+    created_at: datetime
+    updated_at: datetime
+    decided_at: datetime | None = None
+    contact: ContactParties | None = None
+
+
+class ContactPage(BaseModel):
+    items: list[ContactView]
+    next: str | None
+
+
+class Figures(BaseModel):
+    items_published: int
+    matches_found: int
+    contacts_requested: int
+    contacts_accepted: int
+    median_hours_to_first_match: float | None
+
+
+class MonthFigures(Figures):
+    month: str
+
+
+class CategoryFigures(Figures):
+    category: str
+
+
+class TenantStats(BaseModel):
+    """JSON by default; `format=csv` (or `Accept: text/csv`) answers the rows as CSV."""
+
+    tenant: str
+    totals: Figures
+    by_month: list[MonthFigures]
+    by_category: list[CategoryFigures]
+
+
+class ProfilesExport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    sub: str
+    tenant: str
+    exported_at: datetime
+    actors: list[dict[str, Any]]
+    offers: list[dict[str, Any]]
+    needs: list[dict[str, Any]]
+    contacts: list[dict[str, Any]]
+
+
+class ErasureResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    erased_actors: list[str]
+    left_actors: list[str]
+    closed_items: list[str]
+
+
+class ActorClosure(BaseModel):
+    """`DELETE /actors/{id}`: the deleted actor and the ids of its items, now closed."""
+    model_config = ConfigDict(extra="allow")
+    id: str
+    type: ActorType
+    closed_items: list[str]
+
+
+# GET /tenants/{id}/stats?format=csv: the month and category rows.
+STATS_CSV = {"text/csv": {"schema": {"type": "string"}}}
