@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from pymongo import AsyncMongoClient
 
 from platform_common.events import Envelope, TOPIC_MATCHES
@@ -137,4 +138,9 @@ async def reading_match_log(matching_stack):
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await consumer.stop()
+        # A fetch still in flight when the session ends may time out inside stop(); what was
+        # read has been checked by then, so that failure says nothing about the platform.
+        try:
+            await consumer.stop()
+        except KafkaError as error:
+            print(f"match log reader stopped with {error!r}")
