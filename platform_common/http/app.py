@@ -12,12 +12,14 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
 
 from platform_common.http.errors import install_error_handlers
+from platform_common.observability.logging import get_logger
 from platform_common.observability.metrics import DEPENDENCY_UP, HTTP_REQUEST_SECONDS
 from platform_common.service_identity import ServiceKeys
 from platform_common.settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[object]]
 REQUEST_ID_HEADER = "X-Request-ID"
+log = get_logger(__name__)
 
 
 class RequestContextMiddleware:
@@ -60,16 +62,27 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-async def run_checks(checks: dict[str, ReadinessCheck], timeout_s: float) -> dict[str, str]:
-    """Per check: "ok" or why not; all run at once."""
+async def run_checks(checks: dict[str, ReadinessCheck], timeout_s: float,
+                     failing: dict[str, str] | None = None) -> dict[str, str]:
+    """Per check: "ok" or "down"; all run at once. Why a check failed is logged
+    (`check_failed`), never returned: /readyz is public on the gateway, and exception text
+    names internal hosts and ports. `failing` (name -> last reason) logs each failure once
+    per change instead of on every probe, and logs `check_recovered`."""
     results: dict[str, str] = {}
+    failing = {} if failing is None else failing
 
     async def run(name: str, check: ReadinessCheck):
         try:
             await asyncio.wait_for(check(), timeout=timeout_s)
             results[name] = "ok"
-        except Exception as exc:  # any failure means "not ready"; say which
-            results[name] = f"failed: {exc.__class__.__name__}: {exc}"[:300]
+            if failing.pop(name, None) is not None:
+                log.info("check_recovered", check=name)
+        except Exception as exc:  # any failure means "down"; the reason goes to the log
+            results[name] = "down"
+            reason = f"{exc.__class__.__name__}: {exc}"[:300]
+            if failing.get(name) != reason:
+                log.warning("check_failed", check=name, error=reason)
+            failing[name] = reason
 
     await asyncio.gather(*(run(n, c) for n, c in checks.items()))
     return results
@@ -89,9 +102,12 @@ def create_service_app(*, settings: CommonSettings, title: str, lifespan=None,
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     dependencies = dict(dependency_checks or {})
+    # check -> last failure reason, so that each is logged once per change
+    failing: dict[str, str] = {}
+    failing_readiness: dict[str, str] = {}
 
     async def probe_dependencies() -> dict[str, str]:
-        results = await run_checks(dependencies, check_timeout_s)
+        results = await run_checks(dependencies, check_timeout_s, failing)
         for name, result in results.items():
             DEPENDENCY_UP.labels(settings.service_name, name).set(1 if result == "ok" else 0)
         return results
@@ -130,7 +146,8 @@ def create_service_app(*, settings: CommonSettings, title: str, lifespan=None,
     @app.get("/readyz", include_in_schema=False)
     async def readyz():
         results, found = await asyncio.gather(
-            run_checks(app.state.readiness_checks, check_timeout_s), probe_dependencies())
+            run_checks(app.state.readiness_checks, check_timeout_s, failing_readiness),
+            probe_dependencies())
         ready = all(value == "ok" for value in results.values())
         body = {"status": "ready" if ready else "not_ready", "service": settings.service_name,
                 "checks": results}

@@ -126,13 +126,17 @@ async def unsubscribe_one_click(deps: DepsDep,
     return await _unsubscribe_page(deps, token)
 
 
-@router.post("/internal/digests/run", tags=["internal"], dependencies=[internal_caller()])
+# Operators' routes: only the notifications service's own credential, as the admin command
+# (services/notifications/admin.py) signs it inside its pod; no other service triggers them.
+@router.post("/internal/digests/run", tags=["internal"],
+             dependencies=[internal_caller("notifications")])
 async def run_digests(deps: DepsDep):
     """Send the daily digests now (the periodic task does this from DIGEST_HOUR on)."""
     return await service.run_digests(deps=deps, force=True)
 
 
-@router.post("/internal/deliveries/retry", tags=["internal"], dependencies=[internal_caller()])
+@router.post("/internal/deliveries/retry", tags=["internal"],
+             dependencies=[internal_caller("notifications")])
 async def retry_deliveries(deps: DepsDep):
     """Run one round of the periodic retry task now (only deliveries whose retry time has come)."""
     return await service.retry_due_deliveries(deps=deps)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,7 +27,7 @@ from platform_common.service_identity import ServiceKeys
 from platform_common.settings import load_settings
 from platform_common.stores import elasticsearch_client
 from services.search.adapters.mappings import IndexNames
-from services.search.adapters.profiles_export import ProfilesExport
+from services.search.adapters.profiles_export import ExportRefused, ProfilesExport
 from services.search.adapters.rebuild import ElasticRebuild
 from services.search.bootstrap import build_index
 from services.search.domain.documents import (
@@ -36,6 +37,18 @@ from services.search.domain.ports import ExportSource, RebuildState, RebuildTarg
 from services.search.settings import SearchSettings
 
 Progress = Callable[[str], None]
+
+KEYS_HINT = ("It signs as the search service: it needs search's SERVICE_SIGNING_KEY and the "
+             "running stack's SERVICE_PUBLIC_KEYS. `make run` leaves them in .data/reindex.env "
+             "(new at every start), which `make reindex` reads.")
+
+
+def keys_problem(refused: Exception) -> str:
+    """The two lines an operator sees when profiles refuses the reindex's credential."""
+    dev_key = ("SERVICE_SIGNING_KEY" not in os.environ
+               and os.environ.get("ENVIRONMENT", "dev").lower() == "dev")
+    missing = " (SERVICE_SIGNING_KEY is not set: the well-known dev key stood in)" if dev_key else ""
+    return f"reindex failed: {refused}{missing}.\n{KEYS_HINT}"
 
 
 @dataclass
@@ -193,6 +206,8 @@ async def _main(args: argparse.Namespace) -> int:
                             keys=ServiceKeys.from_settings(settings),
                             page_size=args.page_size or settings.export_page_size)
     try:
+        # Before any index is made: refused keys end here, with nothing to clean up.
+        await source.check_access()
         report = await reindex(settings=settings, source=source,
                                progress=lambda line: print(line, flush=True),
                                abandon_previous=args.abandon_previous)
@@ -218,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_main(args))
     except KeyboardInterrupt:
         return 130
+    except ExportRefused as refused:  # missing or wrong keys: say which, without a traceback
+        print(keys_problem(refused), file=sys.stderr)
+        return 1
     except Exception as exc:  # a readable line for the operator; details are in the traceback
         print(f"reindex failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         raise

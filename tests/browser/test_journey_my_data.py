@@ -83,6 +83,8 @@ def test_the_only_admin_of_a_verein_closes_it_and_then_deletes_the_account(page,
                          headers=admin.headers)
     assert need.status_code == 201, need.text
     open_route(page, "#/me")
+    who = page.locator("#site-header .who")
+    expect(who).to_have_text(f"Angemeldet als {admin.name}")
     page.get_by_role("button", name="Konto löschen …").click()
     page.get_by_label("Zur Bestätigung geben Sie LÖSCHEN ein").fill("LÖSCHEN")
     page.get_by_role("button", name="Konto endgültig löschen").click()
@@ -120,8 +122,12 @@ def test_the_only_admin_of_a_verein_closes_it_and_then_deletes_the_account(page,
     expect(heading).to_have_text("Organisation geschlossen", timeout=SLOW_MS)
     expect(heading).to_be_focused()
     expect(page.locator("main")).to_contain_text("Geschlossene Angebote und Gesuche: 1")
+    # the header no longer names the closed Verein: no profile is left, so the account itself
+    expect(who).to_have_text(f"Angemeldet als {admin.sub}")
     check_axe(page, "#/actors/:id/edit (closed)")
     shoot(page, "actor-closed")
+    stored = json.loads(page.evaluate("localStorage.getItem('engage.session')"))
+    assert stored["actorId"] is None and stored["label"] is None, stored
     assert api.http.get(f"/actors/{admin.actor_id}", headers=admin.headers).status_code == 404
     assert api.http.get(f"/needs/{need.json()['id']}",
                         headers=admin.headers).status_code == 404, "closed, and nobody owns it"
@@ -129,9 +135,38 @@ def test_the_only_admin_of_a_verein_closes_it_and_then_deletes_the_account(page,
     # ---- now the account can go ---------------------------------------------------------------
     page.get_by_role("link", name="Zu „Meine Daten“").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Meine Daten")
+    expect(who).not_to_contain_text(admin.name)
     page.get_by_role("button", name="Konto löschen …").click()
     page.get_by_label("Zur Bestätigung geben Sie LÖSCHEN ein").fill("LÖSCHEN")
     page.get_by_role("button", name="Konto endgültig löschen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Konto wurde gelöscht",
                                                               timeout=SLOW_MS)
+    assert not page.problems, page.problems
+
+
+def test_the_header_falls_back_when_the_profile_acted_as_is_deleted_elsewhere(page, api, sign_in,
+                                                                              shoot):
+    """The stored profile is checked at start: a deleted person profile gives way to the
+    remaining profile, and with none left the header names the account itself."""
+    person = sign_in(page, "volunteer")
+    initiative = f"Nachbarschaftshilfe {unique('i')}"
+    initiative_id = api.new_actor(person.headers, type="initiative", name=initiative,
+                                  location=person.location)
+    open_route(page, "#/my")
+    who = page.locator("#site-header .who")
+    expect(who).to_have_text(f"Angemeldet als {person.name}")
+
+    deleted = api.http.delete(f"/actors/{person.actor_id}", headers=person.headers)
+    assert deleted.status_code == 200, deleted.text
+    page.reload()
+    expect(who).to_have_text(f"Angemeldet als {initiative}", timeout=SLOW_MS)
+    stored = json.loads(page.evaluate("localStorage.getItem('engage.session')"))
+    assert stored["actorId"] == initiative_id, stored
+    shoot(page, "header-after-profile-deleted")
+
+    closed = api.http.delete(f"/actors/{initiative_id}", headers=person.headers)
+    assert closed.status_code == 200, closed.text
+    page.reload()
+    expect(who).to_have_text(f"Angemeldet als {person.sub}", timeout=SLOW_MS)
+    assert json.loads(page.evaluate("localStorage.getItem('engage.session')"))["actorId"] is None
     assert not page.problems, page.problems

@@ -177,7 +177,8 @@ async function start() {
   session.onChange((_state, extra = {}) => {
     drawShell();
     if (extra.expired) announce(t("error.invalid_token"));
-    router.refresh();
+    // Only the profile acted as changed (e.g. an organisation was just closed): the page stays.
+    if (!extra.actor) router.refresh();
   });
 
   const [config, tenants, ...lists] = await Promise.all([
@@ -191,6 +192,7 @@ async function start() {
   const wanted = localStorage.getItem(TENANT_KEY) || session.tenant;
   await selectTenant(wanted, { refresh: false });
   await router.start();
+  session.forgetActor(); // the stored profile may have been closed or deleted meanwhile
 }
 
 start().catch((error) => {

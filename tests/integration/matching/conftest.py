@@ -95,9 +95,10 @@ class MatchLog:
                 if e["data"]["offer"]["id"] in item_ids or e["data"]["need"]["id"] in item_ids]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def match_log(matching_stack):
-    """Reads `matches` from the beginning in the background for the whole session."""
+    """Reads `matches` from the beginning in the background while a module's tests run (a
+    reader idling to the session's end saw the broker drop its fetches)."""
     async with reading_match_log(matching_stack) as log:
         yield log
 
@@ -142,5 +143,5 @@ async def reading_match_log(matching_stack):
         # read has been checked by then, so that failure says nothing about the platform.
         try:
             await consumer.stop()
-        except KafkaError as error:
+        except (KafkaError, asyncio.CancelledError, asyncio.TimeoutError) as error:
             print(f"match log reader stopped with {error!r}")

@@ -73,8 +73,9 @@ def identity(sub: str) -> dict[str, str]:
 
 
 def internal() -> dict[str, str]:
-    """A service credential: /internal/* answers only the platform's services."""
-    return service_headers("notifications", caller="gateway")
+    """A service credential: /internal/* answers only the notifications service's own (the
+    admin command signs with it)."""
+    return service_headers("notifications", caller="notifications")
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 15,

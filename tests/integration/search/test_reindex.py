@@ -161,3 +161,25 @@ async def test_reindex_swaps_aliases_keeps_serving_and_loses_no_live_change(
             return (await search.page(tenant=t, kind="need"))["total"] == 5
 
         await eventually(new_need_searchable, timeout_s=20, what="a need created after the rebuild")
+
+
+def test_the_command_without_this_stacks_keys_ends_with_a_clear_message(services):
+    """`make reindex` without .data/reindex.env: the real profiles refuses the dev key, and the
+    command says what is missing (no traceback) before it makes any index."""
+    import os
+    import subprocess
+    import sys
+
+    stack = services("profiles")
+    env = {**os.environ, **stack.service_env("search")}
+    del env["SERVICE_SIGNING_KEY"]
+    del env["SERVICE_PUBLIC_KEYS"]
+    done = subprocess.run([sys.executable, "-m", "services.search.reindex",
+                           "--profiles-url", stack.url("profiles")],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    first, hint = done.stderr.strip().split("\n")
+    assert "profiles refused search's service credential (401 invalid_token" in first
+    assert "SERVICE_SIGNING_KEY is not set" in first
+    assert ".data/reindex.env" in hint

@@ -1,7 +1,8 @@
 """A tiny real HTTP server that answers like the profiles service's export API.
 
 Serves `GET /internal/export/{collection}?after=&limit=` from in-memory lists, in id order.
-It records the requests, and can fail a number of requests first (to test retries).
+It records the requests, and can fail a number of requests first (to test retries), or refuse
+every request as profiles refuses a credential it cannot verify (`refuse`: status and code).
 """
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from urllib.parse import parse_qs, urlparse
 
 
 class FakeExport:
-    def __init__(self, collections: dict[str, list[dict]], *, failures_first: int = 0):
+    def __init__(self, collections: dict[str, list[dict]], *, failures_first: int = 0,
+                 refuse: tuple[int, str, str] | None = None):
         self.collections = {name: sorted(items, key=lambda i: i["id"])
                             for name, items in collections.items()}
         self.requests: list[tuple[str, dict, dict]] = []
         self.failures_left = failures_first
+        self.refuse = refuse
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -35,6 +38,10 @@ class FakeExport:
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 export.requests.append((url.path, query, dict(self.headers)))
+                if export.refuse is not None:
+                    status, code, message = export.refuse
+                    self._reply(status, {"error": {"code": code, "message": message}})
+                    return
                 if export.failures_left > 0:
                     export.failures_left -= 1
                     self._reply(503, {"error": {"code": "unavailable"}})

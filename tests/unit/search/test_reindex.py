@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from platform_common.service_identity import CALLER_HEADER
+from platform_common.service_identity import CALLER_HEADER, new_private_key
 from services.search.adapters.profiles_export import ProfilesExport
 from services.search.reindex import rebuild_from, summary
 from tests.support.identity import keys_as
@@ -181,3 +181,36 @@ async def test_a_rebuild_writes_persons_points_coarse():
     assert rebuild.documents["actors"]["a-person"]["location"] == {"lat": 51.22, "lon": 6.78}
     assert rebuild.documents["offers"]["o-person"]["location"] == {"lat": 51.22, "lon": 6.78}
     assert rebuild.documents["offers"]["o-000"]["location"] == {"lat": 51.2277, "lon": 6.7735}
+
+
+REFUSED = (401, "invalid_token", "The service credential (X-Service-Token) was refused: it is "
+                                 "not valid: Signature verification failed")
+
+
+def test_refused_keys_end_the_command_with_a_short_message_and_no_traceback(monkeypatch, capsys):
+    """`make reindex` without this run's keys (the dev key stands in) or with another run's."""
+    from services.search import reindex as command
+
+    for name in ("SERVICE_SIGNING_KEY", "SERVICE_PUBLIC_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ENVIRONMENT", "dev")
+    # Nothing listens there: the refusal must come before the search engine is touched.
+    monkeypatch.setenv("ELASTICSEARCH_URL", "http://127.0.0.1:9")
+    with FakeExport(export_data(), refuse=REFUSED) as export:
+        code = command.main(["--profiles-url", export.url])
+    assert code == 1
+    assert len(export.requests) == 1  # a refusal is not retried
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    first, hint = err.strip().split("\n")
+    assert first.startswith("reindex failed: profiles refused search's service credential "
+                            "(401 invalid_token:")
+    assert "SERVICE_SIGNING_KEY is not set" in first
+    assert "SERVICE_SIGNING_KEY" in hint and ".data/reindex.env" in hint
+
+    # Keys that are set but not the running stack's: the same message without the dev note.
+    monkeypatch.setenv("SERVICE_SIGNING_KEY", new_private_key())
+    with FakeExport(export_data(), refuse=(403, "forbidden", "no")) as export:
+        assert command.main(["--profiles-url", export.url]) == 1
+    err = capsys.readouterr().err
+    assert "403 forbidden" in err and "not set" not in err and ".data/reindex.env" in err

@@ -1,5 +1,5 @@
 // Who is signed in: the token and the identity it stands for, kept in localStorage.
-import { api } from "./api.js";
+import { api, itemsOf } from "./api.js";
 import { label as localized } from "./i18n.js";
 
 const STORAGE_KEY = "engage.session";
@@ -39,6 +39,25 @@ export const session = {
       expiresAt: answer.expires_in ? Date.now() + answer.expires_in * 1000 : null };
     changed();
     return session;
+  },
+
+  /**
+   * The profile the session acts as (and names in the header) no longer exists, or may not:
+   * `gone` is an actor id just closed or deleted, or null to check the stored one against
+   * GET /me/actors (on start). The session then acts as the first remaining profile (a person
+   * profile first), or as the account itself when none is left. Errors leave it as it is.
+   */
+  async forgetActor(gone = null) {
+    if (!state || !state.actorId || (gone && gone !== state.actorId)) return;
+    const token = state.token;
+    let actors;
+    try { actors = itemsOf(await api("/me/actors")); } catch { return; }
+    if (!state || state.token !== token || !state.actorId) return;
+    const remaining = actors.filter((actor) => actor && actor.id !== gone);
+    if (!gone && remaining.some((actor) => actor.id === state.actorId)) return;
+    const next = remaining.find((actor) => actor.type === "person") || remaining[0] || null;
+    state = { ...state, actorId: next ? next.id : null, label: next ? next.name : null };
+    changed({ actor: true });
   },
 
   signOut({ expired = false } = {}) {

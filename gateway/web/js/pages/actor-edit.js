@@ -245,6 +245,7 @@ export async function render(ctx) {
       redraw();
       ctx.announce(t("ae_closed_title"));
       main.querySelector("h1")?.focus();
+      session.forgetActor(actor.id); // the header no longer names it
     } catch (error) {
       state.closing = false; state.confirmingClose = false; state.closeError = error; redraw();
       main.querySelector("#close-error")?.focus();
@@ -256,7 +257,7 @@ export async function render(ctx) {
       actor = await api(`/actors/${encodeURIComponent(actor.id)}/members/${encodeURIComponent(sub)}`, { method: "DELETE" });
       state.memberError = null;
       ctx.announce(t("ae_removed", { sub }));
-      if (sub === session.sub) { ctx.navigate("#/my"); return; }
+      if (sub === session.sub) { session.forgetActor(actor.id); ctx.navigate("#/my"); return; }
     } catch (error) {
       state.memberError = error;
     }
