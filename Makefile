@@ -11,8 +11,11 @@ STAMP := $(VENV)/.installed
 # second `make` from reinstalling. The web client's own packages join when it has a package.json.
 NPM_DIRS := tests/browser $(if $(wildcard gateway/web/package.json),gateway/web)
 NPM_STAMPS := $(addsuffix /node_modules/.engage-installed,$(NPM_DIRS))
-# Debian packages: command (or file) that shows it is there -> package
-APT_NEEDS := redis-server:redis-server promtool:prometheus /usr/bin/chromium:chromium npm:npm
+# Debian packages: command (or file) that shows it is there -> package. PostgreSQL with PostGIS
+# is a peer of the matching engine in its benchmark (bench/peers/postgis.py) and its tests.
+APT_NEEDS := redis-server:redis-server promtool:prometheus /usr/bin/chromium:chromium npm:npm \
+             /usr/lib/postgresql/15/bin/pg_ctl:postgresql-15 \
+             /usr/share/postgresql/15/extension/postgis.control:postgresql-15-postgis-3
 
 # The README's tour: screenshots the browser tests take, copied by `make screenshots`.
 TOUR := page-sign-in-1280 search-results-1280 page-need-visitor-1280 post-need-1280 \
@@ -37,7 +40,7 @@ install: system-packages $(STAMP) $(NPM_STAMPS)
 system-packages:
 	@missing=""; for need in $(APT_NEEDS); do \
 	  probe=$${need%%:*}; package=$${need#*:}; \
-	  if [[ $$probe == /* ]]; then test -x $$probe; else command -v $$probe >/dev/null; fi \
+	  if [[ $$probe == /* ]]; then test -e $$probe; else command -v $$probe >/dev/null; fi \
 	    || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -17,6 +17,32 @@ the same process on a sample of the same events. The baseline is ONE plain-loop 
 `rules.score` over all open items per event (`BruteForceMatcher.scan`) -- the least any
 index-free matcher must do per event; the real oracle recomputes all top-K lists and is
 O(N^2) per event, so the reported speed-up is a conservative lower bound.
+
+Peers (`--peers postgis numpy`, default both; `bench/peers/`): loaded with the engine's
+starting state, they get every event in lockstep with the engine (event i goes to the
+engine and to each peer, in a rotating order, each call timed on its own), so that the
+swings of a shared machine's load hit all of them alike:
+  * postgis -- a private PostgreSQL 15 + PostGIS 3 cluster (initdb in a temp dir, COPY bulk
+    load): candidates by `ST_DWithin` on geography with a GiST index and the same filters,
+    scored in SQL (the float operations of `rules.score`, so the scores are equal), top-K;
+  * numpy -- columnar arrays of all open items, per query one vectorised scan (haversine,
+    filters, score, argpartition), exact re-ranking of the few rows that decide the top-K.
+Per event a peer produces what the engine produces -- the Diff of the match set (pairs
+found / withdrawn, with their explanations) -- with the engine's algorithm and ONE candidate
+query in place of the engine's index. State: every open item's buffer, its top L = 2K ranked
+valid counterparts (all of them when fewer), as in the engine, and a reverse index (which
+buffers hold an item); the buffer threshold of each item is stored next to it (a column /
+an array) for the query:
+  * publish / update X: (update: X leaves every buffer holding it); ONE candidate query for
+    X gives X's exact top L and, since validity and score are symmetric (each side's radius
+    applies), the counterparts Y whose buffer X enters (score reaching Y's threshold); X is
+    inserted there; every buffer that lost X and fell below K (not exhaustive) is refilled
+    by one query of its own; the Diff compares the touched top-K lists before and after;
+  * close X: X leaves the buffers holding it; refills and Diff as above.
+The peers' Diffs and top-K lists equal the engine's (every event in tests/unit/bench; a
+sample of final top-K lists per run here, `topk_check`). The one job a peer is spared: it
+starts from the engine's buffers after the bulk load (copied, not timed) instead of
+building its own. Ratios: peer p50 / engine p50, peer p99 / engine p99 (> 1: engine faster).
 """
 from __future__ import annotations
 
@@ -42,6 +68,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from services.matching.engine import BruteForceMatcher, Item, MatchingEngine, TenantInfo  # noqa: E402
+from bench.peers import engine_buffers  # noqa: E402
+
+PEERS = ("postgis", "numpy")
 
 CATEGORIES = (
     "sport", "environment", "social", "education", "culture", "health", "youth", "seniors",
@@ -241,7 +270,8 @@ def make_events(factory: ItemFactory, live_ids: list[str], items_by_id: dict[str
     return events
 
 
-def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers: int = 1) -> dict:
+def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers: int = 1,
+             peers: tuple[str, ...] = PEERS, check_sample: int = 500) -> dict:
     gc.collect()
     rss0 = rss_bytes()
     factory = ItemFactory(seed)
@@ -273,6 +303,8 @@ def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers:
     rss_loaded = rss_bytes()
     log(f"[{n}] loaded in {load_s:.1f}s, rss {rss_loaded / 2**20:.0f} MiB")
 
+    # the starting state of the peers: the engine's buffers after its bulk load
+    start_buffers = engine_buffers(engine, items) if peers else None
     items_by_id = {it.id: it for it in items}
     events = make_events(factory, [it.id for it in items], items_by_id, n_events)
     baseline_every = max(1, n_events // n_baseline)
@@ -290,26 +322,58 @@ def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers:
     del brute
     gc.collect()
 
-    log(f"[{n}] engine: {n_events} events ...")
+    # the peers start from the engine's state after its bulk load, before any event
+    prepared = None
+    if peers:
+        prep_of = {p.id: p for p in engine.prepared()}
+        prepared = [prep_of[it.id] for it in items]  # shared with the engine (read only), saves memory
+        del prep_of
+    runners: list[PeerRun] = []
+    try:
+        for name in peers:
+            runners.append(PeerRun(name, n, k, factory.tenants, items, start_buffers, prepared))
+    except BaseException:
+        for r in runners:
+            r.close()
+        raise
+    del prepared
+    del start_buffers
+    gc.collect()
+    gc.freeze()
+
+    log(f"[{n}] engine{''.join(' + ' + r.name for r in runners)}: {n_events} events, in lockstep ...")
     load_avg_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     counters0 = dict(engine.counters)
     lat_ms = {"publish": [], "update": [], "close": []}
     all_ms = []
     diff_sizes = []
-    t_all = time.perf_counter()
-    for i, (kind, it) in enumerate(events):
-        t = time.perf_counter()
-        if kind == "close":
-            d = engine.remove(it.id, it.version)
-        else:
-            d = engine.upsert(it)
-        ms = (time.perf_counter() - t) * 1000
-        lat_ms[kind].append(ms)
-        all_ms.append(ms)
-        diff_sizes.append(len(d.found) + len(d.withdrawn))
-        if (i + 1) % 500 == 0:
-            log(f"  [{n}] events {i + 1}/{n_events}, p50 so far {percentile(all_ms, 50):.2f} ms")
-    total_s = time.perf_counter() - t_all
+    total_s = 0.0
+    try:
+        for i, (kind, it) in enumerate(events):
+            # every event goes to the engine and to each peer, in a rotating order, so that
+            # swings of the machine's load hit all of them alike
+            for j in range(len(runners) + 1):
+                slot = (i + j) % (len(runners) + 1)
+                if slot < len(runners):
+                    runners[slot].step(kind, it)
+                    continue
+                t = time.perf_counter()
+                if kind == "close":
+                    d = engine.remove(it.id, it.version)
+                else:
+                    d = engine.upsert(it)
+                dt = time.perf_counter() - t
+                total_s += dt
+                lat_ms[kind].append(dt * 1000)
+                all_ms.append(dt * 1000)
+                diff_sizes.append(len(d.found) + len(d.withdrawn))
+            if (i + 1) % 500 == 0:
+                log(f"  [{n}] events {i + 1}/{n_events}, p50 so far: engine {percentile(all_ms, 50):.2f} ms"
+                    + "".join(f", {r.name} {percentile(r.all_ms, 50):.2f} ms" for r in runners))
+    except BaseException:
+        for r in runners:
+            r.close()
+        raise
     load_avg_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     counters = {key: engine.counters[key] - counters0[key] for key in counters0}
     # a few matches_for reads
@@ -319,6 +383,18 @@ def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers:
         engine.matches_for(item_id)
     read_ms = (time.perf_counter() - t) * 1000 / max(1, len(sample_ids))
 
+    # the engine's final top-K lists of a sample (the items of the last events and random ones)
+    check_ids: list[str] = []
+    if peers:
+        seen: set[str] = set()
+        for _, it in reversed(events):
+            if it.id in engine and it.id not in seen and len(check_ids) < check_sample // 2:
+                seen.add(it.id)
+                check_ids.append(it.id)
+        pick = random.Random(seed + 1)
+        open_ids = [it.id for it in items if it.id in engine and it.id not in seen]
+        check_ids += pick.sample(open_ids, min(len(open_ids), check_sample - len(check_ids)))
+    engine_topk = {item_id: engine.top_k(item_id) for item_id in check_ids}
     engine_mean = statistics.fmean(all_ms)
     brute_mean = statistics.fmean(brute_ms)
     result = {
@@ -343,7 +419,8 @@ def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers:
         },
         "events_per_s": round(n_events / total_s, 1),
         "machine_load_avg_1m": {"before_events": load_avg_before, "after_events": load_avg_after,
-                                "note": "other processes share the machine; > cpus means contention"},
+                                "note": "other processes share the machine; > cpus means contention"
+                                        + ("; engine and peers ran the events in lockstep" if peers else "")},
         "diff_size_mean": round(statistics.fmean(diff_sizes), 2),
         "diff_size_max": max(diff_sizes),
         "engine_counters_per_event": {key: round(v / n_events, 2) for key, v in counters.items()},
@@ -365,10 +442,112 @@ def run_size(n: int, n_events: int, n_baseline: int, k: int, seed: int, workers:
     }
     log(f"[{n}] p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
         f"speed-up x{result['speedup_mean']}")
-    del engine, items, items_by_id, events
+    del engine, items_by_id
     gc.unfreeze()
+    if runners:
+        result["peers"] = {r.name: r.result(engine_topk, result["latency_ms"], load_avg_before, load_avg_after)
+                           for r in runners}
+        result["peer_ratios"] = {
+            name: {"p50": r["ratio_p50"], "p99": r["ratio_p99"], "mean": r["ratio_mean"],
+                   "engine_faster_p50_and_p99": r["ratio_p50"] > 1.0 and r["ratio_p99"] > 1.0}
+            for name, r in result["peers"].items()}
+    del items, events, runners
     gc.collect()
     return result
+
+
+def make_peer(name: str, k: int, tenants: dict[str, TenantInfo]):
+    if name == "postgis":
+        from bench.peers.postgis import PostgisPeer
+
+        return PostgisPeer(k, tenants)
+    if name == "numpy":
+        from bench.peers.numpy_scan import NumpyScanPeer
+
+        return NumpyScanPeer(k, tenants)
+    raise ValueError(f"unknown peer {name!r}; known: {', '.join(PEERS)}")
+
+
+class PeerRun:
+    """A peer loaded with the engine's starting state; `step` times one event."""
+
+    def __init__(self, name: str, n: int, k: int, tenants: dict[str, TenantInfo], items: list[Item], start_buffers,
+                 prepared=None):
+        self.name = name
+        log(f"[{n}] peer {name}: loading {n} items ...")
+        gc.collect()
+        rss0 = rss_bytes()
+        t0 = time.perf_counter()
+        self.peer = make_peer(name, k, tenants)
+        try:
+            self.peer.load(items, start_buffers, progress=lambda msg: log(f"  [{n}] {name}: {msg}"), prepared=prepared)
+        except BaseException:
+            self.peer.close()
+            raise
+        self.load_s = time.perf_counter() - t0
+        gc.collect()
+        self.rss_delta = rss_bytes() - rss0
+        log(f"[{n}] peer {name}: loaded in {self.load_s:.1f}s, client rss +{self.rss_delta / 2**20:.0f} MiB")
+        self.counters0 = dict(self.peer.counters)
+        self.lat_ms: dict[str, list[float]] = {"publish": [], "update": [], "close": []}
+        self.all_ms: list[float] = []
+        self.changed: list[int] = []
+        self.diff_sizes: list[int] = []
+        self.total_s = 0.0
+        self.closed = False
+
+    def step(self, kind: str, it: Item) -> None:
+        t = time.perf_counter()
+        d = self.peer.remove(it.id) if kind == "close" else self.peer.upsert(it)
+        dt = time.perf_counter() - t
+        self.total_s += dt
+        self.lat_ms[kind].append(dt * 1000)
+        self.all_ms.append(dt * 1000)
+        self.changed.append(self.peer.last_changed)
+        self.diff_sizes.append(len(d.found) + len(d.withdrawn))
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.peer.close()
+
+    def result(self, engine_topk: dict[str, list], engine_lat: dict, load_avg_before, load_avg_after) -> dict:
+        peer = self.peer
+        try:
+            mismatched = [item_id for item_id, top in engine_topk.items() if peer.top_k(item_id) != top]
+            counters = {key: peer.counters[key] - self.counters0[key] for key in self.counters0}
+        finally:
+            self.close()
+        all_ms, n_events = self.all_ms, len(self.all_ms)
+        mean = statistics.fmean(all_ms)
+        out = {
+            "load_s": round(self.load_s, 2),
+            "load_note": "items bulk-loaded, buffers copied from the engine's bulk load (not built by the peer)",
+            "client_rss_delta_bytes": self.rss_delta,
+            "latency_ms": {
+                "p50": round(percentile(all_ms, 50), 3), "p95": round(percentile(all_ms, 95), 3),
+                "p99": round(percentile(all_ms, 99), 3), "max": round(max(all_ms), 3), "mean": round(mean, 3),
+            },
+            "latency_ms_by_kind": {
+                kind: {"count": len(v), "p50": round(percentile(v, 50), 3), "p99": round(percentile(v, 99), 3),
+                       "mean": round(statistics.fmean(v), 3) if v else None}
+                for kind, v in self.lat_ms.items()
+            },
+            "events_per_s": round(n_events / self.total_s, 1),
+            "machine_load_avg_1m": {"before_events": load_avg_before, "after_events": load_avg_after},
+            "buffers_changed_mean": round(statistics.fmean(self.changed), 2),
+            "diff_size_mean": round(statistics.fmean(self.diff_sizes), 2),
+            "diff_size_max": max(self.diff_sizes),
+            "counters_per_event": {key: round(v / n_events, 2) for key, v in counters.items()},
+            "topk_check": {"items": len(engine_topk), "mismatches": len(mismatched), "examples": mismatched[:5]},
+        }
+        out["ratio_p50"] = round(out["latency_ms"]["p50"] / engine_lat["p50"], 2)
+        out["ratio_p99"] = round(out["latency_ms"]["p99"] / engine_lat["p99"], 2)
+        out["ratio_mean"] = round(out["latency_ms"]["mean"] / engine_lat["mean"], 2)
+        log(f"peer {self.name}: p50 {out['latency_ms']['p50']} ms (x{out['ratio_p50']} engine), "
+            f"p99 {out['latency_ms']['p99']} ms (x{out['ratio_p99']}), "
+            f"top-K mismatches {len(mismatched)}/{len(engine_topk)}")
+        return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -380,9 +559,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, default=1, help="processes for the initial bulk build")
+    ap.add_argument("--peers", nargs="*", choices=PEERS, default=list(PEERS),
+                    help="peers replaying the same events after the engine (default: both; none: --peers)")
+    ap.add_argument("--check-sample", type=int, default=500, help="items whose final top-K is compared per peer")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
 
+    if "postgis" in args.peers:  # fail now, not after the engine's work at the first size
+        from bench.peers.postgis import PgCluster
+
+        PgCluster().preflight()
     results = []
     t0 = time.perf_counter()
     for i, n in enumerate(args.sizes):
@@ -390,14 +576,17 @@ def main(argv: list[str] | None = None) -> int:
             nb = args.baseline_events[min(i, len(args.baseline_events) - 1)]
         else:
             nb = 200 if n <= 20_000 else (60 if n <= 200_000 else 20)
-        results.append(run_size(n, args.events, nb, args.k, args.seed, args.workers))
+        results.append(run_size(n, args.events, nb, args.k, args.seed, args.workers,
+                                tuple(args.peers), args.check_sample))
     report = {
         "benchmark": "services.matching.engine incremental top-K vs brute force",
         "python": platform.python_version(),
         "numpy": np.__version__,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "total_s": round(time.perf_counter() - t0, 1),
-        "floors": {"p99_ms_at_1M": 20.0, "speedup_at_1M": 100.0},
+        "floors": {"p99_ms_at_1M": 20.0, "speedup_at_1M": 100.0,
+                   "engine_faster_than_peers_p50_and_p99_at": [100_000, 1_000_000]},
+        "peers": list(args.peers),
         "results": results,
     }
     header = f"{'items':>9} {'load s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ev/s':>8} {'B/item':>8} {'brute ms':>9} {'speed-up':>9}"
@@ -406,6 +595,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['items']:>9} {r['load_s']:>8.1f} {r['latency_ms']['p50']:>8.2f} {r['latency_ms']['p95']:>8.2f} "
               f"{r['latency_ms']['p99']:>8.2f} {r['events_per_s']:>8.0f} {r['memory']['rss_bytes_per_item']:>8.0f} "
               f"{r['brute_force']['mean_ms']:>9.1f} {r['speedup_mean']:>9.1f}")
+    for r in results:
+        for name, pr in r.get("peers", {}).items():
+            print(f"{r['items']:>9} {name:>8}: p50 {pr['latency_ms']['p50']:.2f} ms (x{pr['ratio_p50']}), "
+                  f"p99 {pr['latency_ms']['p99']:.2f} ms (x{pr['ratio_p99']}), "
+                  f"top-K mismatches {pr['topk_check']['mismatches']}/{pr['topk_check']['items']}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")

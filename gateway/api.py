@@ -15,18 +15,17 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import service
-from gateway.adapters.jwks import KeysUnavailable
-from gateway.adapters.geocoders import build_geocoder
 from gateway.adapters.personas import dev_personas
-from gateway.bootstrap import Components
+from gateway.bootstrap import GatewayProcess
 from gateway.domain.access import SIGNED_IN, Access, access_problem
 from gateway.domain.auth import SUB_PATTERN, TENANT_PATTERN, InvalidToken, bearer_token
-from gateway.domain.openapi import BEARER
-from gateway.domain.places import MAX_QUERY, GeocoderUnavailable
+from gateway.domain.places import MAX_QUERY
 from gateway.domain.rate_limit import caller_key, limits_for, rate_limit_headers
 from gateway.domain.routes import API_PREFIX, PROXY_ROUTES, ProxyRoute
+from gateway.openapi import BEARER
+from gateway.ports import GeocoderUnavailable, KeysUnavailable
 from platform_common import vocabulary
-from platform_common.http import ApiError
+from platform_common.http import ApiError, current_process
 from platform_common.http.json_body import StrictJsonRoute
 from platform_common.identity import Identity
 from platform_common.observability import get_logger
@@ -61,37 +60,35 @@ class Caller:
     identity: Identity | None
 
 
-def components(request: Request) -> Components:
-    return request.app.state.components
+Gateway = Annotated[GatewayProcess, Depends(current_process)]
 
 
-async def gate(request: Request) -> Caller:
+async def gate(request: Request, gateway: Gateway) -> Caller:
     """Once per request: the query and body size, who is calling (from the bearer token), the
     rate limits.
 
     An invalid token is reported only after the rate limit, so token guessing is limited too.
     """
-    parts = components(request)
     if len(request.scope.get("query_string", b"")) > MAX_QUERY_BYTES:
         raise ApiError(414, "uri_too_long",
                        f"The query string is longer than {MAX_QUERY_BYTES // 1024} KiB.")
     declared_length = request.headers.get("content-length", "")
-    if declared_length.isdigit() and int(declared_length) > parts.settings.max_body_bytes:
-        raise body_too_large(parts.settings.max_body_bytes)
-    identity, token_problem = await resolve_identity(request, parts)
-    await enforce_rate_limits(request, parts, identity)
+    if declared_length.isdigit() and int(declared_length) > gateway.settings.max_body_bytes:
+        raise body_too_large(gateway.settings.max_body_bytes)
+    identity, token_problem = await resolve_identity(request, gateway)
+    await enforce_rate_limits(request, gateway, identity)
     if token_problem is not None:
         raise GatewayError(401, "invalid_token", f"The access token was refused: {token_problem}",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return Caller(identity)
 
 
-async def resolve_identity(request: Request, parts: Components
+async def resolve_identity(request: Request, gateway: GatewayProcess
                            ) -> tuple[Identity | None, str | None]:
     """The verified identity, or why the presented token was refused (None, None: no token)."""
     try:
         token = bearer_token(request.headers.get("authorization"))
-        return (await parts.verifier.verify(token) if token else None), None
+        return (await gateway.verifier.verify(token) if token else None), None
     except InvalidToken as problem:
         return None, str(problem)
     except KeysUnavailable as error:
@@ -100,13 +97,13 @@ async def resolve_identity(request: Request, parts: Components
                        "The identity provider's keys cannot be fetched right now.") from None
 
 
-async def enforce_rate_limits(request: Request, parts: Components,
+async def enforce_rate_limits(request: Request, gateway: GatewayProcess,
                               identity: Identity | None) -> None:
-    settings = parts.settings
+    settings = gateway.settings
     caller = caller_key(sub=identity.sub if identity else None,
                         tenant=identity.tenant if identity else None,
                         client_ip=request.client.host if request.client else None)
-    decision = await parts.limiter.check(
+    decision = await gateway.limiter.check(
         caller, limits_for(request.method, per_minute=settings.rate_limit_per_minute,
                            writes_per_minute=settings.rate_limit_writes_per_minute))
     # RateLimitHeaders (gateway/app.py) puts them on whatever the route answers.
@@ -160,17 +157,18 @@ def request_id(request: Request) -> str:
 
 
 def proxy_endpoint(route: ProxyRoute):
-    async def endpoint(request: Request, caller: Caller = Depends(gate)) -> Response:
+    async def endpoint(request: Request, gateway: Gateway,
+                       caller: Caller = Depends(gate)) -> Response:
         identity = require(route.access, caller)
         body = b""
         if route.method in BODY_METHODS and route.body == "json":
-            body = await read_body(request, components(request).settings.max_body_bytes)
+            body = await read_body(request, gateway.settings.max_body_bytes)
         query = request.url.query
         if route.csv and "text/csv" in request.headers.get("accept", "") \
                 and "format" not in request.query_params:
             query = f"{query}&format=csv" if query else "format=csv"
         answer = await service.forward(
-            upstreams=components(request).upstreams, route=route,
+            upstreams=gateway.upstreams, route=route,
             path_params=dict(request.path_params), query=query, body=body,
             identity=identity, request_id=request_id(request),
             language=request.headers.get("accept-language"),
@@ -229,14 +227,6 @@ class PlaceList(BaseModel):
     items: list[PlaceView]
 
 
-def geocoder(request: Request):
-    """Built on first use from the settings, then kept for the process."""
-    state = request.app.state
-    if getattr(state, "geocoder", None) is None:
-        state.geocoder = build_geocoder(components(request).settings)
-    return state.geocoder
-
-
 class Persona(BaseModel):
     sub: str
     tenant: str
@@ -293,8 +283,8 @@ def api_router(dev_mode: bool) -> APIRouter:
 
     @router.get("/client-config", response_model=ClientConfig, tags=["auth"],
                 summary="What a web client needs to know to sign in", openapi_extra=PUBLIC_DOC)
-    async def client_config(request: Request) -> dict:
-        settings = components(request).settings
+    async def client_config(gateway: Gateway) -> dict:
+        settings = gateway.settings
         mode = settings.auth_mode
         return {"auth_mode": mode, "dev_login": mode == "dev",
                 "map_tile_url": settings.map_tile_url.strip()}
@@ -303,27 +293,28 @@ def api_router(dev_mode: bool) -> APIRouter:
         @router.post("/auth/dev-token", response_model=DevTokenResponse, tags=["auth"],
                      summary="A signed token for any identity (dev mode only)",
                      openapi_extra=PUBLIC_DOC)
-        async def create_dev_token(body: DevTokenRequest, request: Request) -> dict:
-            return service.dev_token(settings=components(request).settings, sub=body.sub,
-                                     tenant=body.tenant, roles=list(body.roles))
+        async def create_dev_token(body: DevTokenRequest, gateway: Gateway) -> dict:
+            return service.dev_token(issuer=gateway.dev_tokens, sub=body.sub,
+                                     tenant=body.tenant, roles=list(body.roles),
+                                     ttl_s=gateway.settings.jwt_dev_token_ttl_s)
 
         @router.get("/auth/personas", response_model=PersonaList, tags=["auth"],
                     summary="Demo personas to sign in as with /auth/dev-token (dev mode only)",
                     openapi_extra=PUBLIC_DOC)
-        async def list_personas(request: Request) -> dict:
+        async def list_personas(request: Request, gateway: Gateway) -> dict:
             return {"items": await dev_personas(
-                components(request).upstreams,
+                gateway.upstreams,
                 headers=service.upstream_headers(request_id=request_id(request),
                                                  language=None, has_body=False))}
 
     @router.get("/places", response_model=PlaceList, tags=["places"], openapi_extra=PUBLIC_DOC,
                 summary="Places in North Rhine-Westphalia by name (prefix, accents ignored), "
                         "best first; a 5-digit postcode where the geocoder knows postcodes")
-    async def find_places(request: Request,
+    async def find_places(gateway: Gateway,
                           q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY)],
                           limit: Annotated[int, Query(ge=1, le=20)] = 8) -> dict:
         try:
-            found = await geocoder(request).places(q, limit=limit)
+            found = await gateway.geocoder.places(q, limit=limit)
         except GeocoderUnavailable as error:
             log.warning("geocoder_unavailable", error=str(error))
             raise GatewayError(503, "service_unavailable",
@@ -334,10 +325,11 @@ def api_router(dev_mode: bool) -> APIRouter:
     @router.get("/me/export", tags=["me"], openapi_extra=SIGNED_IN_DOC,
                 summary="Everything stored about me, from every service, as one JSON document",
                 responses={200: {"model": PersonalDataExport}})
-    async def export_me(request: Request, caller: Caller = Depends(gate)) -> dict:
+    async def export_me(request: Request, gateway: Gateway,
+                        caller: Caller = Depends(gate)) -> dict:
         identity = require(SIGNED_IN, caller)
         return await service.export_personal_data(
-            upstreams=components(request).upstreams, identity=identity,
+            upstreams=gateway.upstreams, identity=identity,
             request_id=request_id(request))
 
     for route in PROXY_ROUTES:
@@ -350,9 +342,9 @@ def docs_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/api/openapi.json", include_in_schema=False)
-    async def openapi_document(request: Request) -> JSONResponse:
+    async def openapi_document(request: Request, gateway: Gateway) -> JSONResponse:
         app: FastAPI = request.app
-        document = await components(request).openapi.document(
+        document = await gateway.openapi.document(
             own=app.openapi(), title="Engagement platform API", version=app.version,
             description="Offers and needs of volunteers, associations, initiatives, education "
                         "and companies; radius search; explained matches. Errors are "

@@ -1,8 +1,8 @@
-"""The gateway process: components built once, clients closed on shutdown, routes and docs."""
+"""The gateway application: its process (gateway/bootstrap.py), routes, docs, web UI and the
+HTTP pieces around them (error handlers with headers, security headers, CORS)."""
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -12,12 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from prometheus_client import Counter
 from swagger_ui_bundle import swagger_ui_path
 
-from gateway import bootstrap
-from gateway.adapters.upstreams import ServiceUnavailable
 from gateway.api import WEB_DIR, GatewayError, api_router, docs_router
+from gateway.bootstrap import build_gateway
+from gateway.ports import ServiceUnavailable
 from gateway.service import UpstreamFailure
 from gateway.settings import GatewaySettings
-from platform_common.http import REQUEST_ID_HEADER, create_service_app, error_body
+from platform_common.http import REQUEST_ID_HEADER, create_process_app, error_body
 from platform_common.observability import get_logger
 
 log = get_logger(__name__)
@@ -142,34 +142,12 @@ def mount_web_ui(app: FastAPI) -> None:
 def create_app(settings: GatewaySettings) -> FastAPI:
     # One log line per forwarded request is noise; failures are logged by the handlers above.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    parts = bootstrap.build(settings)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        log.info("gateway_starting", auth_mode=settings.auth_mode,
-                 upstreams=settings.upstream_urls)
-        try:
-            yield
-        finally:
-            await parts.close()
-
-    def alive(service: str):
-        async def check():
-            await parts.upstreams.check_alive(service)
-        return check
-
-    # Readiness is the gateway's own: with a store or a service down it still serves the web
-    # UI, the docs and every route that does not need it (a clear 503 names the missing one;
-    # rate limits fail open without Redis). Dependencies are reported in /readyz and metrics.
-    app = create_service_app(
-        settings=settings, title="Engagement platform gateway", version="1.0.0",
-        lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
-        dependency_checks={"redis": parts.counters.ping,
-                           **{service: alive(service) for service in settings.upstream_urls}})
-    app.state.components = parts
+    app = create_process_app(
+        settings=settings, title="Engagement platform gateway",
+        build=lambda: build_gateway(settings),
+        routers=[api_router(dev_mode=settings.auth_mode == "dev"), docs_router()],
+        version="1.0.0", docs_url=None, redoc_url=None, openapi_url=None)
     install_gateway_error_handlers(app)
-    app.include_router(api_router(dev_mode=settings.auth_mode == "dev"))
-    app.include_router(docs_router())
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
     mount_web_ui(app)
     app.add_middleware(RateLimitHeaders)

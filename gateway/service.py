@@ -1,4 +1,5 @@
-"""What the gateway does per request, independent of FastAPI: forwarding, export, docs, tokens."""
+"""What the gateway does per request, independent of FastAPI: forwarding, export, docs, tokens,
+rate limits. Use cases over the ports (gateway/ports.py), raising domain errors."""
 from __future__ import annotations
 
 import asyncio
@@ -7,12 +8,17 @@ import time
 from datetime import datetime, timezone
 from typing import Callable
 
-from gateway.adapters.upstreams import ServiceUnavailable, UpstreamResponse, Upstreams
-from gateway.domain.auth import issue_dev_token as sign_dev_token
-from gateway.domain.openapi import merge_openapi
+from gateway.domain.rate_limit import (
+    WINDOW_S, Decision, Limit, counter_key, decide, window_of,
+)
 from gateway.domain.routes import PROXY_ROUTES, ProxyRoute, UnsafePathParameter, upstream_path
-from gateway.settings import GatewaySettings
-from platform_common.http import REQUEST_ID_HEADER, ApiError, field_error
+from gateway.openapi import merge_openapi
+from gateway.ports import (
+    CounterStore, CounterStoreUnavailable, ServiceUnavailable, TokenIssuer, UpstreamResponse,
+    Upstreams,
+)
+from platform_common.errors import BadRequest, invalid
+from platform_common.http import REQUEST_ID_HEADER
 from platform_common.http.json_body import parse_json
 from platform_common.identity import Identity
 from platform_common.observability import get_logger
@@ -27,8 +33,9 @@ def check_json_body(body: bytes) -> None:
     try:
         parse_json(body)  # also refuses duplicate keys and deep nesting, as the services do
     except json.JSONDecodeError as error:
-        raise ApiError(400, "malformed_json", "The request body is not valid JSON.",
-                       [{"field": "body", "path": [], "message": error.msg}]) from None
+        raise BadRequest("The request body is not valid JSON.",
+                         [{"field": "body", "path": [], "message": error.msg}],
+                         code="malformed_json") from None
 
 
 def upstream_headers(*, request_id: str, language: str | None, has_body: bool,
@@ -51,7 +58,7 @@ async def forward(*, upstreams: Upstreams, route: ProxyRoute, path_params: dict[
     try:
         path = upstream_path(route, path_params)
     except UnsafePathParameter as error:
-        raise field_error([error.name], str(error)) from None
+        raise invalid([error.name], str(error)) from None
     check_json_body(body)
     headers = upstream_headers(request_id=request_id, language=language,
                                has_body=bool(body), preconditions=preconditions)
@@ -92,11 +99,10 @@ async def export_personal_data(*, upstreams: Upstreams, identity: Identity,
     return document
 
 
-def dev_token(*, settings: GatewaySettings, sub: str, tenant: str, roles: list[str]) -> dict:
-    token = sign_dev_token(secret=settings.jwt_dev_secret.get_secret_value(), sub=sub,
-                           tenant=tenant, roles=roles, ttl_s=settings.jwt_dev_token_ttl_s)
-    return {"access_token": token, "token_type": "bearer",
-            "expires_in": settings.jwt_dev_token_ttl_s}
+def dev_token(*, issuer: TokenIssuer, sub: str, tenant: str, roles: list[str],
+              ttl_s: int) -> dict:
+    token = issuer.issue(sub=sub, tenant=tenant, roles=roles, ttl_s=ttl_s)
+    return {"access_token": token, "token_type": "bearer", "expires_in": ttl_s}
 
 
 class OpenApiCache:
@@ -134,3 +140,35 @@ class OpenApiCache:
             await asyncio.gather(*(self._fetch(name) for name in due))
         return merge_openapi(own=own, services=dict(self._documents), routes=PROXY_ROUTES,
                              title=title, version=version, description=description)
+
+
+class RateLimiter:
+    """Fixed-window limits counted in the counter store. When the store fails, requests pass
+    (fail open: availability over strictness) and the store is skipped for a short back-off,
+    so a dead store costs no timeout per request."""
+
+    def __init__(self, store: CounterStore, *, clock: Callable[[], float],
+                 store_backoff_s: float = 5.0):
+        self._store, self._clock, self._backoff_s = store, clock, store_backoff_s
+        self._skip_store_until = float("-inf")
+
+    async def check(self, caller: str, limits: list[Limit]) -> Decision:
+        """Count this request in every limit; denied when any limit is exceeded."""
+        now = self._clock()
+        if now < self._skip_store_until:
+            return Decision(True, degraded=True)
+        window_index, seconds_left = window_of(now)
+        tightest: Decision | None = None
+        for limit in limits:
+            try:
+                count = await self._store.increment(
+                    counter_key(limit.bucket, caller, window_index), WINDOW_S + 5)
+            except CounterStoreUnavailable as error:
+                self._skip_store_until = now + self._backoff_s
+                return Decision(True, degraded=True, store_error=str(error) or "unavailable")
+            decision = decide(count, limit, seconds_left)
+            if not decision.allowed:
+                return decision
+            if tightest is None or decision.remaining < tightest.remaining:
+                tightest = decision
+        return tightest or Decision(True)

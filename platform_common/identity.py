@@ -6,7 +6,7 @@ token. See platform_common/service_identity.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ROLES = ("member", "org_admin", "tenant_admin", "operator")
 
@@ -16,9 +16,6 @@ class Identity:
     sub: str
     tenant: str
     roles: frozenset[str]
-    # The signed form it arrived in, so that a service can forward it to a service it calls
-    # on the user's behalf; None for identities made in code.
-    token: str | None = field(default=None, repr=False, compare=False)
 
     def has(self, role: str) -> bool:
         return role in self.roles

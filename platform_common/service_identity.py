@@ -9,9 +9,8 @@ Two kinds of short-lived Ed25519 JWTs, each addressed to ONE receiving service (
 
 Every service knows every service's PUBLIC key (`SERVICE_PUBLIC_KEYS`) and holds only its own
 private key (`SERVICE_SIGNING_KEY`), so a service that can verify identities cannot mint them.
-A service that calls another on a user's behalf (matching asking profiles whether the user may
-see an item) forwards the identity it received, together with its own credential: the receiver
-accepts an identity addressed to itself, or to the service whose credential comes with it.
+No service calls another on a user's behalf (matching and profiles answer from read models fed
+by events), so a service accepts only an identity addressed to itself.
 
 Keys are the base64 of the 32 raw bytes of an Ed25519 key
 (`python -m platform_common.service_identity` prints a new key pair). In dev, well-known keys derived from each service's name stand in;
@@ -157,14 +156,6 @@ class ServiceKeys:
                             "roles": sorted(identity.roles)}, audience=audience, ttl_s=ttl_s)
         return {IDENTITY_HEADER: token}
 
-    def on_behalf_headers(self, identity: Identity, *, audience: str) -> dict[str, str]:
-        """A service calling another for the user it serves: its own credential plus the
-        identity exactly as the gateway signed it (without that, the call goes anonymous)."""
-        headers = self.caller_headers(audience=audience)
-        if identity.token:
-            headers[IDENTITY_HEADER] = identity.token
-        return headers
-
     # -- verifying
     def _decode(self, token: str, *, use: str, audiences: Iterable[str],
                 issuer: str | None = None) -> dict[str, Any]:
@@ -193,17 +184,14 @@ class ServiceKeys:
         """The name of the service that signed this credential for us."""
         return self._decode(token, use=USE_SERVICE, audiences=[self.name])["iss"]
 
-    def verify_identity(self, token: str, *, caller: str | None = None) -> Identity:
-        """The user's identity, signed by the gateway for us, or for `caller` (a service whose
-        credential was verified and that forwards the identity it received)."""
-        audiences = [self.name] + ([caller] if caller and caller != self.name else [])
-        claims = self._decode(token, use=USE_IDENTITY, audiences=audiences, issuer=GATEWAY)
+    def verify_identity(self, token: str) -> Identity:
+        """The user's identity, signed by the gateway for us."""
+        claims = self._decode(token, use=USE_IDENTITY, audiences=[self.name], issuer=GATEWAY)
         sub, tenant, roles = claims.get("sub"), claims.get("tenant"), claims.get("roles")
         if not (isinstance(sub, str) and sub and isinstance(tenant, str) and tenant
                 and isinstance(roles, list)):
             raise InvalidServiceToken("it lacks sub, tenant or roles")
-        return Identity(sub=sub, tenant=tenant,
-                        roles=frozenset(r for r in roles if r in ROLES), token=token)
+        return Identity(sub=sub, tenant=tenant, roles=frozenset(r for r in roles if r in ROLES))
 
 
 if __name__ == "__main__":

@@ -19,9 +19,8 @@ from typing import Callable
 
 import httpx
 
-from gateway.domain.places import (
-    POSTCODE, Entry, GeocoderUnavailable, Place, distance_km, fold, rank,
-)
+from gateway.domain.places import POSTCODE, Entry, Place, distance_km, fold, rank
+from gateway.ports import GeocoderUnavailable
 
 # (min lon, min lat, max lon, max lat) of North Rhine-Westphalia.
 NRW_BBOX = (5.86, 50.32, 9.47, 52.54)
@@ -126,6 +125,9 @@ class OfflineGazetteer:
         for place in rank(entries, query, limit=limit * 2):
             unique.setdefault((place.name, place.lat, place.lon), place)
         return list(unique.values())[:limit]
+
+    async def close(self) -> None:
+        """Nothing to close: the gazetteer lives in memory."""
 
     def _postcode(self, entries: list[Entry], code: str) -> list[Place]:
         centre = (self._postcodes or {}).get(code)

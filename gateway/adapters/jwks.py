@@ -5,7 +5,9 @@ import asyncio
 
 import jwt
 
-from gateway.domain.auth import InvalidToken, verify_signed_token
+from gateway.adapters.tokens import verify_signed_token
+from gateway.domain.auth import InvalidToken
+from gateway.ports import KeysUnavailable
 from platform_common.identity import Identity
 
 
@@ -29,7 +31,3 @@ class JwksTokenVerifier:
             raise InvalidToken(f"the token is not valid: {error}") from None
         return verify_signed_token(token, key=signing_key.key, issuer=self._issuer,
                                    audience=self._audience, leeway_s=self._leeway_s)
-
-
-class KeysUnavailable(Exception):
-    """The identity provider's key set could not be fetched: not the caller's fault."""

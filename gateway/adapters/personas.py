@@ -10,7 +10,7 @@ import asyncio
 import json
 from urllib.parse import urlencode
 
-from gateway.adapters.upstreams import ServiceUnavailable, Upstreams
+from gateway.ports import ServiceUnavailable, Upstreams
 from platform_common.observability import get_logger
 
 log = get_logger(__name__)

@@ -6,7 +6,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from gateway.domain.rate_limit import CounterStoreUnavailable
+from gateway.ports import CounterStoreUnavailable
 from platform_common.stores import redis_tls_options
 
 

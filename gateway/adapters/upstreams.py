@@ -5,11 +5,11 @@ on the gateway's own internal calls, the gateway's service credential."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 import httpx
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+from gateway.ports import ServiceUnavailable, UpstreamResponse
 from platform_common.identity import Identity
 from platform_common.service_identity import ServiceKeys
 
@@ -18,24 +18,7 @@ PASSED_RESPONSE_HEADERS = ("content-type", "location", "etag", "last-modified", 
                            "cache-control", "content-language", "link", "content-disposition")
 
 
-class ServiceUnavailable(Exception):
-    def __init__(self, service: str, reason: str):
-        super().__init__(f"{service}: {reason}")
-        self.service, self.reason = service, reason
-
-
-@dataclass(frozen=True)
-class UpstreamResponse:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-
-class Upstreams:
+class HttpUpstreams:
     def __init__(self, urls: dict[str, str], *, keys: ServiceKeys, connect_timeout_s: float,
                  timeout_s: float):
         self._timeout_s, self._keys = timeout_s, keys

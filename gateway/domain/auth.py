@@ -1,15 +1,12 @@
-"""Bearer tokens: turning verified JWT claims into an Identity, issuing and checking dev tokens.
+"""Bearer tokens: the header's token, and turning verified claims into an Identity (pure).
 
-Verification itself is computation (PyJWT); where the keys come from (a secret, or the identity
-provider's JWKS over the network) is decided by the verifier that uses these functions.
+Checking signatures is the verifiers' work (gateway/adapters/tokens.py: the dev secret, the
+identity provider's JWKS); they call `identity_from_claims` on what they verified.
 """
 from __future__ import annotations
 
 import re
-import time
-from typing import Any, Iterable, Protocol
-
-import jwt
+from typing import Any, Iterable
 
 from platform_common.identity import ROLES, Identity
 
@@ -17,19 +14,13 @@ from platform_common.identity import ROLES, Identity
 # no spaces, commas or control characters.
 SUB_PATTERN = re.compile(r"^[A-Za-z0-9._:@|+\-]{1,256}$")
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
-DEV_ALGORITHM = "HS256"
 DEV_ISSUER = "engage-dev"
 # A dev token that lives longer is refused, whoever signed it (a leaked one expires soon).
 MAX_DEV_TOKEN_LIFETIME_S = 24 * 3600
-JWKS_ALGORITHMS = ("RS256",)
 
 
 class InvalidToken(Exception):
     """The token is malformed, expired, badly signed or lacks the claims we need."""
-
-
-class TokenVerifier(Protocol):
-    async def verify(self, token: str) -> Identity: ...
 
 
 def roles_from_claim(value: Any) -> frozenset[str]:
@@ -52,53 +43,18 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
     return Identity(sub=sub, tenant=tenant, roles=roles_from_claim(claims.get("roles")))
 
 
-def issue_dev_token(*, secret: str, sub: str, tenant: str, roles: Iterable[str],
-                    ttl_s: int, now: float | None = None) -> str:
-    issued = int(time.time() if now is None else now)
-    claims = {"sub": sub, "tenant": tenant, "roles": sorted(set(roles)),
-              "iat": issued, "exp": issued + ttl_s, "iss": DEV_ISSUER}
-    return jwt.encode(claims, secret, algorithm=DEV_ALGORITHM)
+def dev_claims(*, sub: str, tenant: str, roles: Iterable[str], ttl_s: int,
+               issued_at: int) -> dict[str, Any]:
+    """What a dev token says (signed by gateway/adapters/tokens.py)."""
+    return {"sub": sub, "tenant": tenant, "roles": sorted(set(roles)),
+            "iat": issued_at, "exp": issued_at + ttl_s, "iss": DEV_ISSUER}
 
 
-def _decode(token: str, key: Any, algorithms: Iterable[str], *, leeway_s: int,
-            issuer: str | None = None, audience: str | None = None,
-            required_claims: Iterable[str] = ()) -> dict[str, Any]:
-    required = (["exp", "sub"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
-                + list(required_claims))
-    try:
-        return jwt.decode(token, key, algorithms=list(algorithms), leeway=leeway_s,
-                          issuer=issuer, audience=audience, options={"require": required})
-    except jwt.ExpiredSignatureError:
-        raise InvalidToken("the token has expired") from None
-    except jwt.PyJWTError as error:
-        raise InvalidToken(f"the token is not valid: {error}") from None
-
-
-def verify_dev_token(token: str, *, secret: str, leeway_s: int = 0) -> Identity:
-    """A dev token: our issuer, signed with the dev secret, living at most a day."""
-    claims = _decode(token, secret, [DEV_ALGORITHM], leeway_s=leeway_s, issuer=DEV_ISSUER,
-                     required_claims=["iat"])
+def check_dev_lifetime(claims: dict[str, Any]) -> None:
+    """A dev token lives at most a day."""
     issued, expires = claims["iat"], claims["exp"]
     if not isinstance(issued, (int, float)) or expires - issued > MAX_DEV_TOKEN_LIFETIME_S:
         raise InvalidToken("the token lives longer than a day")
-    return identity_from_claims(claims)
-
-
-def verify_signed_token(token: str, *, key: Any, issuer: str, audience: str,
-                        leeway_s: int = 0) -> Identity:
-    """An identity provider's RS256 token, checked against its public key, issuer and audience."""
-    return identity_from_claims(_decode(token, key, JWKS_ALGORITHMS, leeway_s=leeway_s,
-                                        issuer=issuer, audience=audience))
-
-
-class DevTokenVerifier:
-    """Dev mode: tokens signed with the shared dev secret (never in production)."""
-
-    def __init__(self, *, secret: str, leeway_s: int = 0):
-        self._secret, self._leeway_s = secret, leeway_s
-
-    async def verify(self, token: str) -> Identity:
-        return verify_dev_token(token, secret=self._secret, leeway_s=self._leeway_s)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -1,4 +1,5 @@
-"""Finding places by name: the geocoder port, name matching and ranking (pure).
+"""Finding places by name: name matching and ranking (pure; the Geocoder port is in
+gateway/ports.py).
 
 `GET /api/v1/places?q=&limit=` answers `{"items": [{"name", "district", "lat", "lon",
 "postcode"}]}`. Adapters (gateway/adapters/geocoders.py): an offline gazetteer of the NRW places
@@ -10,7 +11,6 @@ import math
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
-from typing import Protocol
 
 POSTCODE = re.compile(r"^\d{5}$")
 MAX_QUERY = 100
@@ -26,15 +26,6 @@ class Place:
 
     def view(self) -> dict:
         return asdict(self)
-
-
-class Geocoder(Protocol):
-    async def places(self, query: str, *, limit: int) -> list[Place]:
-        """The best places for a name (or a 5-digit postcode, where supported), best first."""
-
-
-class GeocoderUnavailable(Exception):
-    """The geocoding service did not answer usably."""
 
 
 def fold(text: str) -> str:

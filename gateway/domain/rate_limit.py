@@ -1,27 +1,16 @@
 """Fixed-window rate limits per caller: every request counts in the current minute's window.
 
 A caller is the identity's subject when signed in, else the client IP. Writes (POST, PUT,
-PATCH, DELETE) also count against a stricter budget. The counter store (Redis) is a port; when
-it fails the limiter lets requests through (fail open: availability over strictness) and
-skips the store for a short back-off so a dead Redis costs no timeout per request.
+PATCH, DELETE) also count against a stricter budget. The rules here are pure; the counting
+over the counter store (a port) is `RateLimiter` in gateway/service.py.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Protocol
 
 WINDOW_S = 60
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class CounterStore(Protocol):
-    async def increment(self, key: str, expire_s: int) -> int:
-        """Add one to the counter, create it with this expiry, return the new value."""
-
-
-class CounterStoreUnavailable(Exception):
-    """The counter store did not answer; the limiter then lets the request through."""
 
 
 @dataclass(frozen=True)
@@ -84,31 +73,3 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     return {"RateLimit-Limit": str(decision.limit),
             "RateLimit-Remaining": str(decision.remaining),
             "RateLimit-Reset": str(decision.reset_s)}
-
-
-class RateLimiter:
-    def __init__(self, store: CounterStore, *, clock: Callable[[], float],
-                 store_backoff_s: float = 5.0):
-        self._store, self._clock, self._backoff_s = store, clock, store_backoff_s
-        self._skip_store_until = float("-inf")
-
-    async def check(self, caller: str, limits: list[Limit]) -> Decision:
-        """Count this request in every limit; denied when any limit is exceeded."""
-        now = self._clock()
-        if now < self._skip_store_until:
-            return Decision(True, degraded=True)
-        window_index, seconds_left = window_of(now)
-        tightest: Decision | None = None
-        for limit in limits:
-            try:
-                count = await self._store.increment(
-                    counter_key(limit.bucket, caller, window_index), WINDOW_S + 5)
-            except CounterStoreUnavailable as error:
-                self._skip_store_until = now + self._backoff_s
-                return Decision(True, degraded=True, store_error=str(error) or "unavailable")
-            decision = decide(count, limit, seconds_left)
-            if not decision.allowed:
-                return decision
-            if tightest is None or decision.remaining < tightest.remaining:
-                tightest = decision
-        return tightest or Decision(True)

@@ -5,19 +5,20 @@ import asyncio
 import time
 import uuid
 from contextlib import asynccontextmanager
-from typing import Awaitable, Callable
+from typing import Any, Callable, Iterable
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
 
+from platform_common.errors import DomainError
 from platform_common.http.errors import install_error_handlers
+from platform_common.lifecycle import Process, ReadinessCheck
 from platform_common.observability.logging import get_logger
 from platform_common.observability.metrics import DEPENDENCY_UP, HTTP_REQUEST_SECONDS
 from platform_common.service_identity import ServiceKeys
 from platform_common.settings import CommonSettings
 
-ReadinessCheck = Callable[[], Awaitable[object]]
 REQUEST_ID_HEADER = "X-Request-ID"
 log = get_logger(__name__)
 
@@ -88,11 +89,47 @@ async def run_checks(checks: dict[str, ReadinessCheck], timeout_s: float,
     return results
 
 
+def create_process_app(*, settings: CommonSettings, title: str, build: Callable[[], Process],
+                       routers: Iterable[APIRouter] = (),
+                       error_statuses: dict[type[DomainError], int] | None = None,
+                       **kwargs) -> FastAPI:
+    """The app of one process: `build` (the service's bootstrap) runs inside the event loop,
+    the lifespan starts and stops what it built, /readyz asks its readiness checks, and the
+    routes reach it through `current_process` (an `Annotated` alias per service)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        process = build()
+        app.state.process = process
+        app.state.readiness_checks.update(process.readiness_checks)
+        # Only reported, never deciding readiness (the gateway's services and Redis).
+        app.state.dependency_checks.update(getattr(process, "dependency_checks", {}))
+        await process.start()
+        try:
+            yield
+        finally:
+            await process.stop()
+
+    app = create_service_app(settings=settings, title=title, lifespan=lifespan,
+                             error_statuses=error_statuses, **kwargs)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def current_process(request: Request) -> Any:
+    """The object the service's bootstrap built; use through a typed alias, e.g.
+    `Profiles = Annotated[ProfilesApi, Depends(current_process)]`."""
+    return request.app.state.process
+
+
 def create_service_app(*, settings: CommonSettings, title: str, lifespan=None,
                        readiness_checks: dict[str, ReadinessCheck] | None = None,
                        dependency_checks: dict[str, ReadinessCheck] | None = None,
                        dependency_interval_s: float = 15.0,
-                       check_timeout_s: float = 2.0, **fastapi_kwargs) -> FastAPI:
+                       check_timeout_s: float = 2.0,
+                       error_statuses: dict[type[DomainError], int] | None = None,
+                       **fastapi_kwargs) -> FastAPI:
     """A FastAPI app with /healthz, /readyz, the error format and tracing (the metrics are
     served on METRICS_PORT, see platform_common.http.server).
 
@@ -101,7 +138,8 @@ def create_service_app(*, settings: CommonSettings, title: str, lifespan=None,
     `dependency_interval_s`: for a process that still serves without them (the gateway)."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    dependencies = dict(dependency_checks or {})
+    # A dict kept on the app: create_process_app adds the process's own after building it.
+    dependencies: dict[str, ReadinessCheck] = dict(dependency_checks or {})
     # check -> last failure reason, so that each is logged once per change
     failing: dict[str, str] = {}
     failing_readiness: dict[str, str] = {}
@@ -119,12 +157,14 @@ def create_service_app(*, settings: CommonSettings, title: str, lifespan=None,
                 await probe_dependencies()
                 await asyncio.sleep(dependency_interval_s)
 
-        task = asyncio.create_task(probe_forever()) if dependencies else None
+        task = None
         try:
             if lifespan is None:
+                task = asyncio.create_task(probe_forever()) if dependencies else None
                 yield
             else:
                 async with lifespan(app_) as state:
+                    task = asyncio.create_task(probe_forever()) if dependencies else None
                     yield state
         finally:
             if task is not None:
@@ -135,7 +175,8 @@ def create_service_app(*, settings: CommonSettings, title: str, lifespan=None,
     # Verifies the signed identities and service credentials (platform_common/http/auth.py).
     app.state.service_keys = ServiceKeys.from_settings(settings)
     app.state.readiness_checks = dict(readiness_checks or {})
-    install_error_handlers(app)
+    app.state.dependency_checks = dependencies
+    install_error_handlers(app, error_statuses)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
 

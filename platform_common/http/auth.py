@@ -45,9 +45,8 @@ def optional_identity(request: Request) -> Identity | None:
     token = request.headers.get(IDENTITY_HEADER)
     if token is None:
         return None
-    caller = calling_service(request)
     try:
-        return service_keys(request).verify_identity(token, caller=caller)
+        return service_keys(request).verify_identity(token)
     except InvalidServiceToken as problem:
         raise ApiError(401, "invalid_token",
                        f"The signed identity ({IDENTITY_HEADER}) was refused: {problem}") from None

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from platform_common import errors as domain
 from platform_common.observability.logging import get_logger
 
 log = get_logger(__name__)
@@ -83,10 +84,34 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# How the shared domain errors answer over HTTP. A service with errors of its own passes
+# their statuses to create_process_app; the most specific class in the error's MRO wins.
+DOMAIN_ERROR_STATUS: dict[type[domain.DomainError], int] = {
+    domain.DomainError: 400, domain.BadRequest: 400, domain.Unauthorized: 401,
+    domain.Forbidden: 403, domain.NotFound: 404, domain.Conflict: 409,
+    domain.InvalidInput: 422, domain.Unavailable: 503,
+}
+
+
+def domain_error_status(exc: domain.DomainError,
+                        statuses: dict[type[domain.DomainError], int]) -> int:
+    for cls in type(exc).__mro__:
+        if cls in statuses:
+            return statuses[cls]
+    return 400
+
+
+def install_error_handlers(app: FastAPI,
+                           error_statuses: dict[type[domain.DomainError], int] | None = None) -> None:
     from platform_common.http.openapi import document_error_format
 
     document_error_format(app)  # the OpenAPI document states the same format
+    statuses = {**DOMAIN_ERROR_STATUS, **(error_statuses or {})}
+
+    @app.exception_handler(domain.DomainError)
+    async def _domain_error(_request: Request, exc: domain.DomainError):
+        return JSONResponse(error_body(exc.code, exc.message, exc.details),
+                            status_code=domain_error_status(exc, statuses))
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError):

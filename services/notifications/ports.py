@@ -1,15 +1,18 @@
-"""The small interfaces the service logic talks to; adapters/ holds one real adapter each."""
+"""The small interfaces the service logic talks to; adapters/ holds one real adapter each
+(the in-memory fakes of the stores live in tests/unit/notifications/fakes.py, and the suites in
+tests/contract/ports/notifications_*.py hold both to the same contract)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Callable, Protocol
 
 from services.notifications.domain.messages import Mail
 from services.notifications.domain.models import (
-    Delivery, Localized, Notification, Preferences, Recipient,
+    Delivery, Localized, Notification, Preferences, Recipient, SendJob,
 )
 
 Position = tuple[datetime, str]  # (created_at, id) of the last item of a page
+Clock = Callable[[], datetime]
 
 
 class RecipientStore(Protocol):
@@ -138,3 +141,10 @@ class WindowCounter(Protocol):
     async def increment_many(self, increments: dict[str, tuple[int, int]]) -> dict[str, int]:
         """Add `by` to each counter (key -> (by, ttl_s), the ttl set when the key is new);
         the new values."""
+
+
+class SendQueue(Protocol):
+    """Where the use cases put claimed deliveries for the background senders (the process's
+    bounded asyncio.Queue, which its Dispatcher consumes); waits while it is full."""
+
+    async def put(self, job: SendJob) -> None: ...

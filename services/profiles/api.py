@@ -4,31 +4,32 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from platform_common.events.models import ItemKind
-from platform_common.http import answers
-from platform_common.http.errors import invalid_cursor
+from platform_common.errors import invalid, invalid_cursor
+from platform_common.http import answers, current_process
 from platform_common.http.json_body import StrictJsonRoute
 from platform_common.http.auth import CurrentIdentity, MaybeIdentity, internal_caller
 from platform_common.identity import Identity
 from services.profiles import service
-from services.profiles.domain import rules
+from services.profiles.bootstrap import ProfilesApi
+from services.profiles.domain import mapping, rules
 from services.profiles.domain import stats as stats_domain
 from services.profiles.domain.contacts import ContactCreate, ContactRole, ContactStatus
-from services.profiles.domain.errors import invalid
 from services.profiles.domain.records import Item
 from services.profiles.domain.requests import (
     ActorCreate, ActorPatch, HideRequest, ItemCreate, ItemPatch, MemberAdd, TenantCreate,
     TenantPatch,
 )
-from services.profiles.ports import ProfileStore
 from services.profiles.responses import (
     STATS_CSV, ActorClosure, ActorList, ActorView, ContactPage, ContactView, ErasureResult,
     ItemPage, ItemView, ModerationPage, ProfilesExport, TenantList, TenantStats, TenantView,
 )
 
 router = APIRouter(route_class=StrictJsonRoute)
+# The process the app built (bootstrap.ProfilesApi): its store, statistics and suggestions.
+Profiles = Annotated[ProfilesApi, Depends(current_process)]
 IfMatch = Annotated[str | None, Header(
     alias="If-Match", description="The version the change is based on: `3`, `\"3\"` or `W/\"3\"`",
     json_schema_extra={"pattern": r'^\s*(W/)?"*[0-9]*[1-9][0-9]*"*\s*$'})]
@@ -37,10 +38,6 @@ After = Annotated[str | None, Query(
     description="`next` of the previous page", json_schema_extra={
         "pattern": "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$"})]
 Status = Literal["published", "closed", "expired", "hidden", "paused"]
-
-
-def _store(request: Request) -> ProfileStore:
-    return request.app.state.components.store
 
 
 def _expected_version(body_version: int | None, if_match: str | None) -> int | None:
@@ -75,42 +72,42 @@ def _is_uuid(value: str) -> bool:
 # ---- tenants ---------------------------------------------------------------------------------
 @router.post("/tenants", status_code=201, tags=["tenants"],
               responses=answers(TenantView, 403, 404, 409, 422, status=201))
-async def create_tenant(body: TenantCreate, identity: CurrentIdentity, request: Request):
-    tenant = await service.create_tenant(store=_store(request), identity=identity, request=body,
+async def create_tenant(body: TenantCreate, identity: CurrentIdentity, profiles: Profiles):
+    tenant = await service.create_tenant(store=profiles.store, identity=identity, request=body,
                                          now=service.now_ms())
-    return tenant.model_dump(mode="json")
+    return mapping.tenant_view(tenant)
 
 
 @router.get("/tenants", tags=["tenants"], responses=answers(TenantList))
-async def list_tenants(request: Request):
-    tenants = await service.list_tenants(store=_store(request))
-    return {"items": [t.model_dump(mode="json") for t in tenants]}
+async def list_tenants(profiles: Profiles):
+    tenants = await service.list_tenants(store=profiles.store)
+    return {"items": [mapping.tenant_view(t) for t in tenants]}
 
 
 @router.get("/tenants/{tenant_id}", tags=["tenants"], responses=answers(TenantView, 404))
-async def get_tenant(tenant_id: str, request: Request):
-    tenant = await service.get_tenant(store=_store(request), tenant_id=tenant_id)
-    return tenant.model_dump(mode="json")
+async def get_tenant(tenant_id: str, profiles: Profiles):
+    tenant = await service.get_tenant(store=profiles.store, tenant_id=tenant_id)
+    return mapping.tenant_view(tenant)
 
 
 @router.patch("/tenants/{tenant_id}", tags=["tenants"],
                responses=answers(TenantView, 403, 404, 409, 422))
 async def update_tenant(tenant_id: str, body: TenantPatch, identity: CurrentIdentity,
-                        request: Request, if_match: IfMatch = None):
+                        profiles: Profiles, if_match: IfMatch = None):
     tenant = await service.update_tenant(
-        store=_store(request), identity=identity, tenant_id=tenant_id, patch=body,
+        store=profiles.store, identity=identity, tenant_id=tenant_id, patch=body,
         expected_version=_expected_version(body.version, if_match), now=service.now_ms())
-    return tenant.model_dump(mode="json")
+    return mapping.tenant_view(tenant)
 
 
 @router.get("/tenants/{tenant_id}/stats", tags=["tenants"],
              responses=answers(TenantStats, 403, 404, 422, content=STATS_CSV))
-async def tenant_stats(tenant_id: str, identity: CurrentIdentity, request: Request,
+async def tenant_stats(tenant_id: str, identity: CurrentIdentity, profiles: Profiles,
                        format: Literal["json", "csv"] = "json"):
     """Figures of a municipality (its tenant admins, operators); `format=csv` downloads the
     month and category rows."""
-    figures = await service.tenant_stats(store=_store(request),
-                                         stats=request.app.state.components.stats,
+    figures = await service.tenant_stats(store=profiles.store,
+                                         stats=profiles.stats,
                                          identity=identity, tenant_id=tenant_id)
     if format == "csv":
         return Response(stats_domain.stats_csv(figures), media_type="text/csv; charset=utf-8",
@@ -122,59 +119,59 @@ async def tenant_stats(tenant_id: str, identity: CurrentIdentity, request: Reque
 # ---- actors ----------------------------------------------------------------------------------
 @router.post("/actors", status_code=201, tags=["actors"],
              responses=answers(ActorView, 409, 422, status=201))
-async def register_actor(body: ActorCreate, identity: CurrentIdentity, request: Request):
-    actor = await service.register_actor(store=_store(request), identity=identity, request=body,
+async def register_actor(body: ActorCreate, identity: CurrentIdentity, profiles: Profiles):
+    actor = await service.register_actor(store=profiles.store, identity=identity, request=body,
                                          now=service.now_ms())
-    return rules.actor_view(actor, private=True)
+    return mapping.actor_view(actor, private=True)
 
 
 @router.get("/actors/{actor_id}", tags=["actors"], responses=answers(ActorView, 401, 404))
-async def get_actor(actor_id: str, identity: MaybeIdentity, request: Request):
+async def get_actor(actor_id: str, identity: MaybeIdentity, profiles: Profiles):
     """The public profile; owners also see e-mail and owners, and the other party of an
     accepted contact request also the e-mail."""
-    return await service.actor_view_for(store=_store(request), identity=identity,
+    return await service.actor_view_for(store=profiles.store, identity=identity,
                                         actor_id=actor_id)
 
 
 @router.patch("/actors/{actor_id}", tags=["actors"],
               responses=answers(ActorView, 403, 404, 409, 422))
 async def update_actor(actor_id: str, body: ActorPatch, identity: CurrentIdentity,
-                       request: Request, if_match: IfMatch = None):
+                       profiles: Profiles, if_match: IfMatch = None):
     actor = await service.update_actor(
-        store=_store(request), identity=identity, actor_id=actor_id, patch=body,
+        store=profiles.store, identity=identity, actor_id=actor_id, patch=body,
         expected_version=_expected_version(body.version, if_match), now=service.now_ms())
-    return rules.actor_view(actor, private=True)
+    return mapping.actor_view(actor, private=True)
 
 
 @router.post("/actors/{actor_id}/members", tags=["actors"],
              responses=answers(ActorView, 403, 404, 409, 422))
-async def add_member(actor_id: str, body: MemberAdd, identity: CurrentIdentity, request: Request):
-    actor = await service.add_member(store=_store(request), identity=identity, actor_id=actor_id,
+async def add_member(actor_id: str, body: MemberAdd, identity: CurrentIdentity, profiles: Profiles):
+    actor = await service.add_member(store=profiles.store, identity=identity, actor_id=actor_id,
                                      sub=body.sub, now=service.now_ms())
-    return rules.actor_view(actor, private=True)
+    return mapping.actor_view(actor, private=True)
 
 
 @router.delete("/actors/{actor_id}/members/{sub}", tags=["actors"],
                responses=answers(ActorView, 403, 404, 409))
-async def remove_member(actor_id: str, sub: str, identity: CurrentIdentity, request: Request):
-    actor = await service.remove_member(store=_store(request), identity=identity,
+async def remove_member(actor_id: str, sub: str, identity: CurrentIdentity, profiles: Profiles):
+    actor = await service.remove_member(store=profiles.store, identity=identity,
                                         actor_id=actor_id, sub=sub, now=service.now_ms())
-    return rules.actor_view(actor, private=rules.is_owner(identity, actor))
+    return mapping.actor_view(actor, private=rules.is_owner(identity, actor))
 
 
 @router.delete("/actors/{actor_id}", tags=["actors"],
                responses=answers(ActorClosure, 403, 404))
-async def close_actor(actor_id: str, identity: CurrentIdentity, request: Request):
+async def close_actor(actor_id: str, identity: CurrentIdentity, profiles: Profiles):
     """An owner closes an organisation (or deletes a person profile): its offers and needs
     close, its contact requests go, and it disappears from search and matching. For good."""
-    return await service.close_actor(store=_store(request), identity=identity,
+    return await service.close_actor(store=profiles.store, identity=identity,
                                      actor_id=actor_id, now=service.now_ms())
 
 
 # ---- offers and needs ------------------------------------------------------------------------
-async def _item_view(request: Request, identity: Identity | None, item: Item) -> dict:
+async def _item_view(profiles: ProfilesApi, identity: Identity | None, item: Item) -> dict:
     """One item as this caller may see it (a person's exact place only to owners and partners)."""
-    return (await service.item_views(store=_store(request), identity=identity, items=[item]))[0]
+    return (await service.item_views(store=profiles.store, identity=identity, items=[item]))[0]
 
 
 def _item_routes(kind: ItemKind) -> APIRouter:
@@ -182,75 +179,75 @@ def _item_routes(kind: ItemKind) -> APIRouter:
 
     @items.post("", status_code=201, name=f"create_{kind}",
                 responses=answers(ItemView, 403, 409, 422, status=201))
-    async def create(body: ItemCreate, identity: CurrentIdentity, request: Request):
-        item = await service.create_item(store=_store(request), identity=identity, kind=kind,
+    async def create(body: ItemCreate, identity: CurrentIdentity, profiles: Profiles):
+        item = await service.create_item(store=profiles.store, identity=identity, kind=kind,
                                          request=body, now=service.now_ms())
         # Only owners create, change, pause and resume an item: they see its exact place.
-        return rules.item_view(item, exact=True)
+        return mapping.item_view(item, exact=True)
 
     @items.get("", name=f"list_{kind}s", responses=answers(ItemPage, 400, 403, 404, 422))
-    async def list_(request: Request, identity: MaybeIdentity,
+    async def list_(profiles: Profiles, identity: MaybeIdentity,
                     actor_id: str | None = None, tenant: str | None = None,
                     status: Status | None = None, after: After = None,
                     limit: Annotated[int, Query(ge=1, le=200)] = 50):
         found, next_after = await service.list_items(
-            store=_store(request), identity=identity, kind=kind, actor_id=actor_id,
+            store=profiles.store, identity=identity, kind=kind, actor_id=actor_id,
             tenant=tenant, status=status, after=_page_after(after), limit=limit)
-        return {"items": await service.item_views(store=_store(request), identity=identity,
+        return {"items": await service.item_views(store=profiles.store, identity=identity,
                                                   items=found), "next": next_after}
 
     @items.get("/{item_id}", name=f"get_{kind}", responses=answers(ItemView, 404))
-    async def get(item_id: str, identity: MaybeIdentity, request: Request):
-        item = await service.get_item(store=_store(request), identity=identity, kind=kind,
+    async def get(item_id: str, identity: MaybeIdentity, profiles: Profiles):
+        item = await service.get_item(store=profiles.store, identity=identity, kind=kind,
                                       item_id=item_id)
-        return await _item_view(request, identity, item)
+        return await _item_view(profiles, identity, item)
 
     @items.patch("/{item_id}", name=f"update_{kind}",
                  responses=answers(ItemView, 403, 404, 409, 422))
-    async def update(item_id: str, body: ItemPatch, identity: CurrentIdentity, request: Request,
+    async def update(item_id: str, body: ItemPatch, identity: CurrentIdentity, profiles: Profiles,
                      if_match: IfMatch = None):
         item = await service.update_item(
-            store=_store(request), identity=identity, kind=kind, item_id=item_id, patch=body,
+            store=profiles.store, identity=identity, kind=kind, item_id=item_id, patch=body,
             expected_version=_expected_version(body.version, if_match), now=service.now_ms())
-        return rules.item_view(item, exact=True)
+        return mapping.item_view(item, exact=True)
 
     @items.delete("/{item_id}", name=f"close_{kind}",
                   responses=answers(ItemView, 403, 404, 409, 422))
-    async def close(item_id: str, identity: CurrentIdentity, request: Request,
+    async def close(item_id: str, identity: CurrentIdentity, profiles: Profiles,
                     if_match: IfMatch = None):
         item = await service.close_item(
-            store=_store(request), identity=identity, kind=kind, item_id=item_id,
+            store=profiles.store, identity=identity, kind=kind, item_id=item_id,
             expected_version=_expected_version(None, if_match), now=service.now_ms())
-        return await _item_view(request, identity, item)
+        return await _item_view(profiles, identity, item)
 
     @items.post("/{item_id}/hide", name=f"hide_{kind}",
                 responses=answers(ItemView, 403, 404, 409, 422))
-    async def hide(item_id: str, body: HideRequest, identity: CurrentIdentity, request: Request):
-        item = await service.hide_item(store=_store(request), identity=identity, kind=kind,
+    async def hide(item_id: str, body: HideRequest, identity: CurrentIdentity, profiles: Profiles):
+        item = await service.hide_item(store=profiles.store, identity=identity, kind=kind,
                                        item_id=item_id, reason=body.reason, now=service.now_ms())
-        return await _item_view(request, identity, item)
+        return await _item_view(profiles, identity, item)
 
     @items.post("/{item_id}/pause", name=f"pause_{kind}",
                 responses=answers(ItemView, 403, 404, 409))
-    async def pause(item_id: str, identity: CurrentIdentity, request: Request):
+    async def pause(item_id: str, identity: CurrentIdentity, profiles: Profiles):
         """Out of search and matching until resumed (its suggestions are withdrawn)."""
-        item = await service.pause_item(store=_store(request), identity=identity, kind=kind,
+        item = await service.pause_item(store=profiles.store, identity=identity, kind=kind,
                                         item_id=item_id, now=service.now_ms())
-        return rules.item_view(item, exact=True)
+        return mapping.item_view(item, exact=True)
 
     @items.post("/{item_id}/resume", name=f"resume_{kind}",
                 responses=answers(ItemView, 403, 404, 409))
-    async def resume(item_id: str, identity: CurrentIdentity, request: Request):
-        item = await service.resume_item(store=_store(request), identity=identity, kind=kind,
+    async def resume(item_id: str, identity: CurrentIdentity, profiles: Profiles):
+        item = await service.resume_item(store=profiles.store, identity=identity, kind=kind,
                                          item_id=item_id, now=service.now_ms())
-        return rules.item_view(item, exact=True)
+        return mapping.item_view(item, exact=True)
 
     @items.post("/{item_id}/unhide", name=f"unhide_{kind}",
                 responses=answers(ItemView, 403, 404, 409))
-    async def unhide(item_id: str, identity: CurrentIdentity, request: Request):
-        item = await service.unhide_item(store=_store(request), identity=identity, kind=kind,
+    async def unhide(item_id: str, identity: CurrentIdentity, profiles: Profiles):
+        item = await service.unhide_item(store=profiles.store, identity=identity, kind=kind,
                                          item_id=item_id, now=service.now_ms())
-        return await _item_view(request, identity, item)
+        return await _item_view(profiles, identity, item)
 
     return items
 
@@ -262,7 +259,7 @@ router.include_router(_item_routes("need"))
 # ---- moderation ------------------------------------------------------------------------------
 @router.get("/moderation/items", tags=["moderation"],
              responses=answers(ModerationPage, 400, 403, 422))
-async def moderation_items(identity: CurrentIdentity, request: Request,
+async def moderation_items(identity: CurrentIdentity, profiles: Profiles,
                            status: Literal["hidden", "published"] = "hidden",
                            kind: ItemKind | None = None, tenant: str | None = None,
                            after: After = None,
@@ -270,93 +267,87 @@ async def moderation_items(identity: CurrentIdentity, request: Request,
     """Hidden (default) or published offers and needs of the caller's tenant (tenant admins)
     or of every tenant or `tenant` (operators), by id; `next_cursor` is the next `after`."""
     found, next_after = await service.moderation_items(
-        store=_store(request), identity=identity, status=status, kind=kind, tenant=tenant,
+        store=profiles.store, identity=identity, status=status, kind=kind, tenant=tenant,
         after=_page_after(after), limit=limit)
-    return {"items": await service.item_views(store=_store(request), identity=identity,
+    return {"items": await service.item_views(store=profiles.store, identity=identity,
                                               items=found), "next_cursor": next_after}
 
 
 # ---- contact requests ------------------------------------------------------------------------
 @router.post("/contacts", status_code=201, tags=["contacts"],
              responses=answers(ContactView, 403, 404, 409, 422, status=201))
-async def request_contact(body: ContactCreate, identity: CurrentIdentity, request: Request):
+async def request_contact(body: ContactCreate, identity: CurrentIdentity, profiles: Profiles):
     """Ask the other side of an offer/need pair for contact; the caller owns one side."""
     return await service.request_contact(
-        store=_store(request), identity=identity, request=body,
-        matches=request.app.state.components.matches, now=service.now_ms())
+        store=profiles.store, suggestions=profiles.suggestions, identity=identity, request=body,
+        now=service.now_ms(), match_wait_s=profiles.settings.contacts_match_wait_s)
 
 
 @router.get("/contacts", tags=["contacts"], responses=answers(ContactPage, 400, 422))
-async def list_contacts(identity: CurrentIdentity, request: Request,
+async def list_contacts(identity: CurrentIdentity, profiles: Profiles,
                         status: ContactStatus | None = None, role: ContactRole | None = None,
                         after: After = None,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50):
     found, next_after = await service.list_contacts(
-        store=_store(request), identity=identity, role=role, status=status,
+        store=profiles.store, identity=identity, role=role, status=status,
         after=_page_after(after), limit=limit)
     return {"items": found, "next": next_after}
 
 
 @router.get("/contacts/{contact_id}", tags=["contacts"],
              responses=answers(ContactView, 403, 404))
-async def get_contact(contact_id: str, identity: CurrentIdentity, request: Request):
+async def get_contact(contact_id: str, identity: CurrentIdentity, profiles: Profiles):
     """For its parties; once accepted it includes both sides' name and e-mail (`contact`)."""
-    return await service.get_contact(store=_store(request), identity=identity,
+    return await service.get_contact(store=profiles.store, identity=identity,
                                      contact_id=contact_id)
 
 
 @router.post("/contacts/{contact_id}/accept", tags=["contacts"],
              responses=answers(ContactView, 403, 404, 409))
-async def accept_contact(contact_id: str, identity: CurrentIdentity, request: Request):
-    return await service.accept_contact(store=_store(request), identity=identity,
+async def accept_contact(contact_id: str, identity: CurrentIdentity, profiles: Profiles):
+    return await service.accept_contact(store=profiles.store, identity=identity,
                                         contact_id=contact_id, now=service.now_ms())
 
 
 @router.post("/contacts/{contact_id}/decline", tags=["contacts"],
              responses=answers(ContactView, 403, 404, 409))
-async def decline_contact(contact_id: str, identity: CurrentIdentity, request: Request):
-    return await service.decline_contact(store=_store(request), identity=identity,
+async def decline_contact(contact_id: str, identity: CurrentIdentity, profiles: Profiles):
+    return await service.decline_contact(store=profiles.store, identity=identity,
                                          contact_id=contact_id, now=service.now_ms())
 
 
 # ---- the caller's own data -------------------------------------------------------------------
 @router.get("/me/actors", tags=["me"], responses=answers(ActorList))
-async def my_actors(identity: CurrentIdentity, request: Request):
+async def my_actors(identity: CurrentIdentity, profiles: Profiles):
     """The profiles the caller owns (persons and organisations), with their private fields."""
-    actors = await service.my_actors(store=_store(request), identity=identity)
-    return {"items": [rules.actor_view(actor, private=True) for actor in actors]}
+    actors = await service.my_actors(store=profiles.store, identity=identity)
+    return {"items": [mapping.actor_view(actor, private=True) for actor in actors]}
 
 
 @router.get("/me/export", tags=["me"], responses=answers(ProfilesExport))
-async def export_me(identity: CurrentIdentity, request: Request):
-    exported = await service.export_me(store=_store(request), identity=identity)
+async def export_me(identity: CurrentIdentity, profiles: Profiles):
+    exported = await service.export_me(store=profiles.store, identity=identity)
     return {**exported, "exported_at": exported["exported_at"].isoformat()}
 
 
 @router.delete("/me", tags=["me"], responses=answers(ErasureResult, 409))
-async def erase_me(identity: CurrentIdentity, request: Request):
-    return await service.erase_me(store=_store(request), identity=identity, now=service.now_ms())
+async def erase_me(identity: CurrentIdentity, profiles: Profiles):
+    return await service.erase_me(store=profiles.store, identity=identity, now=service.now_ms())
 
 
 # ---- internal (other services only; not in the public OpenAPI) -------------------------------
 @router.get("/internal/export/{collection}", include_in_schema=False,
-            dependencies=[internal_caller("search", "matching", "matching-worker")])
+            dependencies=[internal_caller("search")])
 async def internal_export(collection: Literal["tenants", "actors", "offers", "needs"],
-                          request: Request, after: str | None = None,
+                          profiles: Profiles, after: str | None = None,
                           limit: Annotated[int, Query(ge=1, le=1000)] = 500):
-    return await service.export_page(store=_store(request), collection=collection, after=after,
+    return await service.export_page(store=profiles.store, collection=collection, after=after,
                                      limit=limit)
 
 
 @router.get("/internal/owned-actors", include_in_schema=False,
             dependencies=[internal_caller("gateway")])
-async def internal_owned_actors(request: Request,
+async def internal_owned_actors(profiles: Profiles,
                                 sub: Annotated[list[str], Query(min_length=1, max_length=200)]):
     """The actors each of these subjects owns (the gateway's dev personas name their actors)."""
-    return {"items": await service.internal_owned_actors(store=_store(request), subs=sub)}
-
-
-@router.get("/internal/actors/{actor_id}", include_in_schema=False,
-            dependencies=[internal_caller("matching")])
-async def internal_actor(actor_id: str, request: Request):
-    return await service.internal_actor(store=_store(request), actor_id=actor_id)
+    return {"items": await service.internal_owned_actors(store=profiles.store, subs=sub)}

@@ -1,8 +1,8 @@
 """The small interfaces the profiles service needs from the outside world.
 
-One real adapter each: MongoDB (services/profiles/adapters/mongo.py) for the store and the
-outbox, Kafka (adapters/kafka.py) for publishing, HTTP (adapters/matching.py) for asking the
-matching service whether a pair is a current match.
+One real adapter each: MongoDB (services/profiles/adapters/mongo*.py) for the store, the
+outbox, the statistics and the current suggestions (fed by the `matches` topic), Kafka
+(adapters/kafka.py) for publishing. Profiles calls no other service.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Awaitable, Callable, Literal, Protocol, TypeVar
 
 from platform_common.events import Envelope
 from platform_common.events.models import MatchData
-from platform_common.identity import Identity
 from services.profiles.domain.contacts import Contact, ContactRole
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.domain.stats import Fact, FirstMatch
+from services.profiles.domain.suggestions import SuggestionChange
 
 T = TypeVar("T")
 ExportCollection = Literal["tenants", "actors", "offers", "needs"]
@@ -111,11 +111,17 @@ class StatsStore(Protocol):
         """What a tenant's statistics are computed from."""
 
 
-class MatchChecker(Protocol):
-    async def is_current_match(self, *, identity: Identity, offer_id: str,
-                               need_id: str) -> bool | None:
-        """Whether the pair is among the current suggestions, as the caller may see them;
-        None when the matching service could not tell (unreachable, an error)."""
+class SuggestionStore(Protocol):
+    """The read model of matching's current suggestions (profiles' own database)."""
+
+    async def apply(self, changes: list[SuggestionChange]) -> None:
+        """Record found and withdrawn pairs; a change older than (or as old as) the one the
+        store holds for its pair changes nothing, so redelivery and replays are harmless."""
+
+    async def is_current(self, *, offer_id: str, need_id: str) -> bool:
+        """Whether the pair's latest known event is `match.found`."""
+
+    async def ensure_indexes(self) -> None: ...
 
 
 class EventPublisher(Protocol):

@@ -5,13 +5,14 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, BeforeValidator
 
+from platform_common.http import current_process, error_responses
 from platform_common.http.auth import MaybeIdentity
-from services.search import service
-from platform_common.http import error_responses
 from platform_common.vocabulary import ACTOR_TYPES, CATEGORIES, ENGAGEMENT_TYPES
+from services.search import service
+from services.search.bootstrap import SearchProcess
 from services.search.domain.query import (
     KINDS, MAX_FILTER_VALUES, MAX_LIMIT, MAX_RADIUS_KM, MAX_TEXT_LENGTH, REMOTE_MODES, SORTS,
     SearchParams,
@@ -19,6 +20,7 @@ from services.search.domain.query import (
 from services.search.domain.schedule import DAY_PARTS, WEEKDAYS
 
 router = APIRouter()
+Search = Annotated[SearchProcess, Depends(current_process)]
 
 
 class Label(BaseModel):
@@ -89,7 +91,7 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
             summary="Radius, filter and text search over offers, needs or actors",
             responses=error_responses(400, 422))
 async def search(
-    request: Request,
+    search_process: Search,
     identity: MaybeIdentity,
     kind: Annotated[str | None, one_of(KINDS, "without it: offers and needs")] = None,
     lat: Annotated[float | None, stated("with lon", minimum=-90, maximum=90)] = None,
@@ -127,5 +129,5 @@ async def search(
                           remote=remote, q=q, sort=sort, limit=limit, cursor=cursor,
                           weekday=weekday, time=time, date_from=date_from, date_to=date_to,
                           accessible=accessible)
-    return await service.search(index=request.app.state.components.index, params=params,
+    return await service.search(index=search_process.index, params=params,
                                 identity=identity)

@@ -33,7 +33,7 @@ from services.search.bootstrap import build_index
 from services.search.domain.documents import (
     InvalidDocument, actor_document, item_document, tenant_document,
 )
-from services.search.domain.ports import ExportSource, RebuildState, RebuildTarget
+from services.search.ports import ExportSource, RebuildState, RebuildTarget
 from services.search.settings import SearchSettings
 
 Progress = Callable[[str], None]

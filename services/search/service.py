@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from platform_common.errors import InvalidInput, Unavailable, invalid_cursor
 from platform_common.events import utcnow
 from platform_common.events.models import ActorData, ActorErasedData, ItemData, TenantData
-from platform_common.http import ApiError
-from platform_common.http.errors import invalid_cursor
 from platform_common.identity import Identity
 from platform_common.kafka import ConsumedEvent
 from platform_common.observability.logging import get_logger
-from services.search.domain.ports import IndexUnavailable, QueryRejected, SearchIndex
+from services.search.ports import IndexUnavailable, QueryRejected, SearchIndex
 from services.search.domain.query import (
     InvalidSearch, InvalidSearchCursor, SearchParams, search_body, validate_search,
 )
@@ -28,7 +27,7 @@ async def search(*, index: SearchIndex, params: SearchParams, identity: Identity
     try:
         query = validate_search(params)
     except InvalidSearch as exc:
-        raise ApiError(422, "validation_error", "The request is invalid.", exc.details()) from None
+        raise InvalidInput([([name], message) for name, message in exc.problems]) from None
     except InvalidSearchCursor as exc:
         raise invalid_cursor("cursor", str(exc)) from None
     try:
@@ -43,8 +42,8 @@ async def search(*, index: SearchIndex, params: SearchParams, identity: Identity
             raise invalid_cursor("cursor", "does not fit this search") from None
         tenant_names = await index.tenant_names(tenant_ids_in_facets(raw))
     except IndexUnavailable:
-        raise ApiError(503, "search_unavailable",
-                       "Search is unavailable for a moment; please try again.") from None
+        raise Unavailable("Search is unavailable for a moment; please try again.",
+                          code="search_unavailable") from None
     return present_page(raw, query=query, tenant_names=tenant_names)
 
 

@@ -112,25 +112,23 @@ def test_only_the_gateway_signs_user_identities(call):
             401, "invalid_token")
 
 
-def test_a_service_forwards_an_identity_only_with_its_own_credential(call):
-    """Matching asks profiles on a user's behalf with the identity the gateway signed for
-    matching: profiles accepts it only together with matching's credential."""
+def test_an_identity_signed_for_another_service_is_refused_even_with_its_credential(call):
+    """No service calls another on a user's behalf: profiles accepts only an identity the
+    gateway signed for profiles, not one signed for matching, with or without matching's
+    credential (a compromised matching cannot act as its users at profiles)."""
     member = Identity(sub=unique("u"), tenant="land", roles=frozenset({"member"}))
     for_matching = identity_headers("matching", member)
     refused(call("profiles", "GET", "/me/export", headers=for_matching), 401, "invalid_token")
     forwarded = {**for_matching, **service_headers("profiles", caller="matching")}
-    answer = call("profiles", "GET", "/me/export", headers=forwarded)
+    refused(call("profiles", "GET", "/me/export", headers=forwarded), 401, "invalid_token")
+    answer = call("profiles", "GET", "/me/export", headers=identity_headers("profiles", member))
     assert answer.status_code == 200, answer.text
     assert answer.json()["sub"] == member.sub
-    # The credential of a different service does not make it matching's identity.
-    by_search = {**for_matching, **service_headers("profiles", caller="search")}
-    refused(call("profiles", "GET", "/me/export", headers=by_search), 401, "invalid_token")
 
 
 # ---- internal routes -------------------------------------------------------------------------
 INTERNAL = [("profiles", "GET", "/internal/export/actors"),
             ("profiles", "GET", "/internal/owned-actors?sub=someone"),
-            ("profiles", "GET", "/internal/actors/a-1"),
             ("notifications", "POST", "/internal/digests/run"),
             ("notifications", "POST", "/internal/deliveries/retry")]
 

@@ -2,6 +2,7 @@
 // (header, navigation, account, language) and starts the router.
 import { html, render, nothing } from "/static/vendor/lit-html/lit-html.js";
 import { api, itemsOf } from "./core/api.js";
+import { forgetActor } from "./core/account.js";
 import { applyBranding } from "./core/branding.js";
 import { label, lang, onLangChange, setLang, t } from "./core/i18n.js";
 import { createRouter, parseHash } from "./core/router.js";
@@ -192,7 +193,7 @@ async function start() {
   const wanted = localStorage.getItem(TENANT_KEY) || session.tenant;
   await selectTenant(wanted, { refresh: false });
   await router.start();
-  session.forgetActor(); // the stored profile may have been closed or deleted meanwhile
+  forgetActor(); // the stored profile may have been closed or deleted meanwhile
 }
 
 start().catch((error) => {

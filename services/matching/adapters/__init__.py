@@ -1,1 +1,1 @@
-"""Adapters of the matching service: Kafka (feed, group ownership), MongoDB, profiles HTTP."""
+"""Adapters of the matching service: Kafka (feed, group ownership), MongoDB (match set, directory)."""

@@ -13,29 +13,21 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from platform_common.kafka.security import kafka_client_options
 from platform_common.settings import CommonSettings
+from services.matching.ports import FeedRecord
 
 # A fetch answered this long after a catch-up request surely started after it (the
 # consumer's fetch_max_wait_ms is 500 ms).
 FETCH_SETTLE_MS = 1000
 
 
-@dataclass(frozen=True)
-class FeedRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
-
-
 class KafkaFeed:
+    """The EventFeed port (services/matching/ports.py) over a group-less Kafka consumer."""
+
     def __init__(self, settings: CommonSettings, *, topics: list[str], client_id: str):
         self._topics = topics
         self._consumer = AIOKafkaConsumer(

@@ -10,7 +10,7 @@ whose publishing was interrupted is published again with the same id.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
@@ -22,24 +22,9 @@ DUPLICATE_KEY = 11000
 STALE_INSTANCE_AGE = timedelta(days=7)
 
 
-class MatchStore(Protocol):
-    async def ensure_indexes(self) -> None: ...
-    async def register_instance(self, instance: str) -> None: ...
-    async def write(self, docs: list[dict[str, Any]], *, new_keys: set[str]) -> None: ...
-    async def commit(self, instance: str, batch: int) -> None: ...
-    async def take_ownership(self, instance: str, partitions: Iterable[int]) -> None: ...
-    async def owners(self, partitions: Iterable[int]) -> dict[int, str]: ...
-    async def found_fingerprints(self, partitions: Iterable[int]) -> dict[int, dict[str, str]]: ...
-    async def uncommitted(self, partitions: Iterable[int], *,
-                          partition_count: int) -> list[dict[str, Any]]: ...
-    async def get_many(self, keys: list[str]) -> list[dict[str, Any]]: ...
-    async def forget_titles(self, item_ids: list[str]) -> None: ...
-    async def matches_of(self, *, kind: str, item_id: str, limit: int) -> list[dict[str, Any]]: ...
-    async def pairs_of(self, *, offer_ids: list[str],
-                       need_ids: list[str]) -> list[dict[str, Any]]: ...
-
-
 class MongoMatchStore:
+    """The MatchStore port (services/matching/ports.py) in MongoDB."""
+
     def __init__(self, database):
         self._matches = database["matches"]
         self._instances = database["instances"]
@@ -148,7 +133,6 @@ class MongoMatchStore:
         cursor = self._matches.find({field: item_id, "state": "found"}).sort(
             [("score", DESCENDING), ("_id", ASCENDING)]).limit(limit)
         return await cursor.to_list(None)
-
 
     async def pairs_of(self, *, offer_ids: list[str], need_ids: list[str]) -> list[dict[str, Any]]:
         """Every stored pair (found or withdrawn) of these items: a personal-data export."""

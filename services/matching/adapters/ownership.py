@@ -8,23 +8,27 @@ STACK.md); correctness comes from the persisted match set (README.md).
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
 
 import faust
 from faust.contrib.asgi import bind_to_running_loop
 
 from platform_common.kafka.security import faust_broker_credentials
+from services.matching.ports import OnAssigned, OnRevoked
 from services.matching.settings import WorkerSettings
 
-OnAssigned = Callable[[set[int]], Awaitable[None]]
-OnRevoked = Callable[[], Awaitable[None]]
+
+async def _nobody_listens(*_args) -> None:
+    return None
 
 
 class GroupOwnership:
-    def __init__(self, settings: WorkerSettings, *, topic: str, on_assigned: OnAssigned,
-                 on_revoked: OnRevoked):
+    """The GroupMembership port (services/matching/ports.py) as a faust app."""
+
+    def __init__(self, settings: WorkerSettings, *, topic: str):
         self._settings, self._topic_name = settings, topic
-        self._on_assigned, self._on_revoked = on_assigned, on_revoked
+        # Given at start: the member that listens (the worker) is built after the group.
+        self._on_assigned: OnAssigned = _nobody_listens
+        self._on_revoked: OnRevoked = _nobody_listens
         self.assigned: set[int] = set()
         self.events_seen = 0
         self.app: faust.App | None = None
@@ -70,8 +74,11 @@ class GroupOwnership:
         self.assigned = set()
         await self._on_revoked()
 
-    async def start(self, partitions: int) -> None:
-        """Join the group; `partitions` is the partition count of the topic."""
+    async def start(self, partitions: int, *, on_assigned: OnAssigned,
+                    on_revoked: OnRevoked) -> None:
+        """Join the group; `partitions` is the partition count of the topic, the callbacks
+        hear every rebalance from now on."""
+        self._on_assigned, self._on_revoked = on_assigned, on_revoked
         for chatty in ("faust", "mode"):
             # Every service start/stop of faust's internals is logged at INFO: too much.
             logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

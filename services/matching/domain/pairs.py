@@ -11,8 +11,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
-from aiokafka.partitioner import murmur2
-
 from services.matching.engine.model import Match
 
 TransitionType = Literal["match.found", "match.withdrawn"]
@@ -30,6 +28,35 @@ def owner_partition(need_id: str, partitions: int) -> int:
     partition, so the consumer group's assignment decides pairs and events alike.
     """
     return (murmur2(need_id.encode()) & 0x7FFFFFFF) % partitions
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2, as the producers'
+    default partitioner uses it), unsigned 32 bit; kept here so that the domain needs no
+    broker client (a unit test compares it with aiokafka's)."""
+    mask = 0xFFFFFFFF
+    m, r = 0x5BD1E995, 24
+    length = len(data)
+    h = (0x9747B28C ^ length) & mask
+    for i in range(0, length - length % 4, 4):
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = (k * m) & mask
+        k ^= k >> r
+        k = (k * m) & mask
+        h = ((h * m) & mask) ^ k
+    tail = length & ~3
+    extra = length % 4
+    if extra >= 3:
+        h ^= data[tail + 2] << 16
+    if extra >= 2:
+        h ^= data[tail + 1] << 8
+    if extra >= 1:
+        h ^= data[tail]
+        h = (h * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    h ^= h >> 15
+    return h
 
 
 def fingerprint(match: Match) -> str:

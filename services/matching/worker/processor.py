@@ -27,26 +27,25 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from pydantic import ValidationError
 
 from platform_common.events import Envelope, make_event, read_event, utcnow
 from platform_common.events.models import (
     ActorErasedData, ItemData, MatchData, MatchSide, TenantData,
 )
-from platform_common.kafka import EventProducer, dlq_topic
+from platform_common.kafka import dlq_topic
 from platform_common.kafka.consumer import report_lag
 from platform_common.observability.logging import get_logger
 from platform_common.observability.metrics import (
     EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_PROCESSED,
 )
 from platform_common.observability.tracing import context_from_kafka_headers, tracer
-from services.matching.adapters.feed import FeedRecord, KafkaFeed
-from services.matching.adapters.match_store import MatchStore
-from services.matching.adapters.profiles import ProfilesUnavailable, SystemOfRecord
 from services.matching.domain.pairs import (
     Side, TransitionType, fingerprint, owner_partition, pair_key, reason_dicts, transition_for,
 )
 from services.matching.engine.model import Diff, Match
+from services.matching.ports import (
+    EventFeed, EventPublisher, FeedRecord, GroupMembership, MatchStore,
+)
 from services.matching.settings import WorkerSettings
 from services.matching.translate import is_open, to_item, to_tenant
 from services.matching.worker import metrics
@@ -116,13 +115,13 @@ class Ownership:
 
 
 class MatchingWorker:
-    def __init__(self, *, settings: WorkerSettings, engine, feed: KafkaFeed, store: MatchStore,
-                 producer: EventProducer, system_of_record: SystemOfRecord | None,
-                 items_topic: str):
+    def __init__(self, *, settings: WorkerSettings, engine, feed: EventFeed, store: MatchStore,
+                 producer: EventPublisher, group: GroupMembership | None, items_topic: str):
         self.settings = settings
         self.engine = engine
         self.feed, self.store, self.producer = feed, store, producer
-        self.system_of_record = system_of_record
+        # Joined once the engine caught up (None: announce for nothing, e.g. in a test).
+        self.group = group
         self.items_topic = items_topic
         self.instance = f"{settings.service_name}-{uuid.uuid4().hex[:12]}"
         self.partitions = settings.matching_partitions
@@ -143,7 +142,6 @@ class MatchingWorker:
         self._lock = asyncio.Lock()
         self._settled = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self.group = None  # GroupOwnership, wired by bootstrap
 
     # ---- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -169,7 +167,7 @@ class MatchingWorker:
 
     async def _run(self) -> None:
         try:
-            await self._load_snapshot()
+            # Everything comes from the topics, replayed from their beginning.
             self.phase = "catching_up"
             self.feed.request_catch_up()
             while not self.feed.caught_up:
@@ -178,7 +176,8 @@ class MatchingWorker:
             log.info("matcher_loaded", open_items=len(self.items), tenants=len(self.tenant_versions))
             # Join the group only now: partitions go to instances that can announce at once.
             if self.group is not None:
-                await self.group.start(self.partitions)
+                await self.group.start(self.partitions, on_assigned=self.on_assigned,
+                                       on_revoked=self.on_revoked)
             self.phase = "live"
             while True:
                 await self._settled.wait()
@@ -242,27 +241,6 @@ class MatchingWorker:
                 self.took_over_once = True  # (only reached after the first assignment)
 
     # ---- loading and applying ---------------------------------------------------------------
-    async def _load_snapshot(self) -> None:
-        if self.system_of_record is None:
-            return
-        delay = 0.5
-        while True:
-            try:
-                loaded = 0
-                for collection in ("tenants", "offers", "needs"):
-                    async for row in self.system_of_record.export(
-                            collection, page_size=self.settings.matching_export_page_size):
-                        self._load_row(collection, row)
-                        loaded += 1
-                        if loaded % 200 == 0:
-                            await asyncio.sleep(0)  # keep /healthz and the group responsive
-                log.info("snapshot_loaded", rows=loaded)
-                return
-            except ProfilesUnavailable as exc:
-                log.warning("snapshot_unavailable", error=str(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
-
     async def _bulk_load(self) -> None:
         staged, self.staging = self.staging or {}, None
         items = []
@@ -278,16 +256,6 @@ class MatchingWorker:
         # The engine is not touched by anything else yet; a thread keeps /healthz answering.
         await asyncio.to_thread(self.engine.bulk_load, items)
         metrics.ENGINE_ITEMS.set(len(self.items))
-
-    def _load_row(self, collection: str, row: dict) -> None:
-        try:
-            if collection == "tenants":
-                self._apply_tenant(TenantData.model_validate(row))
-            else:
-                self._apply_item(ItemData.model_validate(row), cause=None, changes=None)
-        except (ValidationError, ValueError, TypeError) as exc:
-            log.error("snapshot_row_rejected", collection=collection, id=row.get("id"),
-                      error=str(exc)[:500])
 
     async def _step(self) -> None:
         records = await self.feed.next_batch(max_records=self.settings.matching_batch_size)

@@ -1,6 +1,7 @@
 """What the service keeps: recipients, preferences, notifications and deliveries."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -114,3 +115,20 @@ class NotificationDraft(Model):
     dedupe_key: str
     event_at: datetime
     pair: str | None = None
+
+
+@dataclass
+class Loaded:
+    """What a delivery is rendered from, as read when its notification was stored."""
+
+    preferences: Preferences
+    notifications: list[Notification]
+    recipient: Recipient | None
+
+
+@dataclass
+class SendJob:
+    """A claimed delivery handed to the background senders."""
+
+    delivery: Delivery
+    loaded: Loaded | None = None   # None: read everything afresh (retries, digests)

@@ -22,7 +22,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from platform_common.events import Envelope, utcnow
 from services.profiles.adapters.mongo_stats import MongoStats
 from services.profiles.domain.contacts import ACTIVE_STATUSES, Contact, ContactRole
-from services.profiles.domain.errors import Busy, Conflict
+from platform_common.errors import Busy, Conflict
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.ports import ExportCollection, OutboxRecord
 

@@ -6,7 +6,7 @@ Checked pairs (a colour not set is taken as its default, white background, near-
 """
 from __future__ import annotations
 
-from services.profiles.domain.errors import InvalidInput
+from platform_common.errors import InvalidInput
 
 AA_NORMAL_TEXT = 4.5
 DEFAULTS = {"background_color": "#ffffff", "text_color": "#1a1a1a"}

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Iterable, Literal
 
 from pydantic import AfterValidator, Field, StrictStr
 
-from platform_common.events.models import ContactData, ItemKind
+from platform_common.errors import Conflict, DomainError, Forbidden, invalid
 from platform_common.identity import Identity
 from services.profiles.domain import rules
-from services.profiles.domain.errors import Conflict, DomainError, Forbidden, invalid
+from services.profiles.domain.records import ItemKind, Stored
 from services.profiles.domain.requests import MultiLine, Strict
 
 if TYPE_CHECKING:
@@ -37,21 +37,29 @@ class ContactCreate(Strict):
     message: Message = ""
 
 
-class Contact(ContactData):
+class Contact(Stored):
+    """A contact request as stored (its event payload: mapping.contact_event)."""
+
+    id: str
+    offer_id: str
+    need_id: str
+    requester_actor_id: str
+    recipient_actor_id: str
+    requester_tenant: str
+    recipient_tenant: str
+    message: str = ""
+    status: ContactStatus
+    version: int
     created_at: datetime
     updated_at: datetime
     decided_at: datetime | None = None
 
 
 class NotAMatch(DomainError):
-    """The matching service answered, and the pair is not among its current suggestions."""
+    """The pair is not among the current suggestions (as far as profiles has heard from
+    matching); answers 422 (app.py's error_statuses)."""
 
-    status, code = 422, "not_a_match"
-
-
-def snapshot(contact: Contact) -> ContactData:
-    """The event payload of a contact request."""
-    return ContactData.model_validate(contact.model_dump())
+    code = "not_a_match"
 
 
 # ---- asking ----------------------------------------------------------------------------------
@@ -95,9 +103,9 @@ def check_no_active_request(existing: Contact | None) -> None:
                        code="contact_exists")
 
 
-def check_match(current_match: bool | None, *, offer_id: str, need_id: str) -> None:
-    """Refuse only a definite "no"; None means matching could not tell (it must not block)."""
-    if current_match is False:
+def check_match(current_match: bool, *, offer_id: str, need_id: str) -> None:
+    """Refuse a pair that is not a current suggestion."""
+    if not current_match:
         raise NotAMatch("The offer and the need are not a current match.",
                         [{"field": "need_id", "path": ["need_id"],
                           "message": f"need {need_id!r} is not a current match of "
@@ -133,19 +141,6 @@ def is_party(identity: Identity | None, *, requester: "Actor | None",
     return rules.is_owner(identity, requester) or rules.is_owner(identity, recipient)
 
 
-def _card(actor: "Actor | None") -> dict:
-    return {"name": actor.name if actor else None, "email": actor.email if actor else None}
-
-
-def contact_view(contact: Contact, *, requester: "Actor | None" = None,
-                 recipient: "Actor | None" = None) -> dict:
-    """The request as its parties see it; names and e-mails only once it is accepted."""
-    view = contact.model_dump(mode="json")
-    if contact.status == "accepted":
-        view["contact"] = {"requester": _card(requester), "recipient": _card(recipient)}
-    return view
-
-
 def shares_accepted_contact(contacts: Iterable[Contact], *, actor_id: str,
                             own_actor_ids: Iterable[str]) -> bool:
     """Whether `actor_id` and one of `own_actor_ids` are the parties of an accepted request."""
@@ -158,10 +153,3 @@ def shares_accepted_contact(contacts: Iterable[Contact], *, actor_id: str,
         if contact.recipient_actor_id == actor_id and contact.requester_actor_id in own:
             return True
     return False
-
-
-def counterpart_actor_view(actor: "Actor") -> dict:
-    """The public profile plus the e-mail and the exact location: for the other party of an
-    accepted contact (both consented)."""
-    return {**rules.actor_view(actor, private=False), "email": actor.email,
-            "location": actor.location.model_dump(mode="json")}

@@ -1,34 +1,131 @@
-"""The stored entities and every change to them, as pure functions returning new versions.
+"""The stored entities (what profiles keeps in MongoDB) and every change to them, as pure
+functions returning new versions; `mapping.py` turns them into event payloads and API views.
 
-A record is the event payload model (the snapshot consumers receive) plus a few fields only
-this service keeps. Each change increments `version` and sets `updated_at`.
+The records are this service's own models, not the published contract: a field added here is
+a storage change only, until the mapping puts it on the wire. Field names are those of the
+stored documents (the first versions stored the event payloads), so no migration is needed.
+Each change increments `version` and sets `updated_at`.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from platform_common.events.models import ActorData, ItemData, ItemKind, ItemStatus, TenantData
 from services.profiles.domain import rules
 from services.profiles.domain.requests import ActorCreate, ItemCreate, TenantCreate
 
 ERASED_TITLE = "Gelöscht"
 
+ActorType = Literal["person", "association", "initiative", "education", "company"]
+ItemKind = Literal["offer", "need"]
+ItemStatus = Literal["published", "closed", "expired", "hidden", "paused"]
 
-class Tenant(TenantData):
+
+class Stored(BaseModel):
+    # Documents written by older versions may carry fields this one no longer keeps.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Point(Stored):
+    lat: float
+    lon: float
+
+
+class LocalText(Stored):
+    de: str = ""
+    en: str = ""
+
+
+class TenantBranding(Stored):
+    display_name: str | None = None
+    primary_color: str | None = None
+    secondary_color: str | None = None
+    text_color: str | None = None
+    background_color: str | None = None
+    logo_url: str | None = None
+    welcome_text: LocalText | None = None
+    impressum: LocalText | None = None
+    datenschutz: LocalText | None = None
+
+
+class Tenant(Stored):
+    id: str
+    name: str
+    center: Point
+    neighbours: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    branding: TenantBranding = Field(default_factory=TenantBranding)
+    matching_weights: dict[str, float] = Field(default_factory=dict)
+    version: int
     created_at: datetime
     updated_at: datetime
 
 
-class Actor(ActorData):
+class Actor(Stored):
+    id: str
+    tenant: str
+    type: ActorType
+    name: str
+    location: Point
+    place_name: str | None = None
+    email: str | None = None
+    locale: Literal["de", "en"] = "de"
+    owners: list[str] = Field(default_factory=list)
+    logo_url: str | None = None
+    version: int
     created_at: datetime
     updated_at: datetime
 
 
-class Item(ItemData):
-    """An offer or a need as stored: today exactly its event payload (the hide reason included)."""
+class DateSlot(Stored):
+    start: datetime
+    end: datetime
+
+
+class WeeklySlot(Stored):
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    start: str  # "HH:MM", Europe/Berlin local time
+    end: str
+
+
+class ItemSchedule(Stored):
+    dates: list[DateSlot] = Field(default_factory=list)
+    weekly: list[WeeklySlot] = Field(default_factory=list)
+
+
+class Item(Stored):
+    """An offer or a need as stored."""
+
+    id: str
+    kind: ItemKind
+    tenant: str
+    actor_id: str
+    actor_type: ActorType
+    title: str
+    description: str = ""
+    categories: list[str]
+    skills: list[str] = Field(default_factory=list)
+    requirements: list[str] = Field(default_factory=list)
+    engagement: Literal["spontaneous", "regular", "project"]
+    location: Point
+    place_name: str | None = None
+    radius_km: float
+    remote: bool = False
+    schedule: ItemSchedule = Field(default_factory=ItemSchedule)
+    capacity: int = 1
+    capacity_left: int = 1
+    visibility: Literal["tenant", "region", "state"] = "tenant"
+    languages: list[str] = Field(default_factory=list)
+    accessible: bool = False
+    status: ItemStatus = "published"
+    # Why a moderator hid the item (status "hidden"), for telling its owners; else None.
+    hidden_reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None = None
+    version: int
 
 
 R = TypeVar("R", Tenant, Actor, Item)
@@ -43,12 +140,6 @@ def _changed(record: R, changes: dict, *, now: datetime) -> R:
 def _same_content(a: BaseModel, b: BaseModel) -> bool:
     ignore = {"version", "updated_at"}
     return a.model_dump(exclude=ignore) == b.model_dump(exclude=ignore)
-
-
-def snapshot(record: Tenant | Actor | Item) -> TenantData | ActorData | ItemData:
-    """The event payload of a record (without the fields only this service keeps)."""
-    model = {Tenant: TenantData, Actor: ActorData, Item: ItemData}[type(record)]
-    return model.model_validate(record.model_dump())
 
 
 # ---- tenants ---------------------------------------------------------------------------------

@@ -4,16 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Iterable
 
-from platform_common.identity import Identity
-from platform_common.privacy import public_location
-from services.profiles.domain.errors import (
+from platform_common import visibility
+from platform_common.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, VersionConflict, invalid,
 )
+from platform_common.identity import Identity
 
 if TYPE_CHECKING:
     from services.profiles.domain.records import Actor, Item, Tenant
 
-ALL_VISIBILITIES = frozenset({"tenant", "region", "state"})
+ALL_VISIBILITIES = visibility.ALL_VISIBILITIES
 ALL_STATUSES = ("published", "closed", "expired", "hidden", "paused")
 
 # Which status an item may move to from which; "closed" is final.
@@ -28,9 +28,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 # ---- roles and ownership ---------------------------------------------------------------------
 def is_owner(identity: Identity | None, actor: "Actor | None") -> bool:
-    """Owners act for an actor, and only from the actor's own tenant."""
-    return (identity is not None and actor is not None and identity.sub in actor.owners
-            and identity.tenant == actor.tenant)
+    """Owners act for an actor, and only from the actor's own tenant (the shared rule)."""
+    return actor is not None and visibility.is_owner(identity, owners=actor.owners,
+                                                     actor_tenant=actor.tenant)
 
 
 def sole_owned_organisation(identity: Identity, actor: "Actor") -> bool:
@@ -44,7 +44,7 @@ def is_tenant_admin_of(identity: Identity | None, tenant: str) -> bool:
 
 def can_moderate(identity: Identity | None, tenant: str) -> bool:
     """Tenant admins moderate their own tenant; operators every tenant."""
-    return identity is not None and (identity.is_operator or is_tenant_admin_of(identity, tenant))
+    return visibility.can_moderate(identity, tenant)
 
 
 def require_operator(identity: Identity) -> None:
@@ -65,26 +65,15 @@ def require_member_manager(identity: Identity, actor: "Actor") -> None:
         raise Forbidden("Only an org_admin who owns this organisation may manage its members.")
 
 
-# ---- visibility ------------------------------------------------------------------------------
-def allowed_visibilities(caller_tenant: str | None, item_tenant: str,
-                         item_tenant_neighbours: Iterable[str]) -> frozenset[str]:
-    """The visibilities of published items of `item_tenant` a caller from `caller_tenant` sees."""
-    if caller_tenant == item_tenant:
-        return ALL_VISIBILITIES
-    if caller_tenant is not None and caller_tenant in set(item_tenant_neighbours):
-        return frozenset({"region", "state"})
-    return frozenset({"state"})
+# ---- visibility (platform_common.visibility: matching applies the same rule) ---------------
+allowed_visibilities = visibility.allowed_visibilities
 
 
 def can_see_item(identity: Identity | None, item: "Item", *, owner: bool,
                  item_tenant_neighbours: Iterable[str]) -> bool:
-    if owner or can_moderate(identity, item.tenant):
-        return True
-    if item.status != "published":
-        return False
-    caller_tenant = identity.tenant if identity is not None else None
-    return item.visibility in allowed_visibilities(caller_tenant, item.tenant,
-                                                   item_tenant_neighbours)
+    return visibility.can_see_item(identity, tenant=item.tenant, status=item.status,
+                                   visibility=item.visibility, owner=owner,
+                                   item_tenant_neighbours=item_tenant_neighbours)
 
 
 def denied(visible: bool, message: str) -> Exception:
@@ -153,28 +142,3 @@ def check_logo(actor_type: str, logo_url: str | None) -> None:
     something the platform publishes."""
     if logo_url and actor_type == "person":
         raise InvalidInput([(["logo_url"], "only organisations have a logo, not private persons")])
-
-
-# ---- what callers see ------------------------------------------------------------------------
-def actor_view(actor: "Actor", *, private: bool) -> dict:
-    """Everyone sees an actor's public profile; e-mail and owners only its owners.
-
-    A person's location is shown to others only coarsened (platform_common.privacy).
-    """
-    view = actor.model_dump(mode="json")
-    if not private:
-        view.pop("email", None)
-        view.pop("owners", None)
-        view["location"] = public_location(view["location"], actor_type=actor.type)
-    return view
-
-
-def item_view(item: "Item", *, exact: bool = False) -> dict:
-    """An item as a caller sees it. The place of a person's item is coarsened unless `exact`
-    (its owners, and the partner of an accepted contact request: service.item_views)."""
-    view = item.model_dump(mode="json")
-    if not exact:
-        view["location"] = public_location(view["location"], actor_type=item.actor_type)
-    if view.get("hidden_reason") is None:
-        view.pop("hidden_reason", None)
-    return view

@@ -29,7 +29,7 @@ from services.search.domain.documents import (
     ERASED_STATUS, actor_document, erased_actor_document, item_document, tenant_document,
     with_neighbours,
 )
-from services.search.domain.ports import IndexUnavailable, QueryRejected
+from services.search.ports import IndexUnavailable, QueryRejected
 
 log = get_logger(__name__)
 ITEM_COLLECTIONS = ("offers", "needs")

@@ -1,43 +1,20 @@
 """AUTH_MODE=jwks: RS256 tokens checked against a JWKS served over real HTTP."""
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from deploy.local.engines import free_port
 from gateway.settings import DEFAULT_DEV_JWT_SECRET
+from tests.integration.gateway.jwks_provider import KeySet, serving
 from tests.integration.gateway.support import bearer, fake_service_urls, start_gateway
 from tests.support.identity import received_identity
 
 pytestmark = pytest.mark.integration
 ISSUER, AUDIENCE = "https://login.example.nrw/realms/engage", "engage-api"
-
-
-class KeySet:
-    """The identity provider's published keys; tests rotate them."""
-
-    def __init__(self):
-        self.keys: list[tuple[str, rsa.RSAPrivateKey]] = []
-        self.fetches = 0
-
-    def add(self, kid: str) -> rsa.RSAPrivateKey:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.keys.append((kid, key))
-        return key
-
-    def document(self) -> bytes:
-        entries = []
-        for kid, key in self.keys:
-            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-            entries.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
-        return json.dumps({"keys": entries}).encode()
 
 
 @pytest.fixture(scope="module")
@@ -47,25 +24,8 @@ def key_set():
 
 @pytest.fixture(scope="module")
 def jwks_server(key_set):
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            key_set.fetches += 1
-            body = key_set.document()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            """Quiet: the test output is not the place for access logs."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/realms/engage/certs"
-    server.shutdown()
-    server.server_close()
+    with serving(key_set) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

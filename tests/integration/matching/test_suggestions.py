@@ -191,12 +191,18 @@ async def _events(log, offer_id: str, need_id: str, kind: str) -> list[dict]:
 
 async def _suggestions(api, kinds: str, item_id: str, caller: dict) -> list[dict]:
     response = await api.get(f"/{kinds}/{item_id}/matches", headers=caller)
+    if response.status_code == 404:
+        # Matching's directory has not consumed the item's event yet (its own consumer, next
+        # to the worker's feed): the item does not exist for the API until then.
+        return []
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
 
 async def _no_suggestions(api, offer_id: str, caller: dict) -> bool:
-    return await _suggestions(api, "offers", offer_id, caller) == []
+    response = await api.get(f"/offers/{offer_id}/matches", headers=caller)
+    assert response.status_code == 200, response.text
+    return response.json()["items"] == []
 
 
 async def test_an_erased_person_leaves_no_title_in_stored_suggestions(profiles, match_log,

@@ -10,7 +10,8 @@ from aiokafka.partitioner import DefaultPartitioner
 from platform_common.events import Envelope, read_event
 from platform_common.events.models import ItemData, TenantData
 from platform_common.identity import Identity
-from services.matching.domain.access import owns_actor, sees_by_role
+from services.matching.domain.access import is_party
+from services.matching.domain.directory import DirectoryActor
 from services.matching.domain.pairs import (
     fingerprint, owner_partition, pair_key, reason_dicts, transition_for,
 )
@@ -118,13 +119,16 @@ def test_transitions_follow_the_difference_to_the_stored_state():
 def test_only_parties_tenant_admins_and_operators_see_suggestions():
     def who(*roles, tenant="koeln", sub="anna"):
         return Identity(sub=sub, tenant=tenant, roles=frozenset(roles))
-    assert sees_by_role(who("operator", tenant="land"), tenant="koeln")
-    assert sees_by_role(who("tenant_admin"), tenant="koeln")
-    assert not sees_by_role(who("tenant_admin", tenant="bonn"), tenant="koeln")
-    assert not sees_by_role(who("member", "org_admin"), tenant="koeln")
-    assert owns_actor(who("member"), owners=["anna"], actor_tenant="koeln")
-    assert not owns_actor(who("member", tenant="bonn"), owners=["anna"], actor_tenant="koeln")
-    assert not owns_actor(who("member", sub="eve"), owners=["anna"], actor_tenant="koeln")
+    annas = DirectoryActor(id="actor-1", tenant="koeln", type="person", owners=("anna",),
+                           version=1)
+    assert is_party(who("operator", tenant="land", sub="op"), tenant="koeln", actor=annas)
+    assert is_party(who("tenant_admin", sub="admin"), tenant="koeln", actor=None)
+    assert not is_party(who("tenant_admin", tenant="bonn", sub="admin"), tenant="koeln",
+                        actor=None)
+    assert not is_party(who("member", "org_admin", sub="eve"), tenant="koeln", actor=annas)
+    assert is_party(who("member"), tenant="koeln", actor=annas)
+    assert not is_party(who("member", tenant="bonn"), tenant="koeln", actor=annas)
+    assert not is_party(who("member", sub="eve"), tenant="koeln", actor=annas)
 
 
 def test_the_api_shows_reasons_in_the_asked_language():

@@ -8,12 +8,16 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import AsyncMongoClient
+
+from platform_common.events import TOPIC_MATCHES, make_event, utcnow
+from platform_common.events.models import MatchData
 
 from tests.support.identity import sub_of, user_headers  # noqa: F401 (sub_of: for the tests)
 
@@ -52,11 +56,32 @@ def offer_body(actor_id: str, **overrides) -> dict:
     return body
 
 
+def match_event(offer: dict, need: dict, *, type: str = "match.found", at=None) -> bytes:
+    """A `matches` event about the pair, as the matching service publishes it."""
+    data = MatchData.model_validate({
+        kind: {"id": item["id"], "actor_id": item["actor_id"], "tenant": item["tenant"],
+               "title": item["title"]} for kind, item in (("offer", offer), ("need", need))}
+        | {"score": 0.8})
+    envelope = make_event(type, tenant=need["tenant"], subject=f"{offer['id']}:{need['id']}",
+                          source="matching", data=data)
+    return envelope.model_copy(update={"occurred_at": at or utcnow()}).to_bytes()
+
+
 @dataclass
 class Profiles:
     """A client of the profiles API plus helpers to build test data through it."""
 
     http: httpx.AsyncClient
+    # Publishes to the `matches` topic like the matching service (None: not available).
+    matches: AIOKafkaProducer | None = None
+    # Whether the session runs the matching worker, which announces real matches itself.
+    matching_runs: Callable[[], bool] = lambda: False
+
+    async def announce(self, offer: dict, need: dict, *, type: str = "match.found",
+                       at=None) -> None:
+        """Tell profiles (its relay consumes `matches`) that the pair was found or withdrawn."""
+        await self.matches.send_and_wait(TOPIC_MATCHES, match_event(offer, need, type=type, at=at),
+                                         key=f"{offer['id']}:{need['id']}".encode())
 
     async def tenant(self, *, neighbours: list[str] | None = None, **extra) -> dict:
         body = {"id": unique("t"), "name": "Testhausen", "center": {"lat": 51.9, "lon": 7.2},
@@ -89,10 +114,21 @@ def profiles_stack(services):
     return services("profiles", "profiles-relay")
 
 
+@pytest.fixture(scope="session")
+async def matches_producer(profiles_stack):
+    producer = AIOKafkaProducer(bootstrap_servers=profiles_stack.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await asyncio.gather(producer.stop(), return_exceptions=True)
+
+
 @pytest.fixture
-async def profiles(profiles_stack):
+async def profiles(profiles_stack, matches_producer):
     async with httpx.AsyncClient(base_url=profiles_stack.url("profiles"), timeout=20) as http:
-        yield Profiles(http)
+        yield Profiles(http, matches_producer,
+                       lambda: "matching-worker" in profiles_stack.children)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ class Pair:
 
 async def make_pair(profiles: Profiles, *, tenant: dict | None = None,
                     club_tenant: dict | None = None, offer: dict | None = None,
-                    need: dict | None = None) -> Pair:
+                    need: dict | None = None, announce: bool = True) -> Pair:
     tenant = tenant or await profiles.tenant()
     club_tenant = club_tenant or tenant
     helper_headers, helper = await profiles.member_with_actor(
@@ -40,12 +40,15 @@ async def make_pair(profiles: Profiles, *, tenant: dict | None = None,
     offer_item = await profiles.item("offer", helper_headers, helper["id"], **(offer or {}))
     need_item = await profiles.item("need", club_headers, club["id"],
                                     **{"title": "Fahrer gesucht", **(need or {})})
+    if announce and not profiles.matching_runs():
+        # No matcher in this session: announce the pair as it would (contact needs a match).
+        await profiles.announce(offer_item, need_item)
     return Pair(tenant, helper_headers, helper, club_headers, club, offer_item, need_item)
 
 
 async def ask_for_contact(profiles: Profiles, headers: dict, body: dict) -> httpx.Response:
-    """POST /contacts. When the matching service runs in this session it must first have
-    found the new pair (it answers `not_a_match` until then); without it nothing waits."""
+    """POST /contacts, once profiles knows the pair as a current suggestion (`not_a_match`
+    until the relay consumed its `match.found`: from the matcher, or from make_pair)."""
     async def attempt():
         response = await profiles.http.post("/contacts", json=body, headers=headers)
         if response.status_code == 422 and response.json()["error"]["code"] == "not_a_match":

@@ -1,11 +1,12 @@
-"""Contact requests are for current matches: profiles asks the real matching service, and
-goes ahead when matching does not answer."""
+"""Contact requests are for current matches: profiles knows them from the real matching
+worker's `matches` events (its own read model), so it needs no answer from matching."""
 from __future__ import annotations
 
 import pytest
 
 from tests.integration.profiles.conftest import unique
 from tests.integration.profiles.test_contacts import ask_for_contact, make_pair
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +45,36 @@ async def test_only_current_matches_may_be_asked(profiles, matching_stack):
     assert (await refused(outsider_headers, outsider_need["id"]))["code"] == "not_a_match"
 
 
-async def test_a_matching_service_that_does_not_answer_does_not_block(profiles, matching_stack):
-    pair = await make_pair(profiles, need={"categories": ["animals"], "title": "Katzen füttern"})
-    body = pair.body(f"Trotzdem? {unique('msg')}")
-    first = await profiles.http.post("/contacts", json=body, headers=pair.helper_headers)
-    assert first.status_code == 422 and first.json()["error"]["code"] == "not_a_match"
+async def test_a_current_match_may_be_asked_while_matching_is_down(profiles, matching_stack):
+    pair = await make_pair(profiles)
+    # Known as a match (the first request waits for that), then matching's API goes away.
+    first = await ask_for_contact(profiles, pair.club_headers, pair.body(f"Erst? {unique('m')}"))
+    assert first.status_code == 201, first.text
+    assert (await profiles.http.post(f"/contacts/{first.json()['id']}/decline",
+                                     headers=pair.helper_headers)).status_code == 200
 
     matching_stack.kill("matching")
     try:
-        asked = await profiles.http.post("/contacts", json=body, headers=pair.helper_headers)
+        asked = await profiles.http.post("/contacts", json=pair.body("Doch noch?"),
+                                         headers=pair.helper_headers)
         assert asked.status_code == 201, asked.text
         assert asked.json()["status"] == "requested"
     finally:
         matching_stack.start_service("matching")
+
+
+async def test_a_withdrawn_match_may_no_longer_be_asked(profiles, profiles_db, matching_stack):
+    # A pair the matcher never finds (no shared category), announced and withdrawn by hand.
+    pair = await make_pair(profiles, need={"categories": ["animals"], "title": "Katzen füttern"},
+                           announce=False)
+    key = f"{pair.offer['id']}:{pair.need['id']}"
+    await profiles.announce(pair.offer, pair.need)
+    await profiles.announce(pair.offer, pair.need, type="match.withdrawn")
+
+    async def withdrawn():
+        doc = await profiles_db.suggestions.find_one({"_id": key})
+        return doc if doc and not doc["current"] else None
+
+    await eventually(withdrawn, timeout_s=30, message="the withdrawal recorded")
+    refused = await profiles.http.post("/contacts", json=pair.body(), headers=pair.helper_headers)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "not_a_match"

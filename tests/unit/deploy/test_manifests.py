@@ -42,7 +42,7 @@ UID = 10001
 KNOWN_SECRETS = {"engage-mongo", "engage-notifications", "engage-overrides", "engage-redis",
                  "engage-redis-ca", "engage-elasticsearch-ca", "engage-service-keys",
                  "engage-kafka-cluster-ca-cert", "kafka-profiles-relay", "kafka-search",
-                 "kafka-matching-worker", "kafka-notifications"}
+                 "kafka-matching", "kafka-matching-worker", "kafka-notifications"}
 METRICS_PORT = 9464
 
 # The settings class each process validates its environment with at start.
@@ -55,8 +55,8 @@ PROCESS_SETTINGS = {
     "matching-worker": "services.matching.settings:WorkerSettings",
     "notifications": "services.notifications.settings:NotificationsSettings",
 }
-# Callers of profiles' internal export API besides the gateway (they load the system of record).
-PROFILES_EXPORT_CALLERS = {"search", "matching", "matching-worker"}
+# Callers of profiles' internal export API besides the gateway (search rebuilds its index).
+PROFILES_EXPORT_CALLERS = {"search"}
 
 # Metrics the services define themselves (not in platform_common). The alerts and dashboard
 # rely on them: deploy/observability/README.md documents the contract, with these types.
@@ -426,8 +426,7 @@ def test_network_policies_gateway_only_from_ingress_services_only_from_gateway()
     assert sorted(gateway_peers, key=str) == sorted(
         [("namespaceSelector", {"kubernetes.io/metadata.name": "ingress-nginx"}), MONITORING], key=str)
     for name in API_SERVICES:
-        callers = {"gateway"} | (PROFILES_EXPORT_CALLERS if name == "profiles" else set()) \
-            | ({"profiles"} if name == "matching" else set())  # contact requests check the match
+        callers = {"gateway"} | (PROFILES_EXPORT_CALLERS if name == "profiles" else set())
         assert sorted(_peers(_policy_for(name)), key=str) == sorted(
             [("podSelector", {"app.kubernetes.io/name": c}) for c in callers] + [MONITORING],
             key=str), name

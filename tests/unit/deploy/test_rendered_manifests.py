@@ -32,7 +32,7 @@ OVERLAYS = ("dev", "production")
 
 PROCESSES = ("gateway", "profiles", "profiles-relay", "search", "matching", "matching-worker",
              "notifications")
-KAFKA_CLIENTS = {"profiles-relay", "search", "matching-worker", "notifications"}
+KAFKA_CLIENTS = {"profiles-relay", "search", "matching", "matching-worker", "notifications"}
 REDIS_CLIENTS = {"gateway", "notifications"}
 ELASTICSEARCH_CLIENTS = {"search"}
 METRICS_PORT = 9464
@@ -245,7 +245,8 @@ def _acls(user: dict) -> dict[tuple[str, str], set[str]]:
 def _code_uses() -> dict[str, dict[str, set[str]]]:
     """What each process does with Kafka, from the code's own constants."""
     from platform_common.events import TOPIC_ACTORS, TOPIC_CONTACTS, TOPIC_ITEMS, TOPIC_MATCHES, TOPIC_TENANTS
-    from services.matching.settings import WorkerSettings
+    from services.matching.bootstrap import CONSUMED_TOPICS as MATCHING_READS
+    from services.matching.settings import MatchingSettings, WorkerSettings
     from services.notifications.bootstrap import CONSUMED_TOPICS as NOTIFICATIONS_READS
     from services.notifications.settings import NotificationsSettings
     from services.profiles.settings import RelaySettings
@@ -258,6 +259,8 @@ def _code_uses() -> dict[str, dict[str, set[str]]]:
                            "group": {RelaySettings.model_fields["stats_consumer_group"].default}},
         "search": {"read": set(SEARCH_READS), "write": set(),
                    "group": {SearchSettings.model_fields["consumer_group"].default}},
+        "matching": {"read": set(MATCHING_READS), "write": set(),
+                     "group": {MatchingSettings.model_fields["matching_directory_group"].default}},
         "matching-worker": {"read": {TOPIC_TENANTS, TOPIC_ACTORS, TOPIC_ITEMS}, "write": {TOPIC_MATCHES},
                             "group": {WorkerSettings.model_fields["matching_group_id"].default}},
         "notifications": {"read": set(NOTIFICATIONS_READS), "write": set(),
@@ -463,3 +466,17 @@ def test_the_alert_rules_load_as_a_prometheus_rule_of_the_targeted_operator():
     rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
             "metadata": {"name": "engage", "namespace": "monitoring"}, "spec": groups}
     assert crd_errors(rule) == []
+
+
+def test_the_topics_the_matcher_rebuilds_from_keep_every_entitys_newest_event():
+    """The matching worker and the matching API's directory replay tenants, actors and items
+    from the beginning at every start: a retention would make them forget quiet entities."""
+    from platform_common.events import TOPIC_ACTORS, TOPIC_ITEMS, TOPIC_TENANTS
+
+    topics = {doc["spec"]["topicName"]: doc["spec"]["config"]
+              for doc in objects("production", "KafkaTopic").values()}
+    for topic in (TOPIC_TENANTS, TOPIC_ACTORS, TOPIC_ITEMS):
+        assert topics[topic]["cleanup.policy"] == "compact", topic
+        assert "retention.ms" not in topics[topic], topic
+        # superseded events (personal data) are compacted away within 14 days
+        assert topics[topic]["max.compaction.lag.ms"] <= 14 * 24 * 3600 * 1000, topic

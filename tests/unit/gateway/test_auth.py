@@ -5,10 +5,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gateway.domain.auth import (
-    DevTokenVerifier, InvalidToken, bearer_token, identity_from_claims, issue_dev_token,
-    roles_from_claim, verify_dev_token, verify_signed_token,
+from gateway.adapters.tokens import (
+    DevTokens, issue_dev_token, verify_dev_token, verify_signed_token,
 )
+from gateway.domain.auth import InvalidToken, bearer_token, identity_from_claims, roles_from_claim
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
@@ -36,9 +36,9 @@ def test_dev_token_round_trip_gives_the_identity():
 
 async def test_dev_verifier_checks_the_signature():
     token = issue_dev_token(secret=SECRET, sub="anna", tenant="koeln", roles=[], ttl_s=60)
-    assert (await DevTokenVerifier(secret=SECRET).verify(token)).sub == "anna"
+    assert (await DevTokens(secret=SECRET).verify(token)).sub == "anna"
     with pytest.raises(InvalidToken):
-        await DevTokenVerifier(secret=SECRET + "-other").verify(token)
+        await DevTokens(secret=SECRET + "-other").verify(token)
 
 
 def test_expired_dev_token_is_refused():

@@ -1,4 +1,4 @@
-from gateway.domain.openapi import merge_components, merge_openapi
+from gateway.openapi import merge_components, merge_openapi
 from gateway.domain.routes import PROXY_ROUTES
 
 

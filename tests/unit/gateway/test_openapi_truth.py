@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.api import api_router
-from gateway.domain.openapi import GATEWAY_STATUSES, merge_openapi
+from gateway.openapi import GATEWAY_STATUSES, merge_openapi
 from gateway.domain.routes import PROXY_ROUTES
 from platform_common.http import install_error_handlers
 from platform_common.http.openapi import ERROR_REF

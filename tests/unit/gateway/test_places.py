@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.adapters.geocoders import OfflineGazetteer, PhotonGeocoder, build_geocoder
-from gateway.domain.places import GeocoderUnavailable, fold
+from gateway.domain.places import fold
+from gateway.ports import GeocoderUnavailable
 from gateway.settings import GatewaySettings
 
 ROWS = [{"name": "Koeln", "lat": 50.93333, "lon": 6.95, "admin2": "Regierungsbezirk Koln"},

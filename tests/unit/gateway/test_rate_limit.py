@@ -1,9 +1,10 @@
 import pytest
 
 from gateway.domain.rate_limit import (
-    CounterStoreUnavailable, Decision, RateLimiter, caller_key, limits_for, rate_limit_headers,
-    window_of,
+    Decision, caller_key, limits_for, rate_limit_headers, window_of,
 )
+from gateway.service import RateLimiter
+from tests.unit.gateway.fakes import MemoryCounterStore
 
 
 class FakeClock:
@@ -12,20 +13,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class FakeCounters:
-    def __init__(self):
-        self.counts: dict[str, int] = {}
-        self.down = False
-        self.calls = 0
-
-    async def increment(self, key: str, expire_s: int) -> int:
-        self.calls += 1
-        if self.down:
-            raise CounterStoreUnavailable("connection refused")
-        self.counts[key] = self.counts.get(key, 0) + 1
-        return self.counts[key]
 
 
 def reads(limit=3, writes=2):
@@ -43,7 +30,7 @@ def clock():
 
 @pytest.fixture
 def counters():
-    return FakeCounters()
+    return MemoryCounterStore()
 
 
 async def test_requests_up_to_the_limit_pass_then_429_until_the_window_ends(clock, counters):

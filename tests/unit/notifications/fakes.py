@@ -1,7 +1,10 @@
 """In-memory stand-ins for the service's ports, for testing the service logic without servers.
-They keep the contracts the real adapters keep (unique keys, version rules, leases)."""
+They keep the contracts the real adapters keep (unique keys, version rules, leases, paging
+order, expiring counters): tests/contract/ports/notifications_*.py holds the suites that run
+against both (test_port_contracts.py here and in tests/integration/notifications)."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 from services.notifications.domain.erasure import mentioned_actors
@@ -22,6 +25,22 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+def _newest_first(items):
+    return sorted(items, key=lambda item: (item.created_at, item.id), reverse=True)
+
+
+def _after(items, after):
+    """The items strictly after the position (created_at, id) in newest-first order."""
+    if after is None:
+        return list(items)
+    return [item for item in items if (item.created_at, item.id) < after]
+
+
+def _copy(model):
+    # What a database answers is a snapshot: a caller changing it changes nothing stored.
+    return model.model_copy(deep=True) if model is not None else None
+
+
 class Recipients:
     def __init__(self):
         self.items: dict[str, Recipient] = {}
@@ -31,17 +50,17 @@ class Recipients:
         current = self.items.get(recipient.actor_id)
         if recipient.actor_id in self.erased or (current and current.version >= recipient.version):
             return False
-        self.items[recipient.actor_id] = recipient
+        self.items[recipient.actor_id] = _copy(recipient)
         return True
 
     async def get(self, actor_id):
-        return self.items.get(actor_id)
+        return _copy(self.items.get(actor_id))
 
     async def get_many(self, actor_ids):
-        return {a: self.items[a] for a in actor_ids if a in self.items}
+        return {a: _copy(self.items[a]) for a in actor_ids if a in self.items}
 
     async def owned_by(self, sub):
-        return [r for r in self.items.values() if sub in r.owners]
+        return [_copy(self.items[a]) for a in sorted(self.items) if sub in self.items[a].owners]
 
     async def erase(self, actor_id, version):
         self.erased.add(actor_id)
@@ -56,14 +75,13 @@ class PreferenceStore:
         self.items: dict[str, Preferences] = {}
 
     async def get(self, actor_id):
-        found = self.items.get(actor_id)
-        return found.model_copy(deep=True) if found else None
+        return _copy(self.items.get(actor_id))
 
     async def get_many(self, actor_ids):
-        return {a: self.items[a].model_copy(deep=True) for a in actor_ids if a in self.items}
+        return {a: _copy(self.items[a]) for a in actor_ids if a in self.items}
 
     async def save(self, preferences):
-        self.items[preferences.actor_id] = preferences.model_copy(deep=True)
+        self.items[preferences.actor_id] = _copy(preferences)
 
     async def delete_actor(self, actor_id):
         self.items.pop(actor_id, None)
@@ -76,29 +94,55 @@ class Notifications:
     async def insert_many(self, notifications):
         inserted = set()
         for notification in notifications:
-            if not any(n.dedupe_key == notification.dedupe_key for n in self.items.values()):
-                self.items[notification.id] = notification.model_copy(deep=True)
-                inserted.add(notification.id)
+            if notification.id in self.items or any(
+                    n.dedupe_key == notification.dedupe_key for n in self.items.values()):
+                continue
+            self.items[notification.id] = _copy(notification)
+            inserted.add(notification.id)
         return inserted
 
     async def by_keys(self, dedupe_keys):
-        return {n.dedupe_key: n for n in self.items.values() if n.dedupe_key in dedupe_keys}
+        return {n.dedupe_key: _copy(n) for n in self.items.values() if n.dedupe_key in dedupe_keys}
 
     async def get_many(self, ids):
-        return [self.items[i] for i in ids if i in self.items]
+        return [_copy(self.items[i]) for i in ids if i in self.items]
+
+    async def page(self, actor_ids, *, unread_only, limit, after):
+        found = [n for n in self.items.values() if n.actor_id in actor_ids and n.in_inbox
+                 and not (unread_only and n.read)]
+        return [_copy(n) for n in _after(_newest_first(found), after)[:limit]]
+
+    async def mark_read(self, notification_id, actor_ids):
+        found = self.items.get(notification_id)
+        if found is None or found.actor_id not in actor_ids or not found.in_inbox:
+            return None
+        self.items[notification_id] = found.model_copy(update={"read": True})
+        return _copy(self.items[notification_id])
+
+    async def mark_all_read(self, actor_ids):
+        unread = [n.id for n in self.items.values()
+                  if n.actor_id in actor_ids and n.in_inbox and not n.read]
+        for identifier in unread:
+            self.items[identifier] = self.items[identifier].model_copy(update={"read": True})
+        return len(unread)
 
     async def mark_withdrawn(self, pair, before):
         ids = [n.id for n in self.items.values()
                if n.pair == pair and n.event_at < before and not n.withdrawn]
         for identifier in ids:
-            self.items[identifier].withdrawn = True
+            self.items[identifier] = self.items[identifier].model_copy(update={"withdrawn": True})
         return ids
+
+    async def for_actors(self, actor_ids):
+        return [_copy(n) for n in _newest_first(
+            n for n in self.items.values() if n.actor_id in actor_ids)]
 
     async def delete_actor(self, actor_id):
         self.items = {k: n for k, n in self.items.items() if n.actor_id != actor_id}
 
     async def mentioning(self, actor_id):
-        return [n for n in self.items.values() if actor_id in mentioned_actors(n.data)]
+        return [_copy(self.items[k]) for k in sorted(self.items)
+                if actor_id in mentioned_actors(self.items[k].data)]
 
     async def rewrite(self, changes):
         for identifier, title, body, data in changes:
@@ -111,9 +155,9 @@ class Deliveries:
         self.items: dict[str, Delivery] = {}
 
     async def claim(self, delivery):
-        if any(d.key == delivery.key for d in self.items.values()):
+        if delivery.id in self.items or any(d.key == delivery.key for d in self.items.values()):
             return False
-        self.items[delivery.id] = delivery.model_copy(deep=True)
+        self.items[delivery.id] = _copy(delivery)
         return True
 
     async def claim_many(self, deliveries):
@@ -135,7 +179,7 @@ class Deliveries:
         return len(expired)
 
     async def get(self, delivery_id):
-        return self.items.get(delivery_id)
+        return _copy(self.items.get(delivery_id))
 
     async def update(self, delivery_id, **fields):
         if delivery_id in self.items:
@@ -160,18 +204,27 @@ class Deliveries:
         if delivery is None or delivery.next_retry_at != due_at:
             return None
         await self.update(delivery_id, next_retry_at=lease_until)
-        return self.items[delivery_id]
+        return _copy(self.items[delivery_id])
+
+    async def page(self, actor_ids, *, limit, after):
+        found = [d for d in self.items.values() if d.actor_id in actor_ids]
+        return [_copy(d) for d in _after(_newest_first(found), after)[:limit]]
 
     async def deferred_actors(self):
         return sorted({d.actor_id for d in self.items.values() if d.status == "deferred"})
 
     async def deferred(self, actor_id):
-        return [d for d in self.items.values() if d.actor_id == actor_id and d.status == "deferred"]
+        return [_copy(d) for d in sorted(self.items.values(), key=lambda d: (d.created_at, d.id))
+                if d.actor_id == actor_id and d.status == "deferred"]
 
     async def cancel_deferred(self, notification_ids, *, reason, now):
         for d in list(self.items.values()):
             if d.status == "deferred" and set(d.notification_ids) & set(notification_ids):
                 await self.update(d.id, status="cancelled", last_error=reason, updated_at=now)
+
+    async def for_actors(self, actor_ids):
+        return [_copy(d) for d in _newest_first(
+            d for d in self.items.values() if d.actor_id in actor_ids)]
 
     async def delete_actor(self, actor_id):
         self.items = {k: d for k, d in self.items.items() if d.actor_id != actor_id}
@@ -218,16 +271,26 @@ class Webhooks:
 
 
 class Counter:
-    def __init__(self):
+    """Counters that expire `ttl_s` after they were created (as Redis keys with EXPIRE NX)."""
+
+    def __init__(self, clock=time.monotonic):
         self.values: dict[str, int] = {}
+        self._expires: dict[str, float] = {}
+        self._clock = clock
 
     async def increment_many(self, increments):
-        for key, (by, _ttl_s) in increments.items():
+        now = self._clock()
+        for key, (by, ttl_s) in increments.items():
+            if key in self._expires and self._expires[key] <= now:
+                del self.values[key], self._expires[key]
+            if key not in self.values:
+                self._expires[key] = now + ttl_s
             self.values[key] = self.values.get(key, 0) + by
         return {key: self.values[key] for key in increments}
 
 
-def make_deps(**settings) -> Deps:
+def make_deps(*, send_queue=None, **settings) -> Deps:
+    """Deps on fakes; without a `send_queue` deliveries are sent inline."""
     defaults = {"delivery_attempts": 2, "delivery_backoff_initial_s": 0.001,
                 "delivery_backoff_max_s": 0.001, "retry_delay_initial_s": 60,
                 "retry_rounds": 3, "public_base_url": "https://engage.example"}
@@ -235,4 +298,4 @@ def make_deps(**settings) -> Deps:
                 recipients=Recipients(), preferences=PreferenceStore(),
                 notifications=Notifications(), deliveries=Deliveries(),
                 match_history=MatchHistory(), mailer=Mailer(), webhooks=Webhooks(),
-                counter=Counter(), clock=Clock())
+                counter=Counter(), clock=Clock(), send_queue=send_queue)

@@ -311,14 +311,21 @@ async def test_a_recipient_arriving_while_its_waiting_mail_is_stored_still_relea
 async def test_the_dispatcher_sends_in_the_background_and_records_each_delivery():
     from services.notifications.dispatcher import Dispatcher
 
-    deps = await setup()
-    deps.dispatcher = Dispatcher(deps, senders=2, queue_size=4)
-    deps.dispatcher.start()
+    queue = asyncio.Queue(maxsize=4)
+    deps = make_deps(send_queue=queue)
+    for name in ("helper", "club"):
+        await service.apply_actor(deps=deps, actor=actor(name))
+
+    async def send(jobs):
+        await service.send_jobs(deps=deps, jobs=jobs)
+
+    dispatcher = Dispatcher(queue, send=send, senders=2)
+    dispatcher.start()
     try:
         await service.handle_events(deps=deps, events=[
             found(match(f"o{number}", "n1"), deps, str(number)) for number in range(5)])
     finally:
-        await deps.dispatcher.stop()
+        await dispatcher.stop()
     assert len(deps.mailer.sent) == 10
     assert {(d.status, d.attempts, d.rounds) for d in deps.deliveries.items.values()} == \
         {("sent", 1, 1)}
@@ -354,3 +361,42 @@ async def test_the_owner_of_a_hidden_item_is_told_why_once():
     closed = consumed({**item, "status": "closed", "hidden_reason": None, "version": 4})
     await service.handle_events(deps=deps, events=[closed])
     assert len(deps.notifications.items) == 1
+
+
+def test_every_handled_event_type_exists_on_a_consumed_topic():
+    """A typo in the handler table would silently ignore the events it means."""
+    from platform_common.events.registry import event_type
+    from services.notifications.bootstrap import CONSUMED_TOPICS
+
+    assert all(event_type(name).topic in CONSUMED_TOPICS for name in service.HANDLERS)
+    assert {"match.found", "match.withdrawn", "actor.erased", "contact.requested",
+            "contact.accepted", "contact.declined", "need.closed"} <= set(service.HANDLERS)
+
+
+async def test_the_owners_use_cases_raise_domain_errors():
+    """Mapped to HTTP in one place: 404 not_found, 422 validation_error, 400 invalid_cursor."""
+    import pytest
+
+    from platform_common.errors import BadRequest, InvalidInput, NotFound
+    from platform_common.identity import Identity
+
+    deps = await setup()
+    owner = Identity(sub="user-club", tenant="koeln", roles=frozenset({"member"}))
+    stranger = Identity(sub="user-other", tenant="koeln", roles=frozenset({"member"}))
+    with pytest.raises(NotFound, match="notification 'n-x' does not exist"):
+        await service.mark_read(deps=deps, identity=owner, notification_id="n-x")
+    with pytest.raises(NotFound, match="actor 'club' is not one of yours"):
+        await service.get_preferences(deps=deps, identity=stranger, actor_id="club")
+    with pytest.raises(InvalidInput) as required:
+        await service.update_preferences(deps=deps, identity=owner, actor_id=None,
+                                         channels={"webhook": True}, frequency=None)
+    assert required.value.details == [{"field": "webhook_url", "path": ["webhook_url"],
+                                       "message": "is required when the webhook channel is on"}]
+    with pytest.raises(InvalidInput) as none_known:
+        await service.update_preferences(deps=deps, identity=stranger, actor_id=None,
+                                         channels=None, frequency="daily")
+    assert none_known.value.details[0]["field"] == "actor_id"
+    with pytest.raises(BadRequest) as cursor:
+        await service.list_notifications(deps=deps, identity=owner, unread=None, limit=10,
+                                         cursor="not-a-cursor")
+    assert cursor.value.code == "invalid_cursor"

@@ -1,16 +1,19 @@
 """The FastAPI skeleton every service shares: error format, request ids, health and readiness."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import httpx
 import pytest
 import structlog
+from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 from prometheus_client import generate_latest
 from pydantic import BaseModel, Field, ValidationError
 from structlog.testing import capture_logs
 
 from deploy.local.engines import free_port
-from platform_common.http import ApiError, create_service_app
+from platform_common.http import ApiError, create_process_app, create_service_app, current_process
 from platform_common.http import app as http_app
 from platform_common.http.server import start_metrics_server
 from platform_common.settings import CommonSettings
@@ -131,3 +134,77 @@ def test_trusted_proxies_are_networks_and_never_everyone():
 def test_metrics_port_must_differ_from_the_main_port():
     with pytest.raises(ValidationError, match="METRICS_PORT"):
         CommonSettings(port=9000, metrics_port=9000)
+
+
+class RecordingProcess:
+    """A process as a service's bootstrap builds it, recording what the app did with it."""
+
+    def __init__(self, events: list[str], *, ready: bool = True):
+        self.events, self.ready = events, ready
+        self.events.append("built")
+
+    @property
+    def readiness_checks(self):
+        async def store():
+            if not self.ready:
+                raise ConnectionError("store down")
+        return {"store": store}
+
+    async def start(self) -> None:
+        self.events.append("started")
+
+    async def stop(self) -> None:
+        self.events.append("stopped")
+
+
+# Module level: the routes' annotations are strings (postponed) and resolved here.
+Process = Annotated[RecordingProcess, Depends(current_process)]
+
+
+def test_process_app_builds_starts_and_stops_the_process_and_asks_its_checks():
+    events: list[str] = []
+    router = APIRouter()
+
+    @router.get("/events")
+    async def seen(process: Process):
+        return process.events
+
+    app = create_process_app(settings=CommonSettings(service_name="unit"), title="unit",
+                             build=lambda: RecordingProcess(events, ready=False), routers=[router])
+    assert events == []  # built in the lifespan, inside the running loop
+    with TestClient(app) as client:
+        assert client.get("/events").json() == ["built", "started"]
+        readiness = client.get("/readyz")
+        assert readiness.status_code == 503 and readiness.json()["checks"] == {"store": "down"}
+    assert events == ["built", "started", "stopped"]
+
+
+def test_domain_errors_answer_with_their_status_code_and_field():
+    from platform_common import errors
+
+    class Gone(errors.DomainError):
+        code = "gone"
+
+    app = create_service_app(settings=CommonSettings(service_name="unit"), title="unit",
+                             error_statuses={Gone: 410})
+    raised = {
+        "missing": errors.NotFound.of("Offer", "o1"),
+        "stale": errors.VersionConflict(current_version=3, given_version=2),
+        "field": errors.invalid(["shifts", 0, "end"], "ends before it starts"),
+        "cursor": errors.invalid_cursor("after"),
+        "busy": errors.Busy("Too many writers."),
+        "gone": Gone("It went."),
+    }
+
+    @app.get("/raise/{name}")
+    async def fail(name: str):
+        raise raised[name]
+
+    client = TestClient(app)
+    answers = {name: client.get(f"/raise/{name}") for name in raised}
+    assert {name: r.status_code for name, r in answers.items()} == {
+        "missing": 404, "stale": 409, "field": 422, "cursor": 400, "busy": 503, "gone": 410}
+    assert answers["stale"].json()["error"]["code"] == "version_conflict"
+    assert answers["field"].json()["error"]["details"][0]["field"] == "shifts.0.end"
+    assert answers["cursor"].json()["error"]["code"] == "invalid_cursor"
+    assert answers["missing"].json()["error"]["message"] == "Offer 'o1' does not exist"

@@ -108,13 +108,10 @@ def test_the_matching_workers_faust_app_is_built_with_the_credentials():
     from services.matching.adapters.ownership import GroupOwnership
     from services.matching.settings import WorkerSettings
 
-    async def noop(*_args):
-        return None
-
     settings = WorkerSettings(kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="SCRAM-SHA-512",
                               kafka_sasl_username="engage-matching-worker",
                               kafka_sasl_password="pw", kafka_ssl_cafile=CA)
-    app = GroupOwnership(settings, topic="items", on_assigned=noop, on_revoked=noop)._build(12)
+    app = GroupOwnership(settings, topic="items")._build(12)
     assert app.conf.broker_credentials.username == "engage-matching-worker"
     assert app.conf.broker_credentials.mechanism.value == "SCRAM-SHA-512"
 

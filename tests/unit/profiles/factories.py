@@ -3,11 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from platform_common.errors import DomainError
+from platform_common.http.errors import DOMAIN_ERROR_STATUS, domain_error_status
 from platform_common.identity import Identity
+from services.profiles.app import ERROR_STATUSES
 from services.profiles.domain import records
 from services.profiles.domain.requests import ActorCreate, ItemCreate, TenantCreate
 
 NOW = datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def http_status(error: DomainError) -> int:
+    """The status the profiles app answers for a domain error."""
+    return domain_error_status(error, {**DOMAIN_ERROR_STATUS, **ERROR_STATUSES})
 
 
 def who(sub: str = "anna", tenant: str = "coesfeld", *roles: str) -> Identity:

@@ -1,4 +1,7 @@
-"""An in-memory ProfileStore for unit tests of the service functions (no database).
+"""In-memory fakes of profiles' storage ports for unit tests of the use cases (no database).
+
+They pass the same contract suites as the MongoDB adapters (tests/contract/ports/profiles_*.py,
+run by test_port_contracts.py here and in tests/integration/profiles/).
 
 A transaction works on the live data and restores a copy when the work raises, so a failed
 use case leaves neither records nor outbox events behind, like the MongoDB adapter.
@@ -6,9 +9,14 @@ use case leaves neither records nor outbox events behind, like the MongoDB adapt
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from services.profiles.domain.errors import Conflict
+from platform_common.errors import Conflict
+from services.profiles.domain.suggestions import SuggestionChange, latest_per_pair
+from services.profiles.ports import OutboxRecord
+
+LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
+WHAT = {"tenants": "tenant", "actors": "actor", "items": "item", "contacts": "contact"}
 
 
 class MemoryRepository:
@@ -21,12 +29,15 @@ class MemoryRepository:
 
     def _insert(self, table: str, record) -> None:
         if record.id in self._data[table]:
-            raise Conflict("exists", code="exists")
+            what = WHAT[table]
+            raise Conflict(f"The {what} {record.id!r} exists already.", code=f"{what}_exists")
         self._data[table][record.id] = record
 
     def _save(self, table: str, record, expected_version: int) -> None:
-        if self._data[table][record.id].version != expected_version:
-            raise Conflict("changed", code="concurrent_change")
+        stored = self._data[table].get(record.id)
+        if stored is None or stored.version != expected_version:
+            raise Conflict("The entity was changed meanwhile; reload and retry.",
+                           code="concurrent_change")
         self._data[table][record.id] = record
 
     async def get_tenant(self, tenant_id):
@@ -71,8 +82,9 @@ class MemoryRepository:
         return found[:limit] if limit is not None else found
 
     async def items_due_to_expire(self, *, now: datetime, limit: int):
-        return [i for i in self._data["items"].values()
-                if i.status == "published" and i.expires_at is not None and i.expires_at <= now][:limit]
+        due = [i for i in self._data["items"].values()
+               if i.status == "published" and i.expires_at is not None and i.expires_at <= now]
+        return sorted(due, key=lambda i: i.expires_at)[:limit]
 
     async def insert_item(self, item):
         self._insert("items", item)
@@ -145,3 +157,61 @@ class MemoryStore:
 
     async def ensure_indexes(self) -> None:
         return None
+
+
+class MemorySuggestions:
+    """The current suggestions: per pair the latest change, applied only over an older one."""
+
+    def __init__(self, *current: tuple[str, str]):
+        """`current`: (offer_id, need_id) pairs found long ago."""
+        self.pairs: dict[str, SuggestionChange] = {}
+        for offer_id, need_id in current:
+            self.pairs[f"{offer_id}:{need_id}"] = SuggestionChange(
+                offer_id, need_id, current=True, at=LONG_AGO)
+        self.asked: list[tuple[str, str]] = []
+
+    async def apply(self, changes: list[SuggestionChange]) -> None:
+        for change in latest_per_pair(changes):
+            known = self.pairs.get(change.pair)
+            if known is None or known.at < change.at:
+                self.pairs[change.pair] = change
+
+    async def is_current(self, *, offer_id: str, need_id: str) -> bool:
+        self.asked.append((offer_id, need_id))
+        known = self.pairs.get(f"{offer_id}:{need_id}")
+        return known is not None and known.current
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+
+
+class MemoryOutbox:
+    """The relay's side of a MemoryStore's outbox (records in commit order) and the lease."""
+
+    def __init__(self, store: MemoryStore):
+        self._store = store
+        self._removed: set[int] = set()
+        self._lease: tuple[str, datetime] | None = None  # (owner, until)
+
+    async def next_unpublished(self, *, limit: int) -> list[OutboxRecord]:
+        pending = [OutboxRecord(id=index, sequence=index, topic=topic, key=key, envelope=envelope)
+                   for index, (topic, key, envelope) in enumerate(self._store.data["outbox"])
+                   if index not in self._removed]
+        return pending[:limit]
+
+    async def remove_published(self, records: list[OutboxRecord]) -> None:
+        self._removed.update(record.id for record in records)
+
+    async def backlog(self) -> int:
+        return len(self._store.data["outbox"]) - len(self._removed)
+
+    async def acquire_lease(self, owner: str, *, now: datetime, ttl_s: float) -> bool:
+        if self._lease is not None and self._lease[0] != owner and self._lease[1] >= now:
+            return False
+        self._lease = (owner, now + timedelta(seconds=ttl_s))
+        return True
+
+    async def release_lease(self, owner: str) -> None:
+        if self._lease is not None and self._lease[0] == owner:
+            self._lease = None

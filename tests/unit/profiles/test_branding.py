@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from services.profiles import service
 from services.profiles.domain.branding import check_contrast, contrast_ratio
-from services.profiles.domain.errors import InvalidInput
+from platform_common.errors import InvalidInput
 from services.profiles.domain.requests import TenantCreate, TenantPatch
 from tests.unit.profiles.factories import NOW, who
 from tests.unit.profiles.memory_store import MemoryStore

@@ -1,27 +1,21 @@
 """Contact requests as use cases against the in-memory store: what is stored, what is emitted."""
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 
+from platform_common.events.models import MatchData
 from services.profiles import service
 from services.profiles.domain.contacts import ContactCreate, NotAMatch
-from services.profiles.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.unit.profiles.factories import NOW, item_request, who
-from tests.unit.profiles.memory_store import MemoryStore
+from services.profiles.domain.suggestions import SuggestionChange
+from platform_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tests.unit.profiles.factories import NOW, http_status, item_request, who
+from tests.unit.profiles.memory_store import MemoryStore, MemorySuggestions
 from tests.unit.profiles.test_service import make_actor, make_tenant
 
 ANNA, BERND, CARLA = who("anna", "coesfeld"), who("bernd", "coesfeld"), who("carla", "coesfeld")
-
-
-class FakeMatching:
-    """Answers like the matching adapter: True, False or None (could not tell)."""
-
-    def __init__(self, answer: bool | None):
-        self.answer, self.asked = answer, []
-
-    async def is_current_match(self, *, identity, offer_id, need_id):
-        self.asked.append((identity.sub, offer_id, need_id))
-        return self.answer
 
 
 @pytest.fixture
@@ -38,11 +32,11 @@ async def town():
     return store
 
 
-async def ask(store, identity, *, matches=None, message="Ich kann helfen.", **ids):
+async def ask(store, identity, *, suggestions=None, message="Ich kann helfen.", **ids):
     body = ContactCreate(offer_id=ids.get("offer_id", store.offer.id),
                          need_id=ids.get("need_id", store.need.id), message=message)
-    return await service.request_contact(store=store, identity=identity, request=body,
-                                         matches=matches, now=NOW)
+    return await service.request_contact(store=store, suggestions=suggestions,
+                                         identity=identity, request=body, now=NOW)
 
 
 async def test_a_request_is_stored_and_its_event_goes_to_the_outbox(town):
@@ -109,7 +103,7 @@ async def test_a_second_active_request_for_the_pair_is_a_conflict(town):
     for identity in (ANNA, BERND):  # the same requester, or the other side asking back
         with pytest.raises(Conflict) as refused:
             await ask(town, identity)
-        assert refused.value.status == 409 and refused.value.details["id"] == first["id"]
+        assert http_status(refused.value) == 409 and refused.value.details["id"] == first["id"]
     await service.decline_contact(store=town, identity=BERND, contact_id=first["id"], now=NOW)
     again = await ask(town, ANNA)  # after a decline the pair may be asked again
     assert again["id"] != first["id"]
@@ -177,24 +171,31 @@ async def test_the_accepted_counterpart_sees_the_e_mail_on_the_profile(town):
                                                      actor_id=town.club.id)) is None
 
 
-async def test_matching_is_asked_and_only_a_definite_no_blocks(town):
-    no = FakeMatching(False)
-    with pytest.raises(NotAMatch):
-        await ask(town, ANNA, matches=no)
-    assert no.asked == [("anna", town.offer.id, town.need.id)]
+async def test_only_a_current_suggestion_may_be_asked(town):
+    none = MemorySuggestions()
+    with pytest.raises(NotAMatch) as refused:
+        await ask(town, ANNA, suggestions=none)
+    assert refused.value.code == "not_a_match"
+    assert refused.value.details[0]["field"] == "need_id"
+    assert none.asked == [(town.offer.id, town.need.id)]
     assert town.data["contacts"] == {}
-    # Not asked at all for a request that is invalid anyway.
+    # Not looked up at all for a request that is invalid anyway.
     with pytest.raises(Forbidden):
-        await ask(town, CARLA, matches=no)
-    assert len(no.asked) == 1
-    unknown = FakeMatching(None)
-    assert (await ask(town, ANNA, matches=unknown))["status"] == "requested"
-    await service.erase_me(store=town, identity=ANNA, now=NOW)
-    yes = FakeMatching(True)
-    second_helper = await make_actor(town, CARLA, actor_type="person")
-    offer = await service.create_item(store=town, identity=CARLA, kind="offer", now=NOW,
-                                      request=item_request(actor_id=second_helper.id))
-    assert (await ask(town, CARLA, matches=yes, offer_id=offer.id))["status"] == "requested"
+        await ask(town, CARLA, suggestions=none)
+    assert len(none.asked) == 1
+    found = MemorySuggestions((town.offer.id, town.need.id))
+    assert (await ask(town, ANNA, suggestions=found))["status"] == "requested"
+
+
+async def test_a_withdrawn_suggestion_may_no_longer_be_asked(town):
+    suggestions = MemorySuggestions()
+    found = SuggestionChange(town.offer.id, town.need.id, current=True, at=NOW)
+    await suggestions.apply([found])
+    await suggestions.apply([SuggestionChange(town.offer.id, town.need.id, current=False,
+                                              at=NOW + timedelta(seconds=1))])
+    await suggestions.apply([found])  # redelivered: older than the withdrawal
+    with pytest.raises(NotAMatch):
+        await ask(town, ANNA, suggestions=suggestions)
 
 
 async def test_export_and_erasure_cover_contact_requests(town):
@@ -209,3 +210,47 @@ async def test_export_and_erasure_cover_contact_requests(town):
     # The other side keeps its profile but no longer has the request with the erased person.
     assert await town.read.get_actor(town.club.id) is not None
     assert (await service.export_me(store=town, identity=BERND))["contacts"] == []
+
+
+async def test_a_request_right_after_the_suggestion_appeared_waits_for_the_relay(town):
+    body = ContactCreate(offer_id=town.offer.id, need_id=town.need.id)
+    # A pair that does not become a suggestion is refused once the wait is over.
+    with pytest.raises(NotAMatch):
+        await service.request_contact(store=town, suggestions=MemorySuggestions(), identity=ANNA,
+                                      now=NOW, match_wait_s=0.3, request=body)
+    suggestions = MemorySuggestions()
+
+    async def relay_records_it_shortly():
+        await asyncio.sleep(0.3)
+        await suggestions.apply([SuggestionChange(town.offer.id, town.need.id, current=True,
+                                                  at=NOW)])
+
+    recording = asyncio.create_task(relay_records_it_shortly())
+    asked = await service.request_contact(store=town, suggestions=suggestions, identity=ANNA,
+                                          now=NOW, match_wait_s=2, request=body)
+    await recording
+    assert asked["status"] == "requested" and len(suggestions.asked) > 1
+
+
+class RecordedStats:
+    def __init__(self):
+        self.found: list = []
+
+    async def record_matches_found(self, found):
+        self.found.extend(found)
+
+
+async def test_match_events_feed_the_suggestions_and_the_statistics(town):
+    def match(offer_id, need_id):
+        side = {"actor_id": "a", "tenant": "coesfeld", "title": "T"}
+        return MatchData(offer={"id": offer_id, **side}, need={"id": need_id, **side}, score=0.8)
+
+    stats, suggestions = RecordedStats(), MemorySuggestions()
+    found, later = match(town.offer.id, town.need.id), NOW + timedelta(seconds=1)
+    await service.record_match_events(stats=stats, suggestions=suggestions, events=[
+        ("match.found", found, NOW), ("match.found", match("o-2", "n-2"), NOW),
+        ("match.withdrawn", match("o-2", "n-2"), later)])
+    assert await suggestions.is_current(offer_id=town.offer.id, need_id=town.need.id)
+    assert not await suggestions.is_current(offer_id="o-2", need_id="n-2")
+    # Statistics count every found pair, withdrawn later or not.
+    assert [(m.offer.id, at) for m, at in stats.found] == [(town.offer.id, NOW), ("o-2", NOW)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from services.profiles import service
-from services.profiles.domain.errors import Conflict, Forbidden, NotFound
+from platform_common.errors import Conflict, Forbidden, NotFound
 from tests.unit.profiles.factories import NOW, item_request, who
 from tests.unit.profiles.memory_store import MemoryStore
 from tests.unit.profiles.test_service import make_actor, make_tenant

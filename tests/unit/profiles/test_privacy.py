@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.profiles import service
-from services.profiles.domain import rules
+from services.profiles.domain import mapping
 from services.profiles.domain.contacts import ContactCreate
 from services.profiles.domain.requests import ActorCreate
 from tests.unit.profiles.factories import NOW, actor, item, item_request, who
@@ -21,20 +21,20 @@ ADMIN = who("admin", "coesfeld", "tenant_admin")
 def test_a_persons_item_shows_the_coarse_point_unless_exact():
     person = actor(actor_type="person")
     offer = item("offer", owner_actor=person, location=HOME)
-    assert rules.item_view(offer)["location"] == COARSE
-    assert rules.item_view(offer, exact=True)["location"] == HOME
+    assert mapping.item_view(offer)["location"] == COARSE
+    assert mapping.item_view(offer, exact=True)["location"] == HOME
 
 
 def test_an_organisations_item_and_profile_stay_exact():
     club = actor(actor_type="association")
-    assert rules.item_view(item(owner_actor=club, location=HOME))["location"] == HOME
+    assert mapping.item_view(item(owner_actor=club, location=HOME))["location"] == HOME
 
 
 def test_a_persons_public_profile_is_coarse_the_owners_exact():
     person = actor(actor_type="person").model_copy(
         update={"location": type(actor().location).model_validate(HOME)})
-    assert rules.actor_view(person, private=False)["location"] == COARSE
-    assert rules.actor_view(person, private=True)["location"] == HOME
+    assert mapping.actor_view(person, private=False)["location"] == COARSE
+    assert mapping.actor_view(person, private=True)["location"] == HOME
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ async def test_only_the_owner_sees_the_exact_place_of_a_persons_item(town):
 
 async def test_the_partner_of_an_accepted_contact_sees_it_exact_not_before(town):
     contact = await service.request_contact(
-        store=town, identity=BERND, matches=None, now=NOW,
+        store=town, suggestions=None, identity=BERND, now=NOW,
         request=ContactCreate(offer_id=town.offer.id, need_id=town.need.id))
     profile = lambda identity: service.actor_view_for(  # noqa: E731
         store=town, identity=identity, actor_id=town.person.id)

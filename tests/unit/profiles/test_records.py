@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from platform_common.events.models import ActorData, ItemData, TenantData
-from services.profiles.domain import records
-from services.profiles.domain.errors import Conflict
+from services.profiles.domain import mapping, records
+from platform_common.errors import Conflict
 from tests.unit.profiles.factories import NOW, actor, item, tenant
 
 LATER = NOW + timedelta(minutes=5)
@@ -42,12 +42,12 @@ def test_patch_recomputes_expiry_and_ignores_no_changes():
 
 def test_snapshots_are_the_event_payloads():
     hidden = records.with_status(item(), "hidden", now=LATER, reason="Spam")
-    snapshot = records.snapshot(hidden)
+    snapshot = mapping.snapshot(hidden)
     # The reason travels with the event, so the owner can be told why.
     assert type(snapshot) is ItemData and snapshot.hidden_reason == "Spam"
     assert snapshot.status == "hidden" and snapshot.version == 2
-    assert type(records.snapshot(actor())) is ActorData
-    assert type(records.snapshot(tenant())) is TenantData
+    assert type(mapping.snapshot(actor())) is ActorData
+    assert type(mapping.snapshot(tenant())) is TenantData
 
 
 def test_status_changes_follow_the_lifecycle():
@@ -84,3 +84,29 @@ def test_erased_items_keep_no_personal_text():
     assert erased.title == records.ERASED_TITLE and erased.description == ""
     assert erased.skills == [] and erased.place_name is None
     assert (erased.location.lat, erased.location.lon) == (51.9, 7.2)
+
+
+def test_the_mapping_puts_every_contract_field_on_the_wire_and_nothing_else():
+    hidden = records.with_status(item(), "hidden", now=LATER, reason="Spam")
+    assert mapping.item_event(hidden) == ItemData.model_validate(hidden.model_dump())
+    club, town = actor(), tenant(neighbours=["duelmen"])
+    assert mapping.actor_event(club) == ActorData.model_validate(club.model_dump())
+    assert mapping.tenant_event(town) == TenantData.model_validate(town.model_dump())
+    # What only profiles keeps stays home: the records' timestamps of actors and tenants.
+    assert "created_at" not in mapping.actor_event(club).model_dump()
+    assert "updated_at" not in mapping.tenant_event(town).model_dump()
+
+
+def test_a_stored_field_is_no_contract_change():
+    class ItemWithNote(records.Item):
+        internal_note: str = ""
+
+    noted = ItemWithNote.model_validate({**item().model_dump(), "internal_note": "nur intern"})
+    assert "internal_note" not in mapping.item_event(noted).model_dump()
+    assert "internal_note" not in mapping.item_view(noted, exact=True)
+
+
+def test_records_read_the_documents_stored_so_far():
+    """The documents keep their field names (earlier versions stored the event payloads)."""
+    stored = {**mapping.item_event(item()).model_dump(), "_id": "item-1", "legacy": True}
+    assert records.Item.model_validate(stored) == item()

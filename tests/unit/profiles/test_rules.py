@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.profiles.domain import records, rules
-from services.profiles.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
-from tests.unit.profiles.factories import NOW, actor, item, tenant, who
+from services.profiles.domain import mapping, records, rules
+from platform_common.errors import Conflict, Forbidden, InvalidInput, NotFound, VersionConflict
+from tests.unit.profiles.factories import NOW, actor, http_status, item, tenant, who
 
 
 def test_owners_act_only_from_their_actors_tenant():
@@ -84,7 +84,7 @@ def test_version_checks():
     rules.check_version(3, 3)
     with pytest.raises(VersionConflict) as caught:
         rules.check_version(3, 2)
-    assert caught.value.status == 409 and caught.value.details == {"current_version": 3,
+    assert http_status(caught.value) == 409 and caught.value.details == {"current_version": 3,
                                                                    "given_version": 2}
     with pytest.raises(InvalidInput) as missing:
         rules.check_version(3, None)
@@ -134,18 +134,18 @@ def test_actor_view_hides_private_data_from_others():
     person = actor(actor_type="person")
     person = person.model_copy(update={"location": person.location.model_copy(
         update={"lat": 51.943494, "lon": 7.168091})})
-    public = rules.actor_view(person, private=False)
+    public = mapping.actor_view(person, private=False)
     assert "email" not in public and "owners" not in public
     assert public["location"] == {"lat": 51.94, "lon": 7.17}
-    private = rules.actor_view(person, private=True)
+    private = mapping.actor_view(person, private=True)
     assert private["email"] == "info@tafel.example" and private["location"]["lat"] == 51.943494
-    club = rules.actor_view(actor(), private=False)
+    club = mapping.actor_view(actor(), private=False)
     assert club["location"] == {"lat": 51.94, "lon": 7.17} and "email" not in club
 
 
 def test_item_view_shows_a_moderation_reason_only_when_there_is_one():
-    assert "hidden_reason" not in rules.item_view(item())
+    assert "hidden_reason" not in mapping.item_view(item())
     hidden = records.with_status(item(), "hidden", now=NOW, reason="Werbung")
-    assert rules.item_view(hidden)["hidden_reason"] == "Werbung"
-    assert rules.item_view(hidden)["updated_at"] == "2030-03-01T12:00:00Z"
-    assert datetime.fromisoformat(rules.item_view(hidden)["created_at"]).tzinfo == timezone.utc
+    assert mapping.item_view(hidden)["hidden_reason"] == "Werbung"
+    assert mapping.item_view(hidden)["updated_at"] == "2030-03-01T12:00:00Z"
+    assert datetime.fromisoformat(mapping.item_view(hidden)["created_at"]).tzinfo == timezone.utc

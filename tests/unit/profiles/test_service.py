@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from services.profiles import service
-from services.profiles.domain.errors import (
+from platform_common.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, VersionConflict,
 )
 from services.profiles.domain.requests import (

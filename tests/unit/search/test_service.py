@@ -1,14 +1,15 @@
-"""The service functions over a fake index: event dispatch and the API's error answers."""
+"""The service functions over a recording stub of the index: event dispatch and the domain
+errors the API answers with."""
 import pytest
 
 from platform_common.events import make_event, read_event
 from platform_common.events.models import ActorErasedData
-from platform_common.http import ApiError
+from platform_common.errors import BadRequest, InvalidInput, Unavailable
 from platform_common.identity import Identity
 from platform_common.kafka import ConsumedEvent
 from services.search import service
 from services.search.domain.cursor import encode_cursor
-from services.search.domain.ports import IndexUnavailable, QueryRejected
+from services.search.ports import IndexUnavailable, QueryRejected
 from services.search.domain.query import SearchParams
 from tests.unit.search.factories import actor, item, tenant
 
@@ -105,29 +106,31 @@ async def test_text_is_analyzed_by_the_index_before_searching():
     assert len(body["query"]["bool"]["must"]) == 2
 
 
-async def test_invalid_parameters_answer_422_with_fields():
-    with pytest.raises(ApiError) as caught:
+async def test_invalid_parameters_are_invalid_input_with_fields():
+    with pytest.raises(InvalidInput) as caught:
         await service.search(index=FakeIndex(), params=SearchParams(kind="x", lat=1.0),
                              identity=None)
-    assert caught.value.status == 422
+    assert caught.value.code == "validation_error"
     assert {d["field"] for d in caught.value.details} == {"kind", "lon"}
+    assert all(d["path"] == [d["field"]] for d in caught.value.details)
 
 
-async def test_broken_cursor_answers_400_invalid_cursor():
-    with pytest.raises(ApiError) as caught:
+async def test_broken_cursor_is_a_bad_request_invalid_cursor():
+    with pytest.raises(BadRequest) as caught:
         await service.search(index=FakeIndex(), params=SearchParams(cursor="@@@"), identity=None)
-    assert (caught.value.status, caught.value.code) == (400, "invalid_cursor")
+    assert caught.value.code == "invalid_cursor"
+    assert caught.value.details[0]["field"] == "cursor"
 
 
-async def test_cursor_the_engine_rejects_answers_400_too():
+async def test_cursor_the_engine_rejects_is_an_invalid_cursor_too():
     cursor = encode_cursor(sort="date", after=[1, "x"])
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(BadRequest) as caught:
         await service.search(index=FakeIndex(reject=True), params=SearchParams(cursor=cursor),
                              identity=None)
     assert caught.value.code == "invalid_cursor"
 
 
-async def test_search_engine_down_answers_503():
-    with pytest.raises(ApiError) as caught:
+async def test_search_engine_down_is_unavailable():
+    with pytest.raises(Unavailable) as caught:
         await service.search(index=FakeIndex(down=True), params=SearchParams(), identity=None)
-    assert (caught.value.status, caught.value.code) == (503, "search_unavailable")
+    assert caught.value.code == "search_unavailable"

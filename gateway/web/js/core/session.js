@@ -1,5 +1,6 @@
 // Who is signed in: the token and the identity it stands for, kept in localStorage.
-import { api, itemsOf } from "./api.js";
+// Only the state: what asks the API to change it lives in account.js (api.js reads the token
+// from here, so this module must not import api.js).
 import { label as localized } from "./i18n.js";
 
 const STORAGE_KEY = "engage.session";
@@ -32,31 +33,16 @@ export const session = {
   get signedIn() { return Boolean(state); },
   hasRole(role) { return Boolean(state && state.roles.includes(role)); },
 
-  /** Dev mode: a token from POST /api/v1/auth/dev-token for the given identity. */
-  async signIn({ sub, tenant, roles = ["member"], label = null, actor_id = null }) {
-    const answer = await api("/auth/dev-token", { method: "POST", auth: false, body: { sub, tenant, roles } });
-    state = { token: answer.access_token, sub, tenant, roles: [...roles], label, actorId: actor_id,
-      expiresAt: answer.expires_in ? Date.now() + answer.expires_in * 1000 : null };
+  /** Begins a session for a token and the identity it stands for (see account.js). */
+  begin({ token, sub, tenant, roles, label = null, actorId = null, expiresAt = null }) {
+    state = { token, sub, tenant, roles: [...roles], label, actorId, expiresAt };
     changed();
-    return session;
   },
 
-  /**
-   * The profile the session acts as (and names in the header) no longer exists, or may not:
-   * `gone` is an actor id just closed or deleted, or null to check the stored one against
-   * GET /me/actors (on start). The session then acts as the first remaining profile (a person
-   * profile first), or as the account itself when none is left. Errors leave it as it is.
-   */
-  async forgetActor(gone = null) {
-    if (!state || !state.actorId || (gone && gone !== state.actorId)) return;
-    const token = state.token;
-    let actors;
-    try { actors = itemsOf(await api("/me/actors")); } catch { return; }
-    if (!state || state.token !== token || !state.actorId) return;
-    const remaining = actors.filter((actor) => actor && actor.id !== gone);
-    if (!gone && remaining.some((actor) => actor.id === state.actorId)) return;
-    const next = remaining.find((actor) => actor.type === "person") || remaining[0] || null;
-    state = { ...state, actorId: next ? next.id : null, label: next ? next.name : null };
+  /** Acts as another profile (an actor {id, name}), or as the account itself (null). */
+  actAs(actor) {
+    if (!state) return;
+    state = { ...state, actorId: actor ? actor.id : null, label: actor ? actor.name : null };
     changed({ actor: true });
   },
 
@@ -69,7 +55,6 @@ export const session = {
   onChange(listener) { listeners.add(listener); return () => listeners.delete(listener); },
 };
 
-export const signIn = (identity) => session.signIn(identity);
 export const signOut = () => session.signOut();
 export const hasRole = (role) => session.hasRole(role);
 

@@ -3,6 +3,7 @@
 // organisation for good (DELETE /actors/:id) after a confirmation step.
 import { html, render as draw, nothing } from "/static/vendor/lit-html/lit-html.js";
 import { api } from "../core/api.js";
+import { forgetActor } from "../core/account.js";
 import { clearErrors, showErrors } from "../core/forms.js";
 import { errorText, label, lang } from "../core/i18n.js";
 import { isOwner } from "../core/items.js";
@@ -245,7 +246,7 @@ export async function render(ctx) {
       redraw();
       ctx.announce(t("ae_closed_title"));
       main.querySelector("h1")?.focus();
-      session.forgetActor(actor.id); // the header no longer names it
+      forgetActor(actor.id); // the header no longer names it
     } catch (error) {
       state.closing = false; state.confirmingClose = false; state.closeError = error; redraw();
       main.querySelector("#close-error")?.focus();
@@ -257,7 +258,7 @@ export async function render(ctx) {
       actor = await api(`/actors/${encodeURIComponent(actor.id)}/members/${encodeURIComponent(sub)}`, { method: "DELETE" });
       state.memberError = null;
       ctx.announce(t("ae_removed", { sub }));
-      if (sub === session.sub) { session.forgetActor(actor.id); ctx.navigate("#/my"); return; }
+      if (sub === session.sub) { forgetActor(actor.id); ctx.navigate("#/my"); return; }
     } catch (error) {
       state.memberError = error;
     }

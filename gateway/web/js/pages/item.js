@@ -321,7 +321,14 @@ export async function render(ctx) {
         previous = signature;
       } catch (error) {
         if (error.name === "AbortError") return;
-        state.matchesError = error;
+        if (error.status === 404) {
+          // Matching learns of an item from its event, a moment after it was published:
+          // until then it does not know it, and there are no suggestions yet either.
+          state.matches = [];
+          state.matchesError = null;
+        } else {
+          state.matchesError = error;
+        }
       }
       redraw();
     };

@@ -3,6 +3,7 @@
 // its first admins get their role. POST /tenants {"id", "name", "center", "neighbours"}.
 import { html, render as draw, nothing } from "/static/vendor/lit-html/lit-html.js";
 import { api, ApiError, itemsOf } from "../core/api.js";
+import { signIn } from "../core/account.js";
 import { clearErrors, showErrors } from "../core/forms.js";
 import { formatKm } from "../core/format.js";
 import { mountPlaceField } from "../core/places.js";
@@ -166,7 +167,7 @@ export async function render(ctx) {
 
   async function signInAsAdmin() {
     const created = state.created;
-    await session.signIn({ sub: `admin-${created.id}`, tenant: created.id, roles: ["member", "tenant_admin"],
+    await signIn({ sub: `admin-${created.id}`, tenant: created.id, roles: ["member", "tenant_admin"],
       label: { de: `Verwaltung ${created.name}`, en: `Administration ${created.name}` } });
     ctx.navigate(`#/admin/branding`);
   }

@@ -2,6 +2,7 @@
 // demo account of the selected municipality.
 import { html, render as draw, nothing } from "/static/vendor/lit-html/lit-html.js";
 import { api, itemsOf } from "../core/api.js";
+import { signIn } from "../core/account.js";
 import { errorText, label } from "../core/i18n.js";
 import { loading } from "../core/ui.js";
 
@@ -46,7 +47,7 @@ export async function render(ctx) {
 
   async function signInAs(persona) {
     try {
-      await session.signIn(persona);
+      await signIn(persona);
       if (persona.tenant && (!tenant || persona.tenant !== tenant.id)) await ctx.selectTenant(persona.tenant);
       ctx.announce(t("si_done", { name: session.label }));
       const next = typeof ctx.query.next === "string" && ctx.query.next.startsWith("#/") ? ctx.query.next : "#/my";

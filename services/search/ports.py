@@ -1,4 +1,7 @@
-"""The small interfaces the service needs from the outside world (one real adapter each)."""
+"""The small interfaces the use cases need from the outside world (one real adapter each).
+
+The two exceptions are part of the index port: its adapter raises them, the use cases turn
+them into domain errors."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

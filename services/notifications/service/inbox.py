@@ -1,0 +1,113 @@
+"""What the owners of actors see and do through the API: their inbox, their deliveries,
+the export of everything held about their actors."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from platform_common.errors import NotFound, invalid_cursor
+from platform_common.identity import Identity
+from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
+from services.notifications.domain.paging import decode_cursor, encode_cursor
+from services.notifications.service.deps import Deps
+
+
+def notification_view(notification: Notification) -> dict[str, Any]:
+    return {"id": notification.id, "type": notification.type, "actor_id": notification.actor_id,
+            "title": notification.title.model_dump(), "body": notification.body.model_dump(),
+            "created_at": notification.created_at, "read": notification.read,
+            "withdrawn": notification.withdrawn, "data": notification.data}
+
+
+def delivery_view(delivery: Delivery) -> dict[str, Any]:
+    return delivery.model_dump(exclude={"key"})
+
+
+def preferences_view(preferences: Preferences, *, new_secret: str | None = None) -> dict[str, Any]:
+    return {"actor_id": preferences.actor_id, "channels": preferences.channels.model_dump(),
+            "frequency": preferences.frequency, "webhook_url": preferences.webhook_url,
+            # The secret is shown once, when it is made; afterwards only whether one exists.
+            "webhook_secret": new_secret,
+            "webhook_secret_set": preferences.webhook_secret is not None}
+
+
+async def owned_actor_ids(deps: Deps, identity: Identity) -> list[str]:
+    return [recipient.actor_id for recipient in await deps.recipients.owned_by(identity.sub)]
+
+
+async def owned_recipient(deps: Deps, identity: Identity, actor_id: str) -> Recipient:
+    recipient = await deps.recipients.get(actor_id)
+    if recipient is None or identity.sub not in recipient.owners:
+        # The same answer for "not yours" and "does not exist": ids are not probed.
+        raise NotFound(f"actor {actor_id!r} is not one of yours")
+    return recipient
+
+
+def _position(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        return decode_cursor(cursor)
+    except ValueError:
+        raise invalid_cursor("cursor") from None
+
+
+async def list_notifications(*, deps: Deps, identity: Identity, unread: bool | None,
+                             limit: int, cursor: str | None) -> dict[str, Any]:
+    actor_ids = await owned_actor_ids(deps, identity)
+    after = _position(cursor)
+    if not actor_ids:
+        return {"items": [], "next_cursor": None}
+    found = await deps.notifications.page(actor_ids, unread_only=bool(unread), limit=limit + 1,
+                                          after=after)
+    items = found[:limit]
+    next_cursor = (encode_cursor(items[-1].created_at, items[-1].id)
+                   if len(found) > limit else None)
+    return {"items": [notification_view(n) for n in items], "next_cursor": next_cursor}
+
+
+async def mark_read(*, deps: Deps, identity: Identity, notification_id: str) -> dict[str, Any]:
+    notification = await deps.notifications.mark_read(
+        notification_id, await owned_actor_ids(deps, identity))
+    if notification is None:
+        raise NotFound.of("notification", notification_id)
+    return notification_view(notification)
+
+
+async def mark_all_read(*, deps: Deps, identity: Identity) -> dict[str, int]:
+    actor_ids = await owned_actor_ids(deps, identity)
+    return {"updated": await deps.notifications.mark_all_read(actor_ids) if actor_ids else 0}
+
+
+async def list_deliveries(*, deps: Deps, identity: Identity, limit: int,
+                          cursor: str | None) -> dict[str, Any]:
+    actor_ids = await owned_actor_ids(deps, identity)
+    after = _position(cursor)
+    if not actor_ids:
+        return {"items": [], "next_cursor": None}
+    found = await deps.deliveries.page(actor_ids, limit=limit + 1, after=after)
+    items = found[:limit]
+    next_cursor = (encode_cursor(items[-1].created_at, items[-1].id)
+                   if len(found) > limit else None)
+    return {"items": [delivery_view(d) for d in items], "next_cursor": next_cursor}
+
+
+async def export_data(*, deps: Deps, identity: Identity) -> dict[str, Any]:
+    """Everything this service holds about the caller's actors (GDPR Art. 15/20)."""
+    actors = []
+    for recipient in await deps.recipients.owned_by(identity.sub):
+        actor_ids = [recipient.actor_id]
+        preferences = (await deps.preferences.get(recipient.actor_id)
+                       or Preferences.default(recipient.actor_id))
+        actors.append({
+            "actor_id": recipient.actor_id,
+            "recipient": recipient.model_dump(exclude={"actor_id"}),
+            "preferences": preferences_view(preferences),
+            "notifications": [notification_view(n)
+                              for n in await deps.notifications.for_actors(actor_ids)],
+            "deliveries": [delivery_view(d) for d in await deps.deliveries.for_actors(actor_ids)],
+        })
+    return {"service": "notifications", "subject": identity.sub,
+            "exported_at": deps.clock(), "actors": actors}
+
+

@@ -1,0 +1,155 @@
+"""The contract of the notifications service's NotificationStore: each notification stored once
+by its dedupe key, the inbox paged newest first by (created_at, id), read marks, withdrawals of
+a match, and the erasure of an actor (its own deleted, the others' that name it rewritten)."""
+from __future__ import annotations
+
+import pytest
+
+from services.notifications.domain.models import Localized
+from services.notifications.ports import NotificationStore
+from tests.contract.ports.notifications_builders import at, new_id, notification
+
+
+def ids(notifications) -> list[str]:
+    return [n.id for n in notifications]
+
+
+async def all_pages(store: NotificationStore, actor_ids: list[str], *, limit: int,
+                    unread_only: bool = False) -> list[list[str]]:
+    pages, after = [], None
+    while True:
+        page = await store.page(actor_ids, unread_only=unread_only, limit=limit, after=after)
+        if not page:
+            return pages
+        pages.append(ids(page))
+        after = (page[-1].created_at, page[-1].id)
+
+
+class NotificationStoreContract:
+    @pytest.fixture
+    def notifications(self) -> NotificationStore:
+        raise NotImplementedError("a concrete suite gives the store under test")
+
+    async def test_each_dedupe_key_is_stored_once(self, notifications):
+        actor = new_id("actor")
+        first = notification(actor, dedupe_key="match.found:o:n:a:0")
+        again = notification(actor, dedupe_key="match.found:o:n:a:0")  # a redelivered event
+        other = notification(actor)
+        assert await notifications.insert_many([first, other]) == {first.id, other.id}
+        assert await notifications.insert_many([again]) == set()
+        assert await notifications.by_keys(["match.found:o:n:a:0", "missing"]) == \
+            {"match.found:o:n:a:0": first}
+        assert await notifications.get_many([again.id]) == []
+
+    async def test_a_repeat_within_one_batch_is_stored_once(self, notifications):
+        actor = new_id("actor")
+        first, repeat = notification(actor, dedupe_key="k1"), notification(actor, dedupe_key="k1")
+        assert await notifications.insert_many([first, repeat]) == {first.id}
+        assert await notifications.insert_many([]) == set()
+
+    async def test_get_many_keeps_the_order_asked_for(self, notifications):
+        actor = new_id("actor")
+        stored = [notification(actor, created_at=at(n)) for n in range(3)]
+        await notifications.insert_many(stored)
+        wanted = [stored[2].id, new_id("missing"), stored[0].id]
+        assert ids(await notifications.get_many(wanted)) == [stored[2].id, stored[0].id]
+        assert await notifications.get_many([stored[1].id]) == [stored[1]]
+
+    async def test_the_inbox_pages_newest_first_without_gaps_or_repeats(self, notifications):
+        actor, other_actor = new_id("actor"), new_id("actor")
+        # Ties in created_at (a batch shares one) are ordered by id, descending.
+        stored = [notification(actor, created_at=at(seconds)) for seconds in (1, 2, 2, 2, 3)]
+        stored.append(notification(other_actor, created_at=at(2)))
+        stored.append(notification(actor, created_at=at(4), in_inbox=False))
+        await notifications.insert_many(stored)
+        newest_first = sorted(stored[:5], key=lambda n: (n.created_at, n.id), reverse=True)
+        assert await all_pages(notifications, [actor], limit=2) == [
+            ids(newest_first[:2]), ids(newest_first[2:4]), ids(newest_first[4:])]
+        both = await notifications.page([actor, other_actor], unread_only=False, limit=10,
+                                        after=None)
+        assert len(both) == 6 and stored[5].id in ids(both)
+        assert await notifications.page([new_id("actor")], unread_only=False, limit=10,
+                                        after=None) == []
+
+    async def test_the_unread_filter_and_read_marks(self, notifications):
+        actor, stranger = new_id("actor"), new_id("actor")
+        unread = notification(actor, created_at=at(1))
+        read = notification(actor, created_at=at(2), read=True)
+        hidden = notification(actor, created_at=at(3), in_inbox=False)
+        await notifications.insert_many([unread, read, hidden])
+        assert ids(await notifications.page([actor], unread_only=True, limit=10, after=None)) \
+            == [unread.id]
+        assert await notifications.mark_read(unread.id, [stranger]) is None  # not theirs
+        assert await notifications.mark_read(hidden.id, [actor]) is None  # not in the inbox
+        assert await notifications.mark_read(new_id("missing"), [actor]) is None
+        marked = await notifications.mark_read(unread.id, [stranger, actor])
+        assert marked.id == unread.id and marked.read is True
+        assert await notifications.page([actor], unread_only=True, limit=10, after=None) == []
+
+    async def test_mark_all_read_counts_what_it_changed(self, notifications):
+        actor, other = new_id("actor"), new_id("actor")
+        await notifications.insert_many([
+            notification(actor), notification(actor), notification(actor, read=True),
+            notification(actor, in_inbox=False), notification(other)])
+        assert await notifications.mark_all_read([actor]) == 2
+        assert await notifications.mark_all_read([actor]) == 0
+        assert ids(await notifications.page([other], unread_only=True, limit=10, after=None))
+
+    async def test_a_withdrawal_flags_the_pairs_earlier_notifications_once(self, notifications):
+        actor, pair = new_id("actor"), new_id("o") + ":" + new_id("n")
+        before = notification(actor, pair=pair, event_at=at(1))
+        other_side = notification(new_id("actor"), pair=pair, event_at=at(2))
+        later = notification(actor, pair=pair, event_at=at(10), dedupe_key=new_id("round1"))
+        other_pair = notification(actor, pair=new_id("o") + ":x", event_at=at(1))
+        await notifications.insert_many([before, other_side, later, other_pair])
+        assert sorted(await notifications.mark_withdrawn(pair, at(5))) == sorted(
+            [before.id, other_side.id])
+        assert await notifications.mark_withdrawn(pair, at(5)) == []
+        flags = {n.id: n.withdrawn for n in await notifications.get_many(
+            [before.id, other_side.id, later.id, other_pair.id])}
+        assert flags == {before.id: True, other_side.id: True, later.id: False,
+                         other_pair.id: False}
+
+    async def test_for_actors_lists_everything_newest_first(self, notifications):
+        actor = new_id("actor")
+        stored = [notification(actor, created_at=at(1)),
+                  notification(actor, created_at=at(3), in_inbox=False),
+                  notification(actor, created_at=at(2), read=True)]
+        await notifications.insert_many(stored + [notification(new_id("actor"))])
+        assert ids(await notifications.for_actors([actor])) == \
+            [stored[1].id, stored[2].id, stored[0].id]
+
+    async def test_erasure_deletes_the_actors_own_and_finds_those_naming_it(self, notifications):
+        erased, club, helper = new_id("actor"), new_id("actor"), new_id("actor")
+        own = notification(erased)
+        request = notification(club, type="contact.requested", data={
+            "requester_actor_id": erased, "recipient_actor_id": club, "message": "Hallo"})
+        answer = notification(helper, type="contact.accepted", data={
+            "requester_actor_id": helper, "recipient_actor_id": erased})
+        match = notification(club, data={"counterpart": {"actor_id": erased, "title": "Bus"}})
+        unrelated = notification(club, data={"counterpart": {"actor_id": helper}})
+        await notifications.insert_many([own, request, answer, match, unrelated])
+        await notifications.delete_actor(erased)
+        assert await notifications.for_actors([erased]) == []
+        mentioning = await notifications.mentioning(erased)
+        assert ids(mentioning) == sorted([request.id, answer.id, match.id])
+        assert await notifications.mentioning(new_id("actor")) == []
+
+    async def test_rewrite_replaces_title_body_and_data(self, notifications):
+        actor = new_id("actor")
+        kept, changed = notification(actor), notification(actor)
+        await notifications.insert_many([kept, changed])
+        title, body = Localized(de="Jemand", en="Someone"), Localized(de="…", en="…")
+        await notifications.rewrite([(changed.id, title, body, {"message": ""})])
+        await notifications.rewrite([])
+        [after] = await notifications.get_many([changed.id])
+        assert (after.title, after.body, after.data) == (title, body, {"message": ""})
+        assert after.dedupe_key == changed.dedupe_key and after.created_at == changed.created_at
+        assert await notifications.get_many([kept.id]) == [kept]
+
+    async def test_delete_actor_keeps_the_others(self, notifications):
+        gone, kept = new_id("actor"), new_id("actor")
+        await notifications.insert_many([notification(gone), notification(kept)])
+        await notifications.delete_actor(gone)
+        assert len(await notifications.for_actors([kept])) == 1
+        assert await notifications.for_actors([gone]) == []
