@@ -90,6 +90,11 @@ class NotificationsProcess:
             asyncio.create_task(_every(settings.pending_lease_s, "waiting_deliveries",
                                        lambda: service.check_waiting_deliveries(deps=deps))),
         ]
+        if settings.coalesce_window_s > 0:
+            # Also after a restart: the windows stored before it close and are delivered.
+            self._tasks.append(asyncio.create_task(_every(
+                settings.coalesce_check_interval_s, "coalescing_windows",
+                lambda: service.close_windows(deps=deps))))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -69,6 +69,31 @@ class NotificationStore(Protocol):
     async def rewrite(self, changes: list[tuple[str, Localized, Localized, dict]]) -> None:
         """Replace (id, title, body, data) of these notifications."""
 
+    # ---- coalescing windows (see service/coalescing.py) ----
+
+    async def update_many(self, ids: list[str], **fields) -> None:
+        """Set these fields on these notifications."""
+
+    async def open_window(self, window: str, now: datetime) -> Notification | None:
+        """The newest lead of `window` whose window closes after `now`, if any."""
+
+    async def join_window(self, lead_id: str, member_ids: list[str]) -> bool:
+        """Append `member_ids` to the lead's pairs, atomically, unless it is sealed or lists
+        one of them already; whether it did."""
+
+    async def seal_window(self, lead_id: str) -> Notification | None:
+        """Take no more pairs into the lead; the lead as sealed (None if it is gone)."""
+
+    async def windows_due(self, *, now: datetime, limit: int) -> list[str]:
+        """Ids of the leads whose window closed at or before `now` and are not planned yet."""
+
+    async def joining_before(self, before: datetime, *, limit: int) -> list[Notification]:
+        """Pairs stored but not in a lead since before `before` (a crash interrupted them)."""
+
+    async def claim_joining(self, notification_id: str, *, since: datetime,
+                            until: datetime) -> bool:
+        """Lease a half-joined pair for its repair (if `joining_since` is still `since`)."""
+
 
 class DeliveryStore(Protocol):
     async def claim(self, delivery: Delivery) -> bool:

@@ -64,6 +64,15 @@ class NotificationsSettings(CommonSettings, MongoSettings, RedisSettings):
     # A mail whose recipient's actor event never arrives is given up after this long.
     waiting_retention_hours: float = Field(7 * 24.0, gt=0)
 
+    # Coalescing: new pairs for the same recipient and the same item within this many seconds
+    # become one notification (one inbox entry, one mail, one webhook call); 0 turns it off
+    # (one notification per pair and side, delivered at once). The window task looks for
+    # closed windows every coalesce_check_interval_s, and repairs pairs left half-joined by a
+    # crash after coalesce_repair_after_s.
+    coalesce_window_s: float = Field(2.0, ge=0)
+    coalesce_check_interval_s: float = Field(0.25, gt=0)
+    coalesce_repair_after_s: float = Field(10.0, gt=0)
+
     # Daily digest: checked every digest_check_interval_s, sent from digest_hour (Europe/Berlin).
     digest_hour: int = Field(7, ge=0, le=23)
     digest_check_interval_s: float = Field(300.0, gt=0)

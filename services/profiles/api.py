@@ -238,6 +238,8 @@ def _item_routes(kind: ItemKind) -> APIRouter:
     @items.post("/{item_id}/resume", name=f"resume_{kind}",
                 responses=answers(ItemView, 403, 404, 409))
     async def resume(item_id: str, identity: CurrentIdentity, profiles: Profiles):
+        """Back into search and matching. An item with weekly windows (or no schedule) runs
+        for another 180 days from now; one whose last one-off date passed: 409 `item_ended`."""
         item = await service.resume_item(store=profiles.store, identity=identity, kind=kind,
                                          item_id=item_id, now=service.now_ms())
         return mapping.item_view(item, exact=True)

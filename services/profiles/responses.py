@@ -38,7 +38,12 @@ class ActorList(BaseModel):
 
 
 class ItemView(ItemData):
-    """An offer or a need; `hidden_reason` only while a moderator hides it."""
+    """An offer or a need; `hidden_reason` only while a moderator hides it.
+
+    `expires_at` is when the item ends (status `expired`): with one-off dates only, the end of
+    its last date; with weekly windows or no schedule, 180 days after its owners last published,
+    changed or resumed it (any change renews it), or its last date if that is later.
+    """
 
 
 class ItemPage(BaseModel):

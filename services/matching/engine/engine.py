@@ -44,10 +44,15 @@ How an event stays cheap
 * Publish/update of X: X's own buffer = exact top-L, evaluating candidates with
   `rules.score` in order of decreasing bound until no remaining bound can beat the L-th
   exact score (ties are cut with an 8-byte id-prefix key). X enters the buffers of the
-  counterparts whose bound reaches their threshold and whose exact score beats it. Items
-  whose buffers held the OLD X (rows of X's old query whose bound reaches their threshold
-  and whose buffer row contains X) drop it; a buffer that falls below K entries and is not
-  exhaustive is refilled by one query -- only after L-K+1 losses, so it is amortised.
+  counterparts whose bound reaches their threshold and whose exact score beats it (checked
+  against the buffers' own last scores, then inserted into all of them with a few numpy
+  gathers). Items whose buffers held the OLD X drop it (one vectorised shift over their
+  buffer rows); a buffer that falls below K entries and is not exhaustive is refilled by
+  one query -- only after L-K+1 losses, so it is amortised.
+* Reverse index. `_rev[X]` lists the items whose buffers hold X (an int32 array per
+  item), kept exact on every insert and removal of a buffer entry -- offers, drops,
+  refills, recomputed buffers; bulk builds relink it in one pass. Close and update find
+  X's holders there, with no index query.
 * Diff. Only pairs involving X, and pairs (Y, Z) where Z entered or left topK(Y) for a
   touched Y, can change membership; the engine compares before/after for exactly those.
 
@@ -60,14 +65,17 @@ import gc
 import math
 import multiprocessing
 import os
+from array import array
 from bisect import insort
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 import numpy as np
 
 from . import rules
 from .index import BitRegistry, Bucket, Grid, bits_of, chord2_threshold, chord2_to_km, unit_vector
-from .model import Diff, Item, Match, TenantInfo, VersionLedger
+from .model import (DEFAULT_MAX_TOMBSTONES, DEFAULT_TOMBSTONE_RETENTION_S, Diff, Item, Match, TenantInfo,
+                    VersionLedger, event_seconds)
 from .rules import NEED, OFFER, VIS_REGION, VIS_STATE, Prepared, TenantDirectory
 
 __all__ = ["MatchingEngine", "Diff"]
@@ -145,14 +153,25 @@ class _Event:
         if y not in self.snap:
             self.snap[y] = self.engine._topk(y)
 
+    def touch_many(self, ys: list[int]) -> None:
+        snap = self.snap
+        new = [y for y in ys if y not in snap]
+        if new:
+            snap.update(self.engine._topk_many(new))
+
 
 class MatchingEngine:
     """Incremental matcher keeping, per item, its top-K counterparts (see module docstring).
 
     `k`: K of top-K. `buffer_extra`: extra buffered counterparts per item beyond K (default
     K): more memory, fewer refills. `cell_deg`: (lat, lon) size of the grid cells in
-    degrees (default ~11 x 10 km in NRW).
+    degrees (default ~11 x 10 km in NRW). `tombstone_retention` (event time; seconds or a
+    timedelta; default 24 h) and `max_tombstones` (default 200,000) bound the removal
+    tombstones that keep redeliveries of older versions out (see `model.VersionLedger`);
+    events carry their time in the optional `at` of `upsert` / `remove`.
     """
+
+    _parallel_min = 10_000  # bulk rebuilds of fewer slots stay in-process
 
     def __init__(
         self,
@@ -161,6 +180,8 @@ class MatchingEngine:
         *,
         buffer_extra: int | None = None,
         cell_deg: tuple[float, float] = (0.1, 0.15),
+        tombstone_retention: timedelta | float | None = DEFAULT_TOMBSTONE_RETENTION_S,
+        max_tombstones: int | None = DEFAULT_MAX_TOMBSTONES,
     ):
         if k < 1:
             raise ValueError("k must be >= 1")
@@ -171,7 +192,9 @@ class MatchingEngine:
         self._L = self.k + extra
         self._tenants = TenantDirectory(tenants)
         self._grid = Grid(*cell_deg)
-        self._ledger = VersionLedger()
+        if isinstance(tombstone_retention, timedelta):
+            tombstone_retention = tombstone_retention.total_seconds()
+        self._ledger = VersionLedger(tombstone_retention, max_tombstones)
         self._catreg, self._skillreg = BitRegistry(), BitRegistry()
         self._reqreg, self._langreg = BitRegistry(), BitRegistry()
         self._actors: dict[str, int] = {}
@@ -194,7 +217,7 @@ class MatchingEngine:
         self._rev_region: list[set[int]] = []
         self._pool_cache: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._ea_cache: dict[tuple, np.ndarray] = {}
-        self.counters = {"queries": 0, "candidates": 0, "exact": 0, "refills": 0}
+        self.counters = {"queries": 0, "candidates": 0, "exact": 0, "refills": 0, "tenant_rescored": 0}
         self._row = np.zeros((0, _NCOL), np.float64)
         self._rowu = self._row.view(np.uint64)
         self._pos = np.zeros((0, _POS_WIDTH), np.int32)
@@ -204,6 +227,11 @@ class MatchingEngine:
         self._bex = np.zeros(0, np.bool_)
         self._bslot = np.zeros((0, self._L), np.int32)
         self._bscore = np.zeros((0, self._L), np.float64)
+        # reverse index: _rev[x] = slots of the items whose buffers hold X (int32 arrays,
+        # None when empty), kept exact on every insert/remove of a buffer entry; off only
+        # inside _rebuild_buffers, which relinks the rebuilt buffers in bulk.
+        self._rev: list[array | None] = []
+        self._track = True
         for name in self._tenants.known():
             self._tcode_of(name)
         self._grow(64)
@@ -221,41 +249,104 @@ class MatchingEngine:
         return None if x is None else self._prep[x].item
 
     def upsert_tenant(self, info: TenantInfo) -> Diff:
-        """Register or change a tenant. Changing neighbours or weights can change any
-        pair, so this recomputes every buffer (O(N) queries: meant for rare admin changes)."""
-        known = info.id in self._tenants.known()
-        if known and self._tenants.get(info.id) == info:
+        """Register or change a tenant; re-scores only the items the change affects.
+
+        A tenant T enters `rules.score` twice: the NEED's tenant's weights weigh every
+        factor, and T's region (T and its neighbours) decides what T's region-visible items
+        see. So a pair's score or validity can change only if it has an endpoint in
+        S = T's needs (weights changed) + T's region-visible items (neighbours changed and
+        a tenant with items entered or left the region). Each S item is dropped from the
+        buffers holding it, its own buffer is recomputed (one query, new tenant tables)
+        and it is offered to its other counterparts as on a publish; buffers that fell
+        below K are refilled. Every other buffer stays a prefix of its ranked list.
+        `counters["tenant_rescored"]` counts the items of S."""
+        tid = info.id
+        old_info = self._tenants.get(tid)
+        if tid in self._tenants.known() and old_info == info:
             return Diff()
         old_dir = self._tenants.copy()
-        live = list(self._slot_of.values())
-        before = {x: self._topk(x) for x in live}
+        weights_changed = old_info.weights != info.weights
+        border = (self._tenants.region(tid) ^ (frozenset({tid}) | info.neighbours)) & self._tcode.keys()
+        affected = self._tenant_items(tid, weights_changed, bool(border))
+        ev = _Event(self)
+        for x in affected:
+            ev.touch(x)
+        for x in affected:
+            for y in self._holders(x):
+                ev.touch(y)
+                self._remove_from(y, x)
         self._tenants.upsert(info)
-        self._tcode_of(info.id)
+        self._tcode_of(tid)
         self._rebuild_tenant_tables()
-        self._rebuild_buffers(live)
-        after = {x: self._topk(x) for x in live}
-        pairs_before = {(min(a, b), max(a, b)) for a, top in before.items() for b in top}
-        pairs_after = {(min(a, b), max(a, b)) for a, top in after.items() for b in top}
-        was: dict[tuple[str, str], Match] = {}
-        now: dict[tuple[str, str], Match] = {}
-        prep = self._prep
-        for a, b in pairs_before - pairs_after:
-            m = rules.explain(prep[a], prep[b], old_dir)
-            was[m.pair] = m
-        for a, b in pairs_after - pairs_before:
-            m = rules.explain(prep[a], prep[b], self._tenants)
-            now[m.pair] = m
-        for a, b in pairs_before & pairs_after:
-            need = prep[a] if prep[a].kind == NEED else prep[b]
-            if need.tenant == info.id:
-                m_old = rules.explain(prep[a], prep[b], old_dir)
-                m_new = rules.explain(prep[a], prep[b], self._tenants)
-                was[m_old.pair] = m_old
-                now[m_new.pair] = m_new
-        return Diff.between(was, now)
+        if not affected:
+            return Diff()
+        self.counters["tenant_rescored"] += len(affected)
+        fresh = set(affected)
+        queried = []
+        for x in affected:
+            p = self._prep[x]
+            cache: dict[int, float | None] = {}
+            entries, exhaustive, found = self._query(x, p, cache, True)
+            self._write_buffer(x, entries, exhaustive)
+            queried.append((x, p, found, cache))
+        for x, p, found, cache in queried:
+            self._offer_to_counterparts(x, p, found, cache, ev, skip=fresh)
+        self._refill(ev, -1)
+        return self._diff_tenant(ev, fresh, old_dir, tid if weights_changed else None)
 
-    def upsert(self, item: Item) -> Diff:
-        """Publish or update an item. Versions <= the stored one are ignored (empty diff)."""
+    def _tenant_items(self, tid: str, needs: bool, region: bool) -> list[int]:
+        """Slots of the tenant's needs (if `needs`) and region-visible items (if `region`)."""
+        code = self._tcode.get(tid)
+        if code is None or not (needs or region) or not self._slot_of:
+            return []
+        live = np.fromiter(self._slot_of.values(), np.int64, len(self._slot_of))
+        mine = live[(self._rowu[live, C_PACK] & 0xFFFF) == code]
+        prep = self._prep
+        out = []
+        for x in sorted(mine.tolist()):
+            p = prep[x]
+            if (needs and p.kind == NEED) or (region and p.vis == VIS_REGION):
+                out.append(x)
+        return out
+
+    def _diff_tenant(self, ev: _Event, fresh: set[int], old_dir: TenantDirectory, rescored: str | None) -> Diff:
+        """Diff of a tenant change: pairs whose membership changed among the touched items'
+        lists, and (weights of tenant `rescored` changed) the kept pairs of its needs."""
+        prep = self._prep
+        before: dict[tuple[str, str], Match] = {}
+        after: dict[tuple[str, str], Match] = {}
+        snap = ev.snap
+        seen: set[tuple[int, int]] = set()
+        for y, top_before in snap.items():
+            top_after = self._topk(y)
+            for z in set(top_before).union(top_after):
+                key = (y, z) if y < z else (z, y)
+                if key in seen:
+                    continue
+                seen.add(key)
+                z_after = self._topk(z)
+                z_before = snap.get(z, z_after)
+                was = z in top_before or y in z_before
+                now = z in top_after or y in z_after
+                if was and now:
+                    if rescored is None or not (y in fresh or z in fresh):
+                        continue
+                    need = prep[y] if prep[y].kind == NEED else prep[z]
+                    if need.tenant != rescored:
+                        continue
+                if was:
+                    m = rules.explain(prep[y], prep[z], old_dir)
+                    before[m.pair] = m
+                if now:
+                    m = rules.explain(prep[y], prep[z], self._tenants)
+                    after[m.pair] = m
+        return Diff.between(before, after)
+
+    def upsert(self, item: Item, *, at: datetime | float | None = None) -> Diff:
+        """Publish or update an item. Versions <= the stored one are ignored (empty diff).
+        `at`: the event's time (optional; ages the tombstones)."""
+        if at is not None:
+            self._ledger.observe(event_seconds(at))
         x = self._slot_of.get(item.id)
         old = self._prep[x] if x is not None else None
         if not self._ledger.admits_upsert(item.id, item.version, None if old is None else old.version):
@@ -264,13 +355,10 @@ class MatchingEngine:
         ev = _Event(self)
         holders_before: set[int] = set()
         if old is not None:
-            holders = self._holders(x, old)
+            holders = self._holders(x)
             snap_x = self._topk(x)
-            for y in holders:
-                ev.touch(y)
-            holders_before = {y for y in holders if x in ev.snap[y]}
-            for y in holders:
-                self._remove_from(y, x)
+            ev.touch_many(holders)
+            holders_before = self._drop_everywhere(x, holders)
             self._unindex(x, old)
         else:
             x = self._alloc()
@@ -285,20 +373,20 @@ class MatchingEngine:
         self._refill(ev, x)
         return self._diff(x, old, p, snap_x, holders_before, ev)
 
-    def remove(self, item_id: str, version: int | None = None) -> Diff:
-        """Close, expire or erase an item. A version older than the stored one is ignored."""
+    def remove(self, item_id: str, version: int | None = None, *, at: datetime | float | None = None) -> Diff:
+        """Close, expire or erase an item. A version older than the stored one is ignored.
+        `at`: the event's time (optional; ages the tombstones)."""
+        if at is not None:
+            self._ledger.observe(event_seconds(at))
         x = self._slot_of.get(item_id)
         old = self._prep[x] if x is not None else None
         if not self._ledger.admits_remove(item_id, version, None if old is None else old.version):
             return Diff()
         ev = _Event(self)
-        holders = self._holders(x, old)
+        holders = self._holders(x)
         snap_x = self._topk(x)
-        for y in holders:
-            ev.touch(y)
-        holders_before = {y for y in holders if x in ev.snap[y]}
-        for y in holders:
-            self._remove_from(y, x)
+        ev.touch_many(holders)
+        holders_before = self._drop_everywhere(x, holders)
         self._unindex(x, old)
         self._refill(ev, x)
         diff = self._diff(x, old, None, snap_x, holders_before, ev)
@@ -312,7 +400,7 @@ class MatchingEngine:
             return []
         p = self._prep[x]
         ys = set(self._topk(x))
-        for y in self._holders(x, p):
+        for y in self._holders(x):
             if x in self._topk(y):
                 ys.add(y)
         out = []
@@ -379,9 +467,11 @@ class MatchingEngine:
         self._rebuild_buffers(list(self._slot_of.values()), progress, workers)
 
     def memory_bytes(self) -> int:
-        """Bytes held by the numpy arrays of the engine (rows, buffers, buckets)."""
+        """Bytes held by the arrays of the engine (rows, buffers, buckets, reverse index;
+        the reverse index counted with its arrays' headers)."""
         total = sum(a.nbytes for a in (self._row, self._pos, self._blen, self._bex, self._bslot, self._bscore))
         total += sum(b.nbytes() for b in self._cb.values()) + sum(b.nbytes() for b in self._vb.values())
+        total += sum(64 + a.buffer_info()[1] * a.itemsize for a in self._rev if a is not None)
         return total
 
     # ------------------------------------------------------------------ slots
@@ -406,6 +496,7 @@ class MatchingEngine:
         self._bslot = grown(self._bslot, -1)
         self._bscore = grown(self._bscore)
         self._prep.extend([None] * (cap - n))
+        self._rev.extend([None] * (cap - n))
         self._free.extend(range(cap - 1, n - 1, -1))
         self._cap = cap
 
@@ -415,6 +506,8 @@ class MatchingEngine:
         return self._free.pop()
 
     def _release(self, x: int, item_id: str) -> None:
+        self._unlink_buffer(x)
+        self._rev[x] = None  # every holder dropped X before
         self._prep[x] = None
         del self._slot_of[item_id]
         self._blen[x] = 0
@@ -435,6 +528,7 @@ class MatchingEngine:
 
     def _write_slot(self, x: int, p: Prepared) -> None:
         """Store the item's prepared form and its index row template; reset its buffer."""
+        self._unlink_buffer(x)
         self._prep[x] = p
         self._cell[x] = self._grid.cell(p.item.lat, p.item.lon)
         actor = self._actors.get(p.actor_id)
@@ -608,14 +702,21 @@ class MatchingEngine:
     def _rebuild_buffers(self, slots: list[int], progress: Callable[[int, int], None] | None = None,
                          workers: int = 1) -> None:
         """Recompute the buffers of the given slots from scratch (no diff)."""
+        every = len(slots) == len(self._slot_of)
+        if not every:
+            for y in slots:
+                self._unlink_buffer(y)
         self._sync = False
+        self._track = False
         try:
-            if workers > 1 and len(slots) >= 10_000 and hasattr(os, "fork"):
+            if workers > 1 and len(slots) >= self._parallel_min and hasattr(os, "fork"):
                 self._rebuild_parallel(slots, progress, workers)
             else:
                 self._rebuild_range(slots, progress, len(slots), 1)
         finally:
             self._sync = True
+            self._track = True
+        self._link_all(None if every else slots)
         self._sync_thresholds()
 
     def _rebuild_range(self, slots: list[int], progress, total: int, scale: int) -> None:
@@ -1010,6 +1111,20 @@ class MatchingEngine:
     def _write_buffer(self, y: int, res: list[tuple[float, str, int]], exhaustive: bool) -> None:
         n = len(res)
         row_s = self._bslot[y]
+        if self._track:
+            old = row_s[: self._blen[y]].tolist()
+            new = [r[2] for r in res]
+            if old != new:
+                so, sn = set(old), set(new)
+                rev = self._rev
+                for z in so - sn:
+                    rev[z].remove(y)
+                for z in sn - so:
+                    a = rev[z]
+                    if a is None:
+                        rev[z] = array("i", (y,))
+                    else:
+                        a.append(y)
         row_s[:] = -1
         if n:
             row_s[:n] = [r[2] for r in res]
@@ -1040,6 +1155,47 @@ class MatchingEngine:
         n = min(self.k, int(self._blen[y]))
         return tuple(self._bslot[y, :n].tolist())
 
+    def _topk_many(self, ys: list[int]) -> dict[int, tuple[int, ...]]:
+        """_topk of many slots with one gather (entries past a buffer's length are -1)."""
+        if len(ys) < 8:
+            return {y: self._topk(y) for y in ys}
+        K = self.k
+        rows = self._bslot[ys, :K].tolist()
+        out = {}
+        for y, row in zip(ys, rows):
+            if row[-1] < 0:
+                row = row[: row.index(-1)]
+            out[y] = tuple(row)
+        return out
+
+    def _drop_everywhere(self, x: int, holders: list[int]) -> set[int]:
+        """Remove X from the buffers of all its holders (vectorised); returns the holders
+        that had X in their top K."""
+        if len(holders) < 8:
+            K = self.k
+            had = set()
+            for y in holders:
+                if self._bslot[y, :K].tolist().count(x):
+                    had.add(y)
+                self._remove_from(y, x)
+            return had
+        H = np.array(holders, np.int64)
+        B = self._bslot[H]
+        hit = B == x
+        pos = hit.argmax(axis=1)
+        n_old = self._blen[H].astype(np.int64)
+        m, L = len(H), self._L
+        keep = ~hit
+        self._bslot[H, : L - 1] = B[keep].reshape(m, L - 1)
+        self._bslot[H, L - 1] = -1
+        self._bscore[H, : L - 1] = self._bscore[H][keep].reshape(m, L - 1)
+        self._blen[H] = n_old - 1
+        self._rev[x] = None
+        # a threshold can change only where X was the last entry (or the buffer emptied)
+        for y in H[pos == n_old - 1].tolist():
+            self._set_thr(y)
+        return set(H[pos < self.k].tolist())
+
     def _remove_from(self, y: int, x: int) -> None:
         n = int(self._blen[y])
         i = self._bslot[y, :n].tolist().index(x)
@@ -1048,6 +1204,7 @@ class MatchingEngine:
             self._bscore[y, i : n - 1] = self._bscore[y, i + 1 : n].copy()
         self._bslot[y, n - 1] = -1
         self._blen[y] = n - 1
+        self._rev[x].remove(y)
         self._set_thr(y)
 
     def _offer(self, y: int, x: int, xid: str, s: float, ev: _Event) -> None:
@@ -1071,9 +1228,15 @@ class MatchingEngine:
         scores.insert(i, s)
         slots.insert(i, x)
         L = self._L
+        rev = self._rev
         if len(slots) > L:
             scores.pop()
-            slots.pop()
+            rev[slots.pop()].remove(y)
+        a = rev[x]
+        if a is None:
+            rev[x] = array("i", (y,))
+        else:
+            a.append(y)
         m = len(slots)
         self._bslot[y, :m] = slots
         self._bscore[y, :m] = scores
@@ -1083,37 +1246,131 @@ class MatchingEngine:
         self._set_thr(y)
 
     def _offer_to_counterparts(self, x: int, p: Prepared, found: list, cache: dict[int, float | None],
-                               ev: _Event) -> None:
+                               ev: _Event, skip: set[int] | None = None) -> None:
         """Insert X into the buffers of the counterparts it now belongs to (`found` from
-        X's query, taken before any of these buffers changed in this event)."""
+        X's query, taken before any of these buffers changed in this event), except those
+        in `skip` (buffers recomputed in this event)."""
         kx = id_key(p.id)
         for S, ub, thr, thrk in found:
             if not len(S):
                 continue
-            maybe = (ub >= thr + _BEAT) | ((ub >= thr - _TIE_LOW) & (thrk >= kx))
-            for y in S[maybe].tolist():
+            maybe = np.flatnonzero((ub >= thr + _BEAT) | ((ub >= thr - _TIE_LOW) & (thrk >= kx)))
+            if not len(maybe):
+                continue
+            # the thresholds in index rows may lag; the buffers' own last scores do not
+            Y = S[maybe]
+            n = self._blen[Y]
+            last = self._bscore[Y, np.maximum(n - 1, 0)]
+            Y = Y[self._bex[Y] | (n == 0) | (ub[maybe] >= last - _TIE_LOW)]
+            ys, ss = [], []
+            for y in Y.tolist():
+                if skip is not None and y in skip:
+                    continue
                 s = self._exact(p, y, cache)
                 if s is not None:
-                    self._offer(y, x, p.id, s, ev)
+                    ys.append(y)
+                    ss.append(s)
+            self._offer_many(x, p.id, ys, ss, ev)
 
-    def _holders(self, x: int, p: Prepared) -> list[int]:
-        """Items whose buffers contain X (X's attributes as stored in its slot): only rows
-        whose partial bound reaches their threshold can hold X; their buffers tell."""
-        if not p.cap_ok:
-            return []
-        rf = self._row[x].tolist()
-        ru = self._rowu[x].tolist()
-        raw = self._raw(x, p, rf, ru)
-        if raw is None:
-            return []
-        M, C2, _ = raw
-        pub = self._partial_bound(p, ru, M, C2)
-        sub = np.flatnonzero(pub >= M[:, C_THR] - _TIE_LOW)
-        if not len(sub):
-            return []
-        slots = M[sub, C_SLOT].astype(np.int64)
-        hit = (self._bslot[slots] == x).any(axis=1)
-        return sorted(set(slots[hit].tolist()))
+    def _offer_many(self, x: int, xid: str, ys: list[int], ss: list[float], ev: _Event) -> None:
+        """`_offer` of X (exact scores ss) to many buffers at once: X's rank in each buffer
+        (ids decide score ties), then the buffers X enters are shifted and written with a
+        few numpy gathers."""
+        m = len(ys)
+        if m < 8:
+            for y, s in zip(ys, ss):
+                self._offer(y, x, xid, s, ev)
+            return
+        L = self._L
+        Y = np.array(ys, np.int64)
+        sv = np.array(ss, np.float64)
+        n = self._blen[Y].astype(np.int64)
+        ex = self._bex[Y]
+        B = self._bscore[Y]
+        J = np.arange(L)
+        valid = J[None, :] < n[:, None]
+        # X's rank among the buffered entries: better scores, then equal scores with a smaller id
+        pos = ((B > sv[:, None]) & valid).sum(axis=1)
+        eq = valid & (B == sv[:, None])
+        tied = np.flatnonzero(eq.any(axis=1))
+        if len(tied):
+            prep = self._prep
+            for r, row_eq, slots in zip(tied.tolist(), eq[tied].tolist(), self._bslot[Y[tied]].tolist()):
+                pos[r] += sum(1 for e, z in zip(row_eq, slots) if e and prep[z].id < xid)
+        empty = ~ex & (n == 0)
+        for y in Y[empty].tolist():
+            ev.touch(y)  # needs a refill anyway
+        fast = ~empty & (ex | (pos < n))
+        if not fast.any():
+            return
+        Y, sv, n, ex, B, pos = Y[fast], sv[fast], n[fast], ex[fast], B[fast], pos[fast]
+        m = len(Y)
+        ev.touch_many(Y.tolist())
+        src = np.maximum(J[None, :] - (J[None, :] > pos[:, None]), 0)
+        at = J[None, :] == pos[:, None]
+        BS = self._bslot[Y]
+        newB = np.where(at, sv[:, None], np.take_along_axis(B, src, 1))
+        newS = np.where(at, x, np.take_along_axis(BS, src, 1))
+        full = n == L
+        m_new = np.minimum(n + 1, L)
+        self._bslot[Y] = newS
+        self._bscore[Y] = newB
+        self._blen[Y] = m_new
+        self._bex[Y[ex & (m_new >= L)]] = False
+        rev = self._rev
+        for y, z in zip(Y[full].tolist(), BS[full, L - 1].tolist()):
+            rev[z].remove(y)
+        a = rev[x]
+        if a is None:
+            a = rev[x] = array("i")
+        a.frombytes(Y.astype(np.int32).tobytes())
+        exn = self._bex[Y]
+        new_thr = np.where(exn, _NEG_INF, newB[np.arange(m), m_new - 1])
+        old_thr = self._row[Y, C_THR]
+        upd = (new_thr < old_thr) | (new_thr > old_thr + _THR_SLACK) | ((new_thr == old_thr) & ~exn)
+        for y in Y[upd].tolist():
+            self._set_thr(y)
+
+    def _holders(self, x: int) -> list[int]:
+        """Items whose buffers contain X (from the reverse index)."""
+        a = self._rev[x]
+        return a.tolist() if a is not None else []
+
+    def _unlink_buffer(self, y: int) -> None:
+        """Drop Y's buffer entries from the reverse index (before Y's buffer is reset)."""
+        n = int(self._blen[y])
+        if n and self._track:
+            rev = self._rev
+            for z in self._bslot[y, :n].tolist():
+                rev[z].remove(y)
+
+    def _link_all(self, slots: list[int] | None) -> None:
+        """Add the buffer entries of the given slots (None: every slot, from an empty reverse
+        index) to the reverse index, in bulk."""
+        if slots is None:
+            self._rev = [None] * self._cap
+            ys = np.flatnonzero(self._blen[: self._cap] > 0)
+        else:
+            ys = np.array(sorted(slots), np.int64)
+        if not len(ys):
+            return
+        lens = self._blen[ys].astype(np.int64)
+        keep = np.arange(self._L)[None, :] < lens[:, None]
+        xs = self._bslot[ys][keep].astype(np.int64)
+        hold = np.repeat(ys, lens).astype(np.int32)
+        order = np.argsort(xs, kind="stable")
+        xs = xs[order]
+        hold = hold[order]
+        cuts = np.flatnonzero(np.diff(xs)) + 1
+        starts = np.concatenate(([0], cuts)).tolist()
+        ends = np.concatenate((cuts, [len(xs)])).tolist()
+        rev = self._rev
+        buf = hold.tobytes()
+        for x, a, b in zip(xs[starts].tolist(), starts, ends):
+            cur = rev[x]
+            if cur is None:
+                cur = rev[x] = array("i")
+            cur.frombytes(buf[4 * a : 4 * b])
 
     def _refill(self, ev: _Event, x: int) -> None:
         K = self.k
@@ -1131,8 +1388,18 @@ class MatchingEngine:
         before: dict[tuple[str, str], Match] = {}
         after: dict[tuple[str, str], Match] = {}
         top_x_before = set(snap_x)
-        top_x_after = set(self._topk(x)) if new is not None else set()
-        holders_after = {y for y in ev.snap if y != x and x in self._topk(y)} if new is not None else set()
+        snap = ev.snap
+        ys = [y for y in snap if y != x]
+        tops = self._topk_many(ys)
+        if new is not None:
+            top_x_after = set(self._topk(x))
+            holders_after = set()
+            for y in self._holders(x):
+                top = tops[y] if y in tops else self._topk(y)
+                if x in top:
+                    holders_after.add(y)
+        else:
+            top_x_after = holders_after = set()
         for y in top_x_before | top_x_after | holders_before | holders_after:
             if old is not None and (y in top_x_before or y in holders_before):
                 m = rules.explain(old, prep[y], tenants)
@@ -1141,11 +1408,9 @@ class MatchingEngine:
                 m = rules.explain(new, prep[y], tenants)
                 after[m.pair] = m
         seen: set[tuple[int, int]] = set()
-        snap = ev.snap
-        for y, top_before in snap.items():
-            if y == x:
-                continue
-            top_after = self._topk(y)
+        for y in ys:
+            top_before = snap[y]
+            top_after = tops[y]
             if top_after == top_before:
                 continue
             for z in set(top_before).symmetric_difference(top_after):
@@ -1155,7 +1420,7 @@ class MatchingEngine:
                 if key in seen:
                     continue
                 seen.add(key)
-                z_after = self._topk(z)
+                z_after = tops[z] if z in tops else self._topk(z)
                 z_before = snap.get(z, z_after)
                 was = z in top_before or y in z_before
                 now = z in top_after or y in z_after

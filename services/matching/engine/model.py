@@ -6,6 +6,7 @@ result of one event. No I/O, no clock, no randomness.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Iterable, Literal
@@ -259,6 +260,22 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
 
 
+DEFAULT_TOMBSTONE_RETENTION_S = 24 * 3600.0
+DEFAULT_MAX_TOMBSTONES = 200_000
+
+
+def event_seconds(at: datetime | float | int | None) -> float | None:
+    """Event time as epoch seconds (an aware datetime or a number of seconds), or None."""
+    if at is None:
+        return None
+    if isinstance(at, datetime):
+        return _utc("at", at).timestamp()
+    value = float(at)
+    if not math.isfinite(value):
+        raise ValueError(f"event time must be finite, got {at!r}")
+    return value
+
+
 class VersionLedger:
     """Idempotent redelivery: which upserts and removals to apply, by item version.
 
@@ -267,19 +284,84 @@ class VersionLedger:
     - a removal with a version older than the stored item's version is stale and ignored;
       a removal records a tombstone (item id -> version) so that a late redelivery of an
       older upsert cannot resurrect the item. Tombstones hold no personal data.
+
+    Tombstones are pruned, oldest first, when either bound is passed:
+    - `retention_s` of EVENT time (default 24 h): callers that pass event times (`at`, e.g.
+      the Kafka record timestamp) advance a watermark, the largest time seen; a tombstone
+      recorded before watermark - retention is dropped. No wall clock is read: a replay
+      prunes exactly as the live run did. Without event times only the count bound acts.
+    - `max_tombstones` (default 200,000): a hard memory bound (measured ~150 B per
+      tombstone plus its id string, ~230 B for a UUID: ~45 MiB) whatever the clock does.
+    A redelivery can only repeat events that are not yet committed (the consumer's
+    uncommitted batch, a rebalance, a restart's replay from its snapshot offsets): minutes,
+    at most hours. 24 h of event time covers that with a wide margin, and 200,000 closes
+    last more than 30 minutes even at the pipeline's stress rate of 100 events/s
+    (statewide, closes are far rarer). After the retention an older version could be
+    resurrected by a redelivery; that is the accepted trade-off for bounded memory.
+    `None` disables a bound.
     """
 
-    __slots__ = ("_tombstones",)
+    __slots__ = ("_tombstones", "_retention", "_max", "_now")
 
-    def __init__(self) -> None:
-        self._tombstones: dict[str, int] = {}
+    def __init__(self, retention_s: float | None = DEFAULT_TOMBSTONE_RETENTION_S,
+                 max_tombstones: int | None = DEFAULT_MAX_TOMBSTONES) -> None:
+        if retention_s is not None and not (retention_s >= 0 and math.isfinite(retention_s)):
+            raise ValueError(f"retention_s must be a finite number >= 0, got {retention_s!r}")
+        if max_tombstones is not None and max_tombstones < 0:
+            raise ValueError(f"max_tombstones must be >= 0, got {max_tombstones!r}")
+        # id -> (version, event time or None), in the order of recording (oldest first)
+        self._tombstones: OrderedDict[str, tuple[int, float | None]] = OrderedDict()
+        self._retention = None if retention_s is None else float(retention_s)
+        self._max = max_tombstones
+        self._now: float | None = None  # watermark: the largest event time seen
+
+    def __len__(self) -> int:
+        return len(self._tombstones)
+
+    def tombstone(self, item_id: str) -> int | None:
+        """The version an absent item was removed at, if still remembered."""
+        entry = self._tombstones.get(item_id)
+        return None if entry is None else entry[0]
+
+    def observe(self, at: float | None) -> None:
+        """Advance the event-time watermark and prune what fell out of the retention."""
+        if at is None:
+            return
+        if self._now is None:
+            # tombstones recorded before the first event time get that time
+            tomb = self._tombstones
+            for item_id, (version, _) in tomb.items():
+                tomb[item_id] = (version, at)
+        if self._now is None or at > self._now:
+            self._now = at
+            self._prune()
+
+    def _prune(self) -> None:
+        tomb = self._tombstones
+        if self._max is not None:
+            while len(tomb) > self._max:
+                tomb.popitem(last=False)
+        if self._retention is not None and self._now is not None:
+            horizon = self._now - self._retention
+            while tomb:
+                t = tomb[next(iter(tomb))][1]
+                if t is None or t >= horizon:
+                    break  # recording order is time order (times are the watermark)
+                tomb.popitem(last=False)
+
+    def _record(self, item_id: str, version: int) -> None:
+        tomb = self._tombstones
+        if item_id in tomb:
+            del tomb[item_id]
+        tomb[item_id] = (version, self._now)
+        self._prune()
 
     def admits_upsert(self, item_id: str, version: int, stored_version: int | None) -> bool:
         if stored_version is not None:
             return version > stored_version
-        tomb = self._tombstones.get(item_id)
-        if tomb is not None:
-            if version <= tomb:
+        entry = self._tombstones.get(item_id)
+        if entry is not None:
+            if version <= entry[0]:
                 return False
             del self._tombstones[item_id]
         return True
@@ -288,9 +370,10 @@ class VersionLedger:
         """Whether to remove the stored item (False when absent or stale); records a tombstone."""
         if stored_version is None:
             if version is not None:
-                self._tombstones[item_id] = max(version, self._tombstones.get(item_id, version))
+                entry = self._tombstones.get(item_id)
+                self._record(item_id, version if entry is None else max(version, entry[0]))
             return False
         if version is not None and version < stored_version:
             return False
-        self._tombstones[item_id] = stored_version if version is None else version
+        self._record(item_id, stored_version if version is None else version)
         return True

@@ -342,7 +342,8 @@ class MatchingWorker:
                 self._remove(data.id, data.version, side, cause, changes)
                 raise
             self._remember(data, changed_at)
-            diff = self.engine.upsert(item)
+            # The event's time ages the engine's tombstones (pruned after their retention).
+            diff = self.engine.upsert(item, at=changed_at)
             if changes is not None:
                 self._collect(diff, cause=cause, changes=changes, gone=side)
         else:
@@ -358,7 +359,8 @@ class MatchingWorker:
 
     def _remove(self, item_id: str, version: int, side: Side, cause: Cause | None,
                 changes: dict | None) -> None:
-        diff = self.engine.remove(item_id, version=version)
+        diff = self.engine.remove(item_id, version=version,
+                                  at=cause.occurred_at if cause is not None else None)
         previous = self.items.pop(item_id, None)
         if previous is not None and previous.kind == "need":
             self.needs_by_partition[previous.partition].discard(item_id)

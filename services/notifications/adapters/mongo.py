@@ -47,12 +47,37 @@ async def _insert_new(collection, docs: list[dict[str, Any]]) -> set[str]:
     return {doc["_id"] for doc in docs}
 
 
-def _after(position: Position | None) -> dict[str, Any]:
-    if position is None:
-        return {}
-    created_at, identifier = position
-    return {"$or": [{"created_at": {"$lt": created_at}},
-                    {"created_at": created_at, "_id": {"$lt": identifier}}]}
+async def _newest_first_of_actor(collection, equal: dict[str, Any], *,
+                                 after: Position | None, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` documents with the fields `equal` (an actor id first), newest first by
+    (created_at, _id), strictly after the position: each query has equalities and one range
+    only, the shape the local store answers from a compound index (equalities, created_at,
+    _id), where `$in` with a range, or an `$or`, scans the whole collection. After a position:
+    the rest of its millisecond (`_id` below), then the older ones (`created_at` below)."""
+    if after is None:
+        queries = [equal]
+    else:
+        created_at, identifier = after
+        queries = [{**equal, "created_at": created_at, "_id": {"$lt": identifier}},
+                   {**equal, "created_at": {"$lt": created_at}}]
+    found: list[dict[str, Any]] = []
+    for query in queries:
+        cursor = collection.find(query).sort(NEWEST_FIRST).limit(limit - len(found))
+        found += [doc async for doc in cursor]
+        if len(found) >= limit:
+            break
+    return found
+
+
+async def _merged_page(collection, actor_ids: list[str], extra: dict[str, Any], *,
+                       after: Position | None, limit: int) -> list[dict[str, Any]]:
+    """One query per actor (see `_newest_first_of_actor`), merged to the page."""
+    found: list[dict[str, Any]] = []
+    for actor_id in dict.fromkeys(actor_ids):
+        found += await _newest_first_of_actor(collection, {"actor_id": actor_id, **extra},
+                                              after=after, limit=limit)
+    found.sort(key=lambda doc: (doc["created_at"], doc["_id"]), reverse=True)
+    return found[:limit]
 
 
 async def create_indexes(db: AsyncDatabase) -> None:
@@ -60,7 +85,15 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await db.notifications.create_index([("dedupe_key", ASCENDING)], unique=True)
     await db.notifications.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
                                          ("_id", DESCENDING)])
+    # The inbox pages: one range scan per actor (see `_newest_first_of_actor`).
+    await db.notifications.create_index([("actor_id", ASCENDING), ("in_inbox", ASCENDING),
+                                         ("created_at", DESCENDING), ("_id", DESCENDING)])
     await db.notifications.create_index([("pair", ASCENDING)])
+    # Coalescing windows: the open lead of a (recipient, item), the leads whose window closed,
+    # and the pairs a crash left half-joined.
+    await db.notifications.create_index([("window", ASCENDING), ("closes_at", ASCENDING)])
+    await db.notifications.create_index([("closes_at", ASCENDING)])
+    await db.notifications.create_index([("joining_since", ASCENDING)])
     for field in MENTION_FIELDS:
         await db.notifications.create_index([(field, ASCENDING)], sparse=True)
     await db.deliveries.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
@@ -156,11 +189,11 @@ class MongoNotifications:
 
     async def page(self, actor_ids: list[str], *, unread_only: bool, limit: int,
                    after: Position | None) -> list[Notification]:
-        query: dict[str, Any] = {"actor_id": {"$in": actor_ids}, "in_inbox": True, **_after(after)}
-        if unread_only:
-            query["read"] = False
-        cursor = self._collection.find(query).sort(NEWEST_FIRST).limit(limit)
-        return [self._model(doc) async for doc in cursor]
+        # One query per actor with the range (index (actor_id, in_inbox, created_at, _id));
+        # the unread filter rides the same index's actor prefix.
+        extra: dict[str, Any] = {"in_inbox": True, **({"read": False} if unread_only else {})}
+        found = await _merged_page(self._collection, actor_ids, extra, after=after, limit=limit)
+        return [self._model(doc) for doc in found]
 
     async def mark_read(self, notification_id: str, actor_ids: list[str]) -> Notification | None:
         doc = await self._collection.find_one_and_update(
@@ -202,6 +235,49 @@ class MongoNotifications:
                 UpdateOne({"_id": identifier}, {"$set": {
                     "title": title.model_dump(), "body": body.model_dump(), "data": data}})
                 for identifier, title, body, data in changes], ordered=False)
+
+    async def update_many(self, ids: list[str], **fields) -> None:
+        if ids:
+            await self._collection.update_many({"_id": {"$in": ids}}, {"$set": fields})
+
+    async def open_window(self, window: str, now: datetime) -> Notification | None:
+        cursor = self._collection.find({"window": window, "closes_at": {"$gt": now}}).sort(
+            "closes_at", DESCENDING).limit(1)
+        async for doc in cursor:
+            return self._model(doc)
+        return None
+
+    async def join_window(self, lead_id: str, member_ids: list[str]) -> bool:
+        result = await self._collection.update_one(
+            {"_id": lead_id, "sealed": False, "member_ids": {"$nin": member_ids}},
+            {"$push": {"member_ids": {"$each": member_ids}}})
+        return result.modified_count > 0
+
+    async def seal_window(self, lead_id: str) -> Notification | None:
+        # An update by `_id` and a read, rather than one find_one_and_update (far slower on
+        # the local stand-in); the pairs read after the seal are final.
+        await self._collection.update_one({"_id": lead_id}, {"$set": {"sealed": True}})
+        doc = await self._collection.find_one({"_id": lead_id})
+        return self._model(doc) if doc else None
+
+    async def windows_due(self, *, now: datetime, limit: int) -> list[str]:
+        # Oldest first; the windows of one batch share `closes_at`, their ids keep its order.
+        cursor = self._collection.find({"closes_at": {"$lte": now}},
+                                       projection={"closes_at": 1}).sort(
+            [("closes_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+    async def joining_before(self, before: datetime, *, limit: int) -> list[Notification]:
+        cursor = self._collection.find({"joining_since": {"$lt": before}}).sort(
+            "joining_since", ASCENDING).limit(limit)
+        return [self._model(doc) async for doc in cursor]
+
+    async def claim_joining(self, notification_id: str, *, since: datetime,
+                            until: datetime) -> bool:
+        result = await self._collection.update_one(
+            {"_id": notification_id, "joining_since": since},
+            {"$set": {"joining_since": until}})
+        return result.modified_count > 0
 
 
 class MongoDeliveries:
@@ -273,9 +349,8 @@ class MongoDeliveries:
 
     async def page(self, actor_ids: list[str], *, limit: int,
                    after: Position | None) -> list[Delivery]:
-        query = {"actor_id": {"$in": actor_ids}, **_after(after)}
-        cursor = self._collection.find(query).sort(NEWEST_FIRST).limit(limit)
-        return [self._model(doc) async for doc in cursor]
+        found = await _merged_page(self._collection, actor_ids, {}, after=after, limit=limit)
+        return [self._model(doc) for doc in found]
 
     async def deferred_actors(self) -> list[str]:
         return sorted(await self._collection.distinct("actor_id", {"status": "deferred"}))

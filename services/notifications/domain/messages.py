@@ -47,6 +47,34 @@ def match_texts(*, role: str, offer_title: str, need_title: str,
     return title, body
 
 
+def own_item_title(data: dict[str, Any]) -> str:
+    """The title of the recipient's own item in a match notification."""
+    return data.get("need_title" if data.get("role") == "need" else "offer_title", "")
+
+
+def coalesced_texts(*, role: str, item_title: str, count: int) -> tuple[Localized, Localized]:
+    """Title and body of one notification telling `count` new pairs of one own item."""
+    title = Localized(de=f"{count} neue Vorschläge für „{item_title}“",
+                      en=f"{count} new suggestions for “{item_title}”")
+    if role == "need":
+        body = Localized(de=f"{count} Angebote passen zu Ihrem Bedarf „{item_title}“.",
+                         en=f"{count} offers match your need “{item_title}”.")
+    else:
+        body = Localized(de=f"{count} Bedarfe passen zu Ihrem Angebot „{item_title}“.",
+                         en=f"{count} needs match your offer “{item_title}”.")
+    return title, body
+
+
+def coalesced_notification_texts(notifications: list[Notification]) -> tuple[Localized, Localized]:
+    """Title and body of a coalesced match notification (several pairs of one own item); the
+    notification's own texts for a single pair."""
+    if len(notifications) == 1:
+        return notifications[0].title, notifications[0].body
+    data = notifications[0].data
+    return coalesced_texts(role=data.get("role", "need"), item_title=own_item_title(data),
+                           count=len(notifications))
+
+
 def contact_texts(*, status: str, requester_name: str | None, recipient_name: str | None,
                   message: str) -> tuple[Localized, Localized]:
     requester_de, requester_en = requester_name or "Jemand", requester_name or "Someone"
@@ -185,6 +213,43 @@ def render_notification_mail(notification: Notification, *, locale: str,
     text = "\n\n".join(text_parts) + "\n\n" + _text_footer(locale, unsubscribe_url)
     html = _html_document(locale, subject, f"<h1 style=\"font-size:20px\">{escape(title)}</h1>"
                           + "".join(html_parts), unsubscribe_url)
+    return Mail(subject=subject, text=text, html=html)
+
+
+def render_coalesced_mail(notifications: list[Notification], *, locale: str,
+                          recipient_name: str | None, unsubscribe_url: str) -> Mail:
+    """One instant mail for the pairs of a coalescing window: "3 neue Vorschläge für „…“",
+    each pair with what matched, its strongest reasons and its link. One pair: the usual mail."""
+    if len(notifications) == 1:
+        return render_notification_mail(notifications[0], locale=locale,
+                                        recipient_name=recipient_name,
+                                        unsubscribe_url=unsubscribe_url)
+    words = _words(locale)
+    title, intro = (text.get(locale) for text in coalesced_notification_texts(notifications))
+    greeting = _greeting(locale, recipient_name)
+    text_items, html_items = [], []
+    for notification in notifications:
+        body, link = notification.body.get(locale), notification.data.get("link")
+        reasons = [reason["label"]["en" if locale == "en" else "de"]
+                   for reason in top_reasons(notification.data.get("reasons", []))]
+        lines = [f"- {body}"]
+        html = [f"<p>{escape(body)}</p>"]
+        if reasons:
+            lines.append(f"  {words['why']} " + "; ".join(reasons))
+            html.append(f"<p>{escape(words['why'])}</p><ul>"
+                        + "".join(f"<li>{escape(label)}</li>" for label in reasons) + "</ul>")
+        if link:
+            lines.append(f"  {words['open']}: {link}")
+            html.append(f'<p><a href="{escape(link)}">{escape(words["open"])}</a></p>')
+        text_items.append("\n".join(lines))
+        html_items.append("<li>" + "".join(html) + "</li>")
+    subject = _subject(title)
+    text = (f"{greeting}\n\n{intro}\n\n" + "\n\n".join(text_items) + "\n\n"
+            + _text_footer(locale, unsubscribe_url))
+    html = _html_document(locale, subject,
+                          f"<h1 style=\"font-size:20px\">{escape(title)}</h1>"
+                          f"<p>{escape(greeting)}</p><p>{escape(intro)}</p>"
+                          f"<ul>{''.join(html_items)}</ul>", unsubscribe_url)
     return Mail(subject=subject, text=text, html=html)
 
 

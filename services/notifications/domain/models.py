@@ -82,6 +82,20 @@ class Notification(Model):
     # "<offer_id>:<need_id>" for match notifications.
     pair: str | None = None
     withdrawn: bool = False
+    # Coalescing (match notifications with COALESCE_WINDOW_S > 0): every pair of a recipient's
+    # item found within the window joins one "lead" notification, the inbox entry and the
+    # source of the window's deliveries. `group_id`: the lead this pair belongs to (the lead's
+    # own id on the lead); `joining_since`: set while the pair is stored but not yet in a lead
+    # (a crash there is repaired by the window task).
+    group_id: str | None = None
+    joining_since: datetime | None = None
+    # On a lead only: "<actor_id>:<item_id>", its pairs (itself first, in the order they
+    # joined), when the window closes (None once its deliveries are planned) and whether it
+    # takes no more pairs.
+    window: str | None = None
+    member_ids: list[str] = Field(default_factory=list)
+    closes_at: datetime | None = None
+    sealed: bool = False
 
 
 class Delivery(Model):

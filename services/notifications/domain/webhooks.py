@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from services.notifications.domain.messages import coalesced_notification_texts
 from services.notifications.domain.models import Notification
 
 MAX_URL_LENGTH = 2000
@@ -103,20 +104,31 @@ def literal_address(host: str) -> str | None:
     return None if ip is None else str(ip)
 
 
-def webhook_body(notification: Notification, *, delivery_id: str, sent_at: datetime) -> bytes:
-    """The JSON posted to an organisation's URL; `sent_at` is signed with the body."""
-    payload = {
-        "delivery_id": delivery_id,
-        "sent_at": sent_at.isoformat(),
-        "notification": {
-            "id": notification.id,
-            "type": notification.type,
-            "actor_id": notification.actor_id,
-            "tenant": notification.tenant,
-            "title": notification.title.model_dump(),
-            "body": notification.body.model_dump(),
-            "created_at": notification.created_at.isoformat(),
-            "data": notification.data,
-        },
+def webhook_body(notification: Notification, *, delivery_id: str, sent_at: datetime,
+                 pairs: list[Notification] | None = None) -> bytes:
+    """The JSON posted to an organisation's URL; `sent_at` is signed with the body.
+
+    A match notification also carries `pairs`: every pair it tells (one, or all of a
+    coalescing window), each with its own id, texts and `data`. The other fields keep their
+    meaning: `data` is the first pair's, `title` and `body` say "3 new suggestions …" when
+    there are several."""
+    body: dict = {
+        "id": notification.id,
+        "type": notification.type,
+        "actor_id": notification.actor_id,
+        "tenant": notification.tenant,
+        "title": notification.title.model_dump(),
+        "body": notification.body.model_dump(),
+        "created_at": notification.created_at.isoformat(),
+        "data": notification.data,
     }
+    if notification.type == "match.found":
+        told = pairs or [notification]
+        title, text = coalesced_notification_texts(told)
+        body.update(title=title.model_dump(), body=text.model_dump(), data=told[0].data,
+                    pairs=[{"id": pair.id, "title": pair.title.model_dump(),
+                            "body": pair.body.model_dump(),
+                            "created_at": pair.created_at.isoformat(), "data": pair.data}
+                           for pair in told])
+    payload = {"delivery_id": delivery_id, "sent_at": sent_at.isoformat(), "notification": body}
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()

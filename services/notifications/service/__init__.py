@@ -8,7 +8,9 @@ succeeded sends. A redelivered event, a second match.found or a second consumer 
 the key taken and sends nothing.
 
     handlers     consumed events -> notifications (one handler per event type)
-    planning     store each notification once, claim its deliveries, the rate limit
+    planning     store each notification once, claim its deliveries, the rate limit, close
+                 coalescing windows
+    coalescing   the windows that make a burst of pairs for one item one notification
     sending      render, send, record; the retry task's rounds
     digests      the daily digest
     inbox        the owners' inbox, deliveries and export
@@ -25,7 +27,7 @@ from services.notifications.service.inbox import (
     notification_view, preferences_view,
 )
 from services.notifications.service.planning import (
-    check_waiting_deliveries, notify, notify_many,
+    check_waiting_deliveries, close_windows, notify, notify_many,
 )
 from services.notifications.service.preferences import (
     get_preferences, unsubscribe, update_preferences,
@@ -36,6 +38,7 @@ from services.notifications.service.sending import (
 
 __all__ = [
     "Deps", "HANDLERS", "apply_actor", "attempt_delivery", "check_waiting_deliveries",
+    "close_windows",
     "delivery_view", "erase_actor", "export_data", "get_preferences", "handle_event",
     "handle_events", "list_deliveries", "list_notifications", "mark_all_read", "mark_read",
     "notification_view", "notify", "notify_many", "on_contact", "on_item_hidden",

@@ -120,8 +120,25 @@ async def on_match_withdrawn(*, deps: Deps, match: MatchData, event_id: str,
     pair = rules.pair_key(match.offer.id, match.need.id)
     await deps.match_history.record_withdrawal(event_id=event_id, pair=pair, at=event_at)
     withdrawn = await deps.notifications.mark_withdrawn(pair, before=event_at)
-    await deps.deliveries.cancel_deferred(withdrawn, reason="the match was withdrawn",
-                                          now=deps.clock())
+    await deps.deliveries.cancel_deferred(await _fully_withdrawn(deps, withdrawn),
+                                          reason="the match was withdrawn", now=deps.clock())
+
+
+async def _fully_withdrawn(deps: Deps, withdrawn: list[str]) -> list[str]:
+    """Of the just withdrawn notifications, those whose deliveries tell nothing else: a pair
+    of a coalescing window only once every pair of its window is withdrawn (the deliveries of
+    a window name all its pairs; the others are still to be told)."""
+    if not withdrawn:
+        return []
+    grouped = {n.group_id for n in await deps.notifications.get_many(withdrawn)
+               if n.group_id is not None}
+    leads = await deps.notifications.get_many(sorted(grouped)) if grouped else []
+    partly = set()
+    for lead in leads:
+        members = await deps.notifications.get_many(lead.member_ids)
+        if not all(member.withdrawn for member in members):
+            partly.update(lead.member_ids)
+    return [identifier for identifier in withdrawn if identifier not in partly]
 
 
 async def on_item_hidden(*, deps: Deps, item: ItemData, event_at: datetime) -> None:

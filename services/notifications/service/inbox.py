@@ -7,6 +7,7 @@ from typing import Any
 
 from platform_common.errors import NotFound, invalid_cursor
 from platform_common.identity import Identity
+from services.notifications.domain import messages
 from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
 from services.notifications.domain.paging import decode_cursor, encode_cursor
 from services.notifications.service.deps import Deps
@@ -17,6 +18,31 @@ def notification_view(notification: Notification) -> dict[str, Any]:
             "title": notification.title.model_dump(), "body": notification.body.model_dump(),
             "created_at": notification.created_at, "read": notification.read,
             "withdrawn": notification.withdrawn, "data": notification.data}
+
+
+def coalesced_view(lead: Notification, members: list[Notification]) -> dict[str, Any]:
+    """The inbox entry of a coalescing window with several pairs: one entry, "3 neue
+    Vorschläge für …", its `data` the first pair's plus `pairs` (each pair's data with its id,
+    its own title and body, and whether it was withdrawn); withdrawn once every pair is."""
+    members = members or [lead]
+    title, body = messages.coalesced_notification_texts(members)
+    view = notification_view(lead)
+    view.update(title=title.model_dump(), body=body.model_dump(),
+                withdrawn=all(member.withdrawn for member in members),
+                data={**lead.data, "pairs": [
+                    {**member.data, "notification_id": member.id,
+                     "title": member.title.model_dump(), "body": member.body.model_dump(),
+                     "withdrawn": member.withdrawn} for member in members]})
+    return view
+
+
+async def inbox_views(deps: Deps, notifications: list[Notification]) -> list[dict[str, Any]]:
+    """The views of inbox entries: a coalesced one lists its pairs (read in one go)."""
+    wanted = [member_id for n in notifications if len(n.member_ids) > 1
+              for member_id in n.member_ids]
+    members = {m.id: m for m in await deps.notifications.get_many(wanted)} if wanted else {}
+    return [coalesced_view(n, [members[i] for i in n.member_ids if i in members])
+            if len(n.member_ids) > 1 else notification_view(n) for n in notifications]
 
 
 def delivery_view(delivery: Delivery) -> dict[str, Any]:
@@ -63,7 +89,7 @@ async def list_notifications(*, deps: Deps, identity: Identity, unread: bool | N
     items = found[:limit]
     next_cursor = (encode_cursor(items[-1].created_at, items[-1].id)
                    if len(found) > limit else None)
-    return {"items": [notification_view(n) for n in items], "next_cursor": next_cursor}
+    return {"items": await inbox_views(deps, items), "next_cursor": next_cursor}
 
 
 async def mark_read(*, deps: Deps, identity: Identity, notification_id: str) -> dict[str, Any]:
@@ -71,7 +97,7 @@ async def mark_read(*, deps: Deps, identity: Identity, notification_id: str) -> 
         notification_id, await owned_actor_ids(deps, identity))
     if notification is None:
         raise NotFound.of("notification", notification_id)
-    return notification_view(notification)
+    return (await inbox_views(deps, [notification]))[0]
 
 
 async def mark_all_read(*, deps: Deps, identity: Identity) -> dict[str, int]:

@@ -14,6 +14,7 @@ from services.notifications.domain import erasure, rules
 from services.notifications.domain.models import (
     Delivery, Loaded, Notification, NotificationDraft, Preferences, Recipient, SendJob,
 )
+from services.notifications.service import coalescing
 from services.notifications.service.deps import Deps
 from services.notifications.service.sending import RECIPIENT_UNKNOWN, dispatch
 
@@ -62,6 +63,9 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
         plan = rules.plan_channels(own, recipient)
         notification = Notification(id=_ordered_id(now), created_at=now, in_inbox=plan.inbox,
                                     **draft.model_dump())
+        if coalescing.coalesces(deps, notification):
+            # Stored outside the inbox until it is in a window (joined below, in this call).
+            notification.in_inbox, notification.joining_since = False, now
         planned.append(Planned(notification, Loaded(own, [notification], recipient), plan))
     inserted = await deps.notifications.insert_many([p.notification for p in planned])
     # Seen before (a redelivery, a second instance): only the deliveries a crash may have left
@@ -78,8 +82,26 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
                 continue
             item.notification, item.loaded.notifications = earlier, [earlier]
         stored.setdefault(item.notification.id, item)
-    await _deliver(deps=deps, stored=list(stored.values()))
+    # A pair of a coalescing window is delivered with its window when the window closes
+    # (service/coalescing.py); one seen before is in a window already, or its repair is due.
+    joining = [(item.notification, item.plan.inbox) for item in stored.values()
+               if coalescing.coalesces(deps, item.notification)
+               and item.notification.id in inserted]
+    await coalescing.join_windows(deps=deps, members=joining)
+    await _deliver(deps=deps, stored=[item for item in stored.values()
+                                      if not coalescing.coalesces(deps, item.notification)])
     return [item.notification for item in stored.values()]
+
+
+async def plan_window(*, deps: Deps, lead: Notification, members: list[Notification]) -> None:
+    """Plan the deliveries of a closed coalescing window once: one mail (or digest entry) and
+    one webhook call for all its pairs, under the lead's delivery keys (so planning it again
+    after a crash claims nothing twice)."""
+    recipient = await deps.recipients.get(lead.actor_id)
+    own = await deps.preferences.get(lead.actor_id) or Preferences.default(lead.actor_id)
+    plan = rules.plan_channels(own, recipient)
+    loaded = Loaded(own, members or [lead], recipient)
+    await _deliver(deps=deps, stored=[Planned(lead, loaded, plan)])
 
 
 _sequence = itertools.count()
@@ -100,17 +122,17 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
             # The match overtook the recipient's actor event: the mail waits, without send
             # rounds and without the retry task looking at it, until that event arrives
             # (apply_actor releases it).
-            waiting = _new_delivery(deps, item.notification, channel="email", status="waiting")
+            waiting = _new_delivery(deps, item, channel="email", status="waiting")
             waiting.last_error = RECIPIENT_UNKNOWN
             wanted.append((waiting, item))
         elif item.plan.email == "instant":
-            wanted.append((_new_delivery(deps, item.notification, channel="email",
+            wanted.append((_new_delivery(deps, item, channel="email",
                                          target=address), item))
         elif item.plan.email == "digest":
-            wanted.append((_new_delivery(deps, item.notification, channel="email",
+            wanted.append((_new_delivery(deps, item, channel="email",
                                          status="deferred", target=address), item))
         if item.plan.webhook:
-            wanted.append((_new_delivery(deps, item.notification, channel="webhook",
+            wanted.append((_new_delivery(deps, item, channel="webhook",
                                          target=item.loaded.preferences.webhook_url), item))
     if not wanted:
         return
@@ -189,16 +211,33 @@ def _address(recipient: Recipient | None) -> str | None:
     return recipient.email if recipient else None
 
 
-def _new_delivery(deps: Deps, notification: Notification, *, channel: str,
+def _new_delivery(deps: Deps, item: Planned, *, channel: str,
                   status: str = "pending", target: str | None = None) -> Delivery:
+    """One delivery of the planned notification: of all its window's pairs when coalesced."""
+    notification = item.notification
     now = deps.clock()
     key = rules.delivery_key(notification_id=notification.id, channel=channel)
     return Delivery(
         id=rules.delivery_id(key), actor_id=notification.actor_id, channel=channel, kind="instant",
         key=key,
-        notification_ids=[notification.id], status=status, target=target, created_at=now, updated_at=now,
+        notification_ids=[n.id for n in item.loaded.notifications] or [notification.id],
+        status=status, target=target, created_at=now, updated_at=now,
         # A pending delivery whose sender crashed is picked up by the retry task after this lease.
         next_retry_at=(now + timedelta(seconds=deps.settings.pending_lease_s)
                        if status == "pending" else None))
 
 
+async def close_windows(*, deps: Deps, limit: int = 500) -> dict[str, int]:
+    """The window task (every `coalesce_check_interval_s`): repair half-joined pairs, then seal
+    every window that has closed and plan its deliveries once."""
+    repaired = await coalescing.repair_joining(deps=deps)
+    closed = 0
+    for lead_id in await deps.notifications.windows_due(now=deps.clock(), limit=limit):
+        lead = await deps.notifications.seal_window(lead_id)
+        if lead is None or lead.closes_at is None:
+            continue  # planned meanwhile (another instance)
+        members = await deps.notifications.get_many(lead.member_ids or [lead.id])
+        await plan_window(deps=deps, lead=lead, members=members)
+        await deps.notifications.update_many([lead.id], closes_at=None)
+        closed += 1
+    return {"closed": closed, "repaired": repaired}

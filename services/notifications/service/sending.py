@@ -70,7 +70,7 @@ async def _prepare(deps: Deps, delivery: Delivery, loaded: Loaded | None = None)
     if not notifications:
         raise Cancelled("the match was withdrawn or the notification is gone")
     if delivery.channel == "webhook":
-        return _prepare_webhook(deps, delivery, preferences, notifications[0])
+        return _prepare_webhook(deps, delivery, preferences, notifications)
     if not preferences.channels.email or preferences.frequency == "off":
         raise Cancelled("e-mail is turned off")
     recipient = loaded.recipient
@@ -85,9 +85,10 @@ async def _prepare(deps: Deps, delivery: Delivery, loaded: Loaded | None = None)
                                            recipient_name=recipient.name,
                                            unsubscribe_url=unsubscribe_url, day=day)
     else:
-        mail = messages.render_notification_mail(notifications[0], locale=recipient.locale,
-                                                 recipient_name=recipient.name,
-                                                 unsubscribe_url=unsubscribe_url)
+        # The pairs of a coalescing window in one mail ("3 neue Vorschläge für …").
+        mail = messages.render_coalesced_mail(notifications, locale=recipient.locale,
+                                              recipient_name=recipient.name,
+                                              unsubscribe_url=unsubscribe_url)
     headers = {"List-Unsubscribe": f"<{unsubscribe_url}>",
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                "Content-Language": recipient.locale,
@@ -101,7 +102,7 @@ async def _prepare(deps: Deps, delivery: Delivery, loaded: Loaded | None = None)
 
 
 def _prepare_webhook(deps: Deps, delivery: Delivery, preferences: Preferences,
-                     notification: Notification) -> Send:
+                     notifications: list[Notification]) -> Send:
     if (not preferences.channels.webhook or preferences.frequency == "off"
             or not preferences.webhook_url or not preferences.webhook_secret):
         raise Cancelled("the webhook is turned off")
@@ -109,7 +110,8 @@ def _prepare_webhook(deps: Deps, delivery: Delivery, preferences: Preferences,
 
     async def send() -> None:
         sent_at = deps.clock()
-        body = webhook_body(notification, delivery_id=delivery.id, sent_at=sent_at)
+        body = webhook_body(notifications[0], delivery_id=delivery.id, sent_at=sent_at,
+                            pairs=notifications)
         await deps.webhooks.post(url, body=body, headers={
             "Content-Type": "application/json",
             "X-Signature": webhook_signature(secret, body),

@@ -1,6 +1,11 @@
 """MongoDB adapter: the records, the transactional outbox and the relay lease.
 
 Every query path has an index (the local MongoDB-protocol server scans without one).
+Lists ask the store one equality-plus-range query per value of a list filter (an actor, a
+status, a visibility) and merge the pages by id (`_fan_out`): a `$in` next to a range is a full
+scan on the local MongoDB-protocol server, while `{actor_id: a, kind: k, _id: {$gt: c}}` walks a
+compound index. MongoDB itself gives the same answers either way.
+
 The outbox sequence is the write time in nanoseconds, taken inside the transaction. Writers do
 not share a counter, so concurrent changes do not conflict. A record that commits after a
 later-numbered one is still unpublished, so the relay (which reads unpublished records, oldest
@@ -11,6 +16,7 @@ consumers apply snapshots by version anyway.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 import time
 from datetime import datetime, timedelta
@@ -24,10 +30,15 @@ from services.profiles.adapters.mongo_stats import MongoStats
 from services.profiles.domain.contacts import ACTIVE_STATUSES, Contact, ContactRole
 from platform_common.errors import Busy, Conflict
 from services.profiles.domain.records import Actor, Item, Tenant
+from services.profiles.domain import rules
+from services.profiles.domain.rules import ALL_STATUSES, ALL_VISIBILITIES, ONGOING_LIFETIME
 from services.profiles.ports import ExportCollection, OutboxRecord
 
 T = TypeVar("T")
 LEASE_ID = "outbox-relay"
+# More combinations than this are asked as one `$in` query (answered right, if slowly, by the
+# local server): one query per combination would cost more round trips than the scan.
+MAX_FAN_OUT = 32
 
 
 def _to_doc(record: Tenant | Actor | Item | Contact) -> dict:
@@ -90,28 +101,32 @@ class MongoRepository:
                          tenant: str | None = None, statuses: list[str] | None = None,
                          visibilities: list[str] | None = None, after: str | None = None,
                          limit: int | None = None) -> list[Item]:
-        query: dict = {}
-        if actor_ids is not None:
-            query["actor_id"] = {"$in": list(actor_ids)}
-        if tenant is not None:
-            query["tenant"] = tenant
-        if kind is not None:
-            query["kind"] = kind
-        if statuses is not None:
-            query["status"] = {"$in": list(statuses)}
-        if visibilities is not None:
-            query["visibility"] = {"$in": list(visibilities)}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._items.find(query, session=self._s).sort("_id", ASCENDING)
-        if limit is not None:
-            cursor = cursor.limit(limit)
-        return [_from_doc(Item, doc) async for doc in cursor]
+        # Every status or every visibility is no filter (and one query fewer per value).
+        if statuses is not None and set(ALL_STATUSES) <= set(statuses):
+            statuses = None
+        if visibilities is not None and set(ALL_VISIBILITIES) <= set(visibilities):
+            visibilities = None
+        fixed = {name: value for name, value in (("tenant", tenant), ("kind", kind))
+                 if value is not None}
+        docs = await _fan_out(self._items, fixed, {"actor_id": actor_ids, "status": statuses,
+                                                   "visibility": visibilities},
+                              after=after, limit=limit, session=self._s)
+        return [_from_doc(Item, doc) for doc in docs]
 
     async def items_due_to_expire(self, *, now: datetime, limit: int) -> list[Item]:
-        cursor = self._items.find({"status": "published", "expires_at": {"$lte": now}},
-                                  session=self._s).sort("expires_at", ASCENDING).limit(limit)
-        return [_from_doc(Item, doc) async for doc in cursor]
+        """Published items past `expires_at`, and items stored before ongoing items had an end
+        (`expires_at` null) that nobody changed for ONGOING_LIFETIME; earliest end first."""
+        ended = await self._items.find(
+            {"status": "published", "expires_at": {"$lte": now}},
+            session=self._s).sort("expires_at", ASCENDING).limit(limit).to_list(None)
+        lapsed = await self._items.find(
+            {"status": "published", "expires_at": None,
+             "updated_at": {"$lte": now - ONGOING_LIFETIME}},
+            session=self._s).sort("updated_at", ASCENDING).limit(limit).to_list(None)
+        due = [_from_doc(Item, doc) for doc in ended + lapsed]
+        # A legacy one-off item (expires_at null, dates only) never lapses.
+        due = [item for item in due if rules.due_at(item) is not None]
+        return sorted(due, key=rules.due_at)[:limit]
 
     async def insert_item(self, item: Item) -> None:
         await self._insert(self._items, item, "item")
@@ -137,25 +152,22 @@ class MongoRepository:
                                                                 session=self._s))
 
     async def active_contact_for_pair(self, offer_id: str, need_id: str) -> Contact | None:
-        doc = await self._contacts.find_one({"offer_id": offer_id, "need_id": need_id,
-                                             "status": {"$in": list(ACTIVE_STATUSES)}},
-                                            session=self._s)
-        return _from_doc(Contact, doc)
+        for status in sorted(ACTIVE_STATUSES):  # at most one is active; one indexed query each
+            doc = await self._contacts.find_one({"offer_id": offer_id, "need_id": need_id,
+                                                 "status": status}, session=self._s)
+            if doc is not None:
+                return _from_doc(Contact, doc)
+        return None
 
     async def list_contacts(self, *, actor_ids: list[str], role: ContactRole | None = None,
                             statuses: list[str] | None = None, after: str | None = None,
                             limit: int | None = None) -> list[Contact]:
         field = {"sent": "requester_actor_id", "received": "recipient_actor_id",
                  None: "parties"}[role]
-        query: dict = {field: {"$in": list(actor_ids)}}
-        if statuses is not None:
-            query["status"] = {"$in": list(statuses)}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._contacts.find(query, session=self._s).sort("_id", ASCENDING)
-        if limit is not None:
-            cursor = cursor.limit(limit)
-        return [_from_doc(Contact, doc) async for doc in cursor]
+        # A request between two of the actors is in both their pages: _fan_out keeps it once.
+        docs = await _fan_out(self._contacts, {}, {field: actor_ids, "status": statuses},
+                              after=after, limit=limit, session=self._s)
+        return [_from_doc(Contact, doc) for doc in docs]
 
     async def insert_contact(self, contact: Contact) -> None:
         await self._insert(self._contacts, contact, "contact")
@@ -191,6 +203,43 @@ class MongoRepository:
                            code="concurrent_change")
 
 
+async def _fan_out(collection, fixed: dict, choices: dict[str, list | None], *,
+                   after: str | None, limit: int | None, session) -> list[dict]:
+    """The documents matching `fixed` and, per field of `choices` (None: no filter), one of its
+    values, after `after` by id, at most `limit`: one query per combination of values (each
+    equalities plus the id range, which a compound index `(fields..., _id)` answers), the pages
+    merged by id. Same results and order as the single `$in` query."""
+    queries = [dict(fixed)]
+    for field, values in choices.items():
+        if values is not None:
+            queries = [{**query, field: value} for query in queries
+                       for value in dict.fromkeys(values)]
+    if not queries:
+        return []  # an empty list of values matches nothing
+    if after is not None:
+        queries = [{**query, "_id": {"$gt": after}} for query in queries]
+    if len(queries) > MAX_FAN_OUT:
+        queries = [{**dict(fixed), **{field: {"$in": list(values)} for field, values
+                                      in choices.items() if values is not None},
+                    **({"_id": {"$gt": after}} if after is not None else {})}]
+
+    async def page(query: dict) -> list[dict]:
+        cursor = collection.find(query, session=session).sort("_id", ASCENDING)
+        return await (cursor.limit(limit) if limit is not None else cursor).to_list(None)
+
+    # One session runs one operation at a time; without one, the queries overlap.
+    pages = [await page(query) for query in queries] if session is not None else \
+        await asyncio.gather(*(page(query) for query in queries))
+    merged: list[dict] = []
+    for doc in heapq.merge(*pages, key=lambda doc: doc["_id"]):
+        if merged and merged[-1]["_id"] == doc["_id"]:
+            continue  # found by two of the queries (a multikey field such as `parties`)
+        merged.append(doc)
+        if limit is not None and len(merged) == limit:
+            break
+    return merged
+
+
 class MongoProfileStore:
     def __init__(self, client: AsyncMongoClient, db_name: str, *, transaction_attempts: int = 20):
         self._client, self._db = client, client[db_name]
@@ -213,16 +262,34 @@ class MongoProfileStore:
     async def ensure_indexes(self) -> None:
         db = self._db
         await db.actors.create_index([("owners", ASCENDING)])
+        # The lists: each query is equalities plus an id range (adapters: _fan_out), and each
+        # shape the use cases ask has its compound index, the id last.
         await db.items.create_index([("kind", ASCENDING), ("_id", ASCENDING)])
         await db.items.create_index([("actor_id", ASCENDING), ("kind", ASCENDING), ("_id", ASCENDING)])
+        await db.items.create_index([("actor_id", ASCENDING), ("kind", ASCENDING),
+                                     ("status", ASCENDING), ("_id", ASCENDING)])
+        await db.items.create_index([("actor_id", ASCENDING), ("kind", ASCENDING),
+                                     ("status", ASCENDING), ("visibility", ASCENDING),
+                                     ("_id", ASCENDING)])
+        await db.items.create_index([("tenant", ASCENDING), ("kind", ASCENDING), ("_id", ASCENDING)])
         await db.items.create_index([("tenant", ASCENDING), ("kind", ASCENDING), ("status", ASCENDING),
                                      ("_id", ASCENDING)])
-        await db.items.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+        await db.items.create_index([("tenant", ASCENDING), ("kind", ASCENDING), ("status", ASCENDING),
+                                     ("visibility", ASCENDING), ("_id", ASCENDING)])
         # Moderation across all tenants (operators): one status of one kind, by id.
         await db.items.create_index([("kind", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)])
+        # Expiry: past their end; and items stored before ongoing ones had an end, by last
+        # change. Two indexes: the local server misses `$lte` bounds equal to a stored value on
+        # a field that is not the last of the index (it picks the shortest index that fits).
+        await db.items.create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
+        await db.items.create_index([("status", ASCENDING), ("expires_at", ASCENDING),
+                                     ("updated_at", ASCENDING)])
         await db.contacts.create_index([("parties", ASCENDING), ("_id", ASCENDING)])
         await db.contacts.create_index([("requester_actor_id", ASCENDING), ("_id", ASCENDING)])
         await db.contacts.create_index([("recipient_actor_id", ASCENDING), ("_id", ASCENDING)])
+        for side in ("parties", "requester_actor_id", "recipient_actor_id"):
+            await db.contacts.create_index([(side, ASCENDING), ("status", ASCENDING),
+                                            ("_id", ASCENDING)])
         await db.contacts.create_index([("offer_id", ASCENDING), ("need_id", ASCENDING),
                                         ("status", ASCENDING)])
         await db.outbox.create_index([("published", ASCENDING), ("sequence", ASCENDING)])

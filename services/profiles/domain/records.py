@@ -190,7 +190,7 @@ def new_item(request: ItemCreate, *, item_id: str, kind: ItemKind, actor: Actor,
     return Item.model_validate({
         **data, "id": item_id, "kind": kind, "tenant": actor.tenant, "actor_type": actor.type,
         "capacity_left": request.capacity, "status": "published",
-        "expires_at": rules.expiry_of(data["schedule"]),
+        "expires_at": rules.expiry_of(data["schedule"], renewed_at=now),
         "version": 1, "created_at": now, "updated_at": now,
     })
 
@@ -202,15 +202,26 @@ def patched_item(item: Item, changes: dict, *, now: datetime) -> Item | None:
         # Places already taken stay taken when the capacity changes.
         taken = item.capacity - item.capacity_left
         changes["capacity_left"] = max(0, changes["capacity"] - taken)
-    if "schedule" in changes:
-        changes["expires_at"] = rules.expiry_of(changes["schedule"])
     updated = _changed(item, changes, now=now)
-    return None if _same_content(item, updated) else updated
+    if _same_content(item, updated):
+        return None
+    # A change by its owners renews an ongoing item (and a new schedule has a new end).
+    return updated.model_copy(update={
+        "expires_at": rules.expiry_of(updated.schedule.model_dump(), renewed_at=now)})
+
+
+def renewed(item: Item, *, now: datetime) -> Item:
+    """`item` with its end computed afresh as of `now` (its owners resume it)."""
+    return item.model_copy(update={
+        "expires_at": rules.expiry_of(item.schedule.model_dump(), renewed_at=now)})
 
 
 def with_status(item: Item, status: ItemStatus, *, now: datetime,
-                reason: str | None = None) -> Item:
-    rules.check_transition(item.status, status)
+                reason: str | None = None, lapsed: bool = False) -> Item:
+    """`lapsed`: its owners resume an ongoing item that expired (rules.ONGOING_LIFETIME), the
+    one way back from `expired`."""
+    if not (lapsed and item.status == "expired" and status == "published"):
+        rules.check_transition(item.status, status)
     changes: dict = {"status": status}
     if reason is not None:
         changes["hidden_reason"] = reason

@@ -1,7 +1,7 @@
 """Who may see and change what, the item lifecycle, expiry and version checks."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
 
 from platform_common import visibility
@@ -102,17 +102,48 @@ def check_version(current: int, expected: int | None) -> None:
         raise VersionConflict(current, expected)
 
 
-def expiry_of(schedule: dict) -> datetime | None:
-    """When an item expires: the end of its last date. Weekly windows mean ongoing (no expiry)."""
-    if schedule.get("weekly") or not schedule.get("dates"):
-        return None
-    return max(window["end"] for window in schedule["dates"])
+# An item without a last date (weekly windows, or no schedule: "by arrangement") is ongoing,
+# but not for ever: it lapses this long after its owners last published, changed or resumed it,
+# so that listings nobody looks after leave search and matching. The end is the item's
+# `expires_at` ("Endet am" in the web app); any change by its owners renews it.
+ONGOING_LIFETIME = timedelta(days=180)
+
+
+def last_date_of(schedule: dict) -> datetime | None:
+    """The end of the item's last one-off date, if it has any."""
+    return max((window["end"] for window in schedule.get("dates") or ()), default=None)
+
+
+def is_ongoing(schedule: dict) -> bool:
+    """Weekly windows, or no dates at all: the item has no last date of its own."""
+    return bool(schedule.get("weekly")) or not schedule.get("dates")
+
+
+def expiry_of(schedule: dict, *, renewed_at: datetime) -> datetime:
+    """When an item expires. One-off dates only: the end of its last date. Ongoing (weekly
+    windows or no schedule): ONGOING_LIFETIME after `renewed_at` (when its owners last
+    published, changed or resumed it), or at its last date if that is later."""
+    last = last_date_of(schedule)
+    if not is_ongoing(schedule):
+        return last
+    lapse = renewed_at + ONGOING_LIFETIME
+    return lapse if last is None or last < lapse else last
+
+
+def due_at(item: "Item") -> datetime | None:
+    """When the relay expires a published item. Items stored before ongoing items had an end
+    (`expires_at` null) lapse ONGOING_LIFETIME after their last change."""
+    if item.expires_at is not None:
+        return item.expires_at
+    if is_ongoing(item.schedule.model_dump()):
+        return item.updated_at + ONGOING_LIFETIME
+    return None
 
 
 def check_not_past(schedule: dict, *, now: datetime) -> None:
     """Publishing something whose every date already passed is a mistake; refuse it."""
-    expires_at = expiry_of(schedule)
-    if expires_at is not None and expires_at <= now:
+    last = last_date_of(schedule)
+    if last is not None and not schedule.get("weekly") and last <= now:
         raise invalid(["schedule", "dates"], "all dates are in the past")
 
 

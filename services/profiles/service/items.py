@@ -136,7 +136,8 @@ async def pause_item(*, store: ProfileStore, identity: Identity, kind: ItemKind,
 
 async def resume_item(*, store: ProfileStore, identity: Identity, kind: ItemKind, item_id: str,
                       now: datetime) -> Item:
-    """The owners publish a paused item again (it re-enters search and matching)."""
+    """The owners publish a paused item again, or an ongoing one that lapsed (it re-enters
+    search and matching)."""
     async def work(repo: Repository) -> Item:
         item = await _load_item(repo, kind, item_id)
         owner, visible = await _item_access(repo, identity, item)
@@ -144,11 +145,16 @@ async def resume_item(*, store: ProfileStore, identity: Identity, kind: ItemKind
             raise rules.denied(visible, f"Only the owners of this {kind} may resume it.")
         if item.status == "published":
             return item
-        rules.check_transition(item.status, "published")
-        if item.expires_at is not None and item.expires_at <= now:
+        # Resuming renews an ongoing item, also one that lapsed (expired) because nobody changed
+        # it for ONGOING_LIFETIME; one whose last one-off date passed stays ended.
+        lapsed = item.status == "expired" and rules.is_ongoing(item.schedule.model_dump())
+        if not lapsed:
+            rules.check_transition(item.status, "published")
+        updated = records.renewed(records.with_status(item, "published", now=now, lapsed=lapsed),
+                                  now=now)
+        if updated.expires_at is not None and updated.expires_at <= now:
             raise Conflict("The end date of this item has passed: change it before you resume it.",
-                           {"expires_at": item.expires_at.isoformat()}, code="item_ended")
-        updated = records.with_status(item, "published", now=now)
+                           {"expires_at": updated.expires_at.isoformat()}, code="item_ended")
         await repo.save_item(updated, expected_version=item.version)
         await emit(repo, f"{kind}.published", tenant=updated.tenant, subject=updated.id,
                     data=mapping.snapshot(updated))
@@ -250,15 +256,16 @@ async def list_items(*, store: ProfileStore, identity: Identity | None, kind: It
 
 
 async def expire_due_items(*, store: ProfileStore, now: datetime) -> int:
-    """Expire published items whose last date has passed; returns how many."""
+    """Expire published items whose end has passed (rules.expiry_of: the last date, or the
+    lifetime of an ongoing item); returns how many."""
     expired = 0
     while True:
         due = await store.read.items_due_to_expire(now=now, limit=EXPIRY_BATCH)
         for candidate in due:
             async def work(repo: Repository, item_id: str = candidate.id) -> bool:
                 item = await repo.get_item(item_id)
-                if item is None or item.status != "published" or item.expires_at is None \
-                        or item.expires_at > now:
+                ends = None if item is None else rules.due_at(item)
+                if ends is None or ends > now or item.status != "published":
                     return False  # changed meanwhile
                 await _set_status(repo, item, "expired", now=now)
                 return True

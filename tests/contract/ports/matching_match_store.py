@@ -72,6 +72,10 @@ class MatchStoreContract:
                                                               elsewhere["_id"]})
         assert await store.found_fingerprints([partition]) == {
             partition: {found["_id"]: found["fingerprint"]}}
+        # Several partitions at once (the take-over): each with its own pairs, none empty-handed.
+        assert await store.found_fingerprints([partition + 2, partition + 1, partition]) == {
+            partition: {found["_id"]: found["fingerprint"]},
+            partition + 1: {elsewhere["_id"]: elsewhere["fingerprint"]}, partition + 2: {}}
 
     async def test_partition_owners_are_the_last_taker(self, store):
         first, second = unique("worker"), unique("worker")

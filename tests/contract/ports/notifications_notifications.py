@@ -153,3 +153,56 @@ class NotificationStoreContract:
         await notifications.delete_actor(gone)
         assert len(await notifications.for_actors([kept])) == 1
         assert await notifications.for_actors([gone]) == []
+
+    async def test_pages_over_several_actors_merge_newest_first(self, notifications):
+        first, second = new_id("actor"), new_id("actor")
+        stored = [notification(first if n % 2 else second, created_at=at(n // 3))
+                  for n in range(12)]
+        # Outside the inbox or read: skipped (the unread list) without ending a page early.
+        stored += [notification(first, created_at=at(1), in_inbox=False) for _ in range(5)]
+        stored += [notification(second, created_at=at(2), read=True) for _ in range(3)]
+        await notifications.insert_many(stored)
+        in_inbox = [n for n in stored if n.in_inbox]
+        newest_first = ids(sorted(in_inbox, key=lambda n: (n.created_at, n.id), reverse=True))
+        pages = await all_pages(notifications, [first, second, first], limit=4)
+        assert [i for page in pages for i in page] == newest_first
+        assert all(len(page) == 4 for page in pages[:-1])
+        unread = ids(sorted((n for n in in_inbox if not n.read),
+                            key=lambda n: (n.created_at, n.id), reverse=True))
+        pages = await all_pages(notifications, [second, first], limit=5, unread_only=True)
+        assert [i for page in pages for i in page] == unread
+
+    async def test_a_coalescing_window_opens_takes_pairs_until_sealed_and_falls_due(
+            self, notifications):
+        actor = new_id("actor")
+        window = f"{actor}:{new_id('need')}"
+        lead, pair, late = (notification(actor, created_at=at(0)) for _ in range(3))
+        await notifications.insert_many([lead, pair, late])
+        assert await notifications.open_window(window, at(0)) is None
+        await notifications.update_many([lead.id], window=window, member_ids=[lead.id],
+                                        closes_at=at(2), sealed=False, group_id=lead.id)
+        assert (await notifications.open_window(window, at(1))).id == lead.id
+        assert await notifications.open_window(window, at(2)) is None  # closed by then
+        assert await notifications.open_window(f"{actor}:other", at(1)) is None
+        assert await notifications.join_window(lead.id, [pair.id]) is True
+        assert await notifications.join_window(lead.id, [pair.id]) is False  # listed already
+        assert await notifications.windows_due(now=at(1), limit=10) == []
+        assert await notifications.windows_due(now=at(2), limit=10) == [lead.id]
+        sealed = await notifications.seal_window(lead.id)
+        assert sealed.sealed is True and sealed.member_ids == [lead.id, pair.id]
+        assert await notifications.join_window(lead.id, [late.id]) is False
+        await notifications.update_many([lead.id], closes_at=None)
+        assert await notifications.windows_due(now=at(10), limit=10) == []
+        assert await notifications.seal_window(new_id("missing")) is None
+
+    async def test_half_joined_pairs_are_found_and_leased_once(self, notifications):
+        actor = new_id("actor")
+        stale, fresh, joined = (notification(actor) for _ in range(3))
+        await notifications.insert_many([stale, fresh, joined])
+        await notifications.update_many([stale.id], joining_since=at(1))
+        await notifications.update_many([fresh.id], joining_since=at(9))
+        found = await notifications.joining_before(at(5), limit=10)
+        assert ids(found) == [stale.id] and found[0].joining_since == at(1)
+        assert await notifications.claim_joining(stale.id, since=at(1), until=at(5)) is True
+        assert await notifications.claim_joining(stale.id, since=at(1), until=at(6)) is False
+        assert await notifications.joining_before(at(5), limit=10) == []

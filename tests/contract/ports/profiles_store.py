@@ -16,7 +16,7 @@ import pytest
 
 from platform_common.errors import Conflict
 from platform_common.events import make_event
-from services.profiles.domain import contacts, records
+from services.profiles.domain import contacts, records, rules
 from services.profiles.domain.contacts import ContactCreate
 from tests.unit.profiles.factories import NOW, actor, item, tenant
 
@@ -132,6 +132,52 @@ class ProfileStoreContract:
         assert ids(await read.list_items(kind="need", after=first[-1].id, limit=2)) == ["i-4", "i-5"]
         assert ids(await read.list_items(kind="need", after="i-5", limit=2)) == []
 
+    async def test_lists_over_several_actors_statuses_and_visibilities_page_by_id(self, store):
+        # The store may ask one query per actor, status and visibility: the pages still come
+        # in id order, each item once, the same as one query over all of them.
+        actors = [actor(actor_id=f"a-{n}") for n in range(3)]
+        made = []
+        for n in range(18):
+            owner = actors[n % 3]
+            made.append(item("need", owner, item_id=f"i-{(n * 7) % 18:02d}", actor_id=owner.id,
+                             visibility=("tenant", "region", "state")[n // 3 % 3]))
+            if n % 4 == 0:
+                made[-1] = records.with_status(made[-1], "paused", now=NOW)
+        await self.write(store, *[lambda r, i=i: r.insert_item(i) for i in made])
+        wanted = dict(kind="need", actor_ids=["a-2", "a-0", "a-2"], statuses=["paused", "published"],
+                      visibilities=["state", "tenant"])
+        expected = sorted(i.id for i in made if i.actor_id in ("a-0", "a-2")
+                          and i.visibility in ("state", "tenant"))
+        assert [i.id for i in await store.read.list_items(**wanted)] == expected
+        paged, after = [], None
+        while True:
+            page = await store.read.list_items(**wanted, after=after, limit=2)
+            paged += [i.id for i in page]
+            if len(page) < 2:
+                break
+            after = page[-1].id
+        assert paged == expected
+        # Many actors at once (more values than the store may ask one by one).
+        many = [f"unknown-{n}" for n in range(40)] + ["a-1"]
+        assert [i.id for i in await store.read.list_items(kind="need", actor_ids=many,
+                                                           after="i-03", limit=3)] == \
+            sorted(i.id for i in made if i.actor_id == "a-1" and i.id > "i-03")[:3]
+
+    async def test_contact_requests_of_several_actors_page_by_id_each_once(self, store):
+        anna, bernd, carla = (actor(actor_id=a) for a in ("anna", "bernd", "carla"))
+        pairs = [(anna, bernd), (bernd, carla), (carla, anna), (bernd, anna), (anna, carla)]
+        made = [contact(f"c-{n}", *pairs[n % 5], offer_id=f"o-{n}") for n in range(10)]
+        await self.write(store, *[lambda r, c=c: r.insert_contact(c) for c in made])
+        paged, after = [], None
+        while True:
+            page = await store.read.list_contacts(actor_ids=["anna", "bernd"], after=after,
+                                                  limit=3)
+            paged += [c.id for c in page]
+            if len(page) < 3:
+                break
+            after = page[-1].id
+        assert paged == sorted(c.id for c in made)
+
     async def test_due_items_are_published_ones_past_their_end_earliest_first(self, store):
         def ending(item_id: str, days: int, status: str = "published"):
             made = item("need", item_id=item_id).model_copy(
@@ -139,11 +185,27 @@ class ProfileStoreContract:
             return made if status == "published" else made.model_copy(update={"status": status})
 
         made = [ending("a", 2), ending("b", -1), ending("c", -3), ending("d", -5, "closed"),
-                item("need", item_id="e")]  # weekly: never expires
+                item("need", item_id="e")]  # weekly: runs for ONGOING_LIFETIME from NOW
         await self.write(store, *[lambda r, i=i: r.insert_item(i) for i in made])
         due = await store.read.items_due_to_expire(now=NOW, limit=10)
         assert [i.id for i in due] == ["c", "b"]
         assert [i.id for i in await store.read.items_due_to_expire(now=NOW, limit=1)] == ["c"]
+        lapse = NOW + rules.ONGOING_LIFETIME
+        assert [i.id for i in await store.read.items_due_to_expire(now=lapse, limit=10)] == \
+            ["c", "b", "a", "e"]
+
+    async def test_items_stored_without_an_end_are_due_a_lifetime_after_their_last_change(self, store):
+        def stored(item_id: str, days_ago: int, **overrides):
+            return item("need", item_id=item_id, **overrides).model_copy(update={
+                "expires_at": None, "updated_at": NOW - timedelta(days=days_ago)})
+
+        one_off = {"dates": [{"start": NOW, "end": NOW + timedelta(hours=1)}], "weekly": []}
+        made = [stored("old-weekly", 200), stored("older-weekly", 300),
+                stored("recent-weekly", 10), stored("old-one-off", 300, schedule=one_off),
+                stored("old-closed", 300).model_copy(update={"status": "closed"})]
+        await self.write(store, *[lambda r, i=i: r.insert_item(i) for i in made])
+        due = await store.read.items_due_to_expire(now=NOW, limit=10)
+        assert [i.id for i in due] == ["older-weekly", "old-weekly"]
 
     async def test_the_export_pages_each_collection_by_id(self, store):
         await self.write(store, lambda r: r.insert_tenant(tenant("coesfeld")),

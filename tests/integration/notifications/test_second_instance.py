@@ -3,6 +3,7 @@ partition to another instance) still send every mail once: the unique delivery k
 decide who sends."""
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
@@ -34,6 +35,10 @@ async def test_a_second_instance_handling_the_same_events_sends_nothing_twice(pl
             return await markers.exists(*keys) == 2
 
         await eventually(handled_by_both, timeout=60, what="both instances handling the event")
+        # Each mail goes out when its coalescing window closes; both instances close it.
+        await eventually(lambda: platform.mails(need_actor.email), what="the need side's mail")
+        await eventually(lambda: platform.mails(offer_actor.email), what="the offer side's mail")
+        await asyncio.sleep(1)  # several runs of both instances' window tasks
         assert len(await platform.mails(need_actor.email)) == 1
         assert len(await platform.mails(offer_actor.email)) == 1
         assert len((await platform.inbox(need_actor))["items"]) == 1

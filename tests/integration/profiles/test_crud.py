@@ -1,6 +1,8 @@
 """Tenants, actors, offers and needs over HTTP against the real profiles service."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from tests.integration.profiles.conftest import (
     identity, in_days, offer_body, operator, sub_of, unique,
 )
@@ -97,7 +99,9 @@ async def test_offer_lifecycle_with_versions(profiles):
     assert offer["kind"] == "offer" and offer["status"] == "published"
     assert offer["version"] == 1 and offer["capacity_left"] == 2
     assert offer["tenant"] == tenant["id"] and offer["actor_type"] == "association"
-    assert offer["created_at"] and offer["expires_at"] is None  # weekly windows: ongoing
+    # Weekly windows: ongoing, for 180 days after its owners last changed it.
+    assert datetime.fromisoformat(offer["expires_at"]) == \
+        datetime.fromisoformat(offer["created_at"]) + timedelta(days=180)
     assert offer["schedule"]["weekly"] == [{"day": "sat", "start": "09:00", "end": "12:00"}]
 
     fetched = await profiles.http.get(f"/offers/{offer['id']}", headers=owner)

@@ -131,3 +131,39 @@ async def test_relay_expires_items_whose_last_date_passed(profiles, profiles_sta
     assert events[-1]["type"] == "need.closed" and events[-1]["data"]["status"] == "expired"
     assert (await profiles.http.get(f"/needs/{need['id']}",
                                     headers=identity("someone", tenant["id"]))).status_code == 404
+
+
+async def test_relay_expires_items_with_only_weekly_windows_after_their_lifetime(
+        profiles, profiles_stack, profiles_db, topic_log):
+    """A weekly need ends ONGOING_LIFETIME (180 days) after its owners last changed it; one
+    stored before ongoing items had an end (expires_at null) lapses as long after its last
+    change. Half a year cannot pass in a test: the documents are aged in the store."""
+    tenant = await profiles.tenant()
+    owner, actor = await profiles.member_with_actor(tenant["id"])
+    weekly = {"dates": [], "weekly": [{"day": "tue", "start": "17:00", "end": "19:00"}]}
+    lapsing, legacy, current = [await profiles.item("need", owner, actor["id"], schedule=weekly)
+                                for _ in range(3)]
+    created = datetime.fromisoformat(lapsing["created_at"])
+    assert datetime.fromisoformat(lapsing["expires_at"]) == created + timedelta(days=180)
+    long_ago = datetime.now(timezone.utc) - timedelta(days=181)
+    await profiles_db.items.update_one({"_id": lapsing["id"]},
+                                       {"$set": {"expires_at": long_ago + timedelta(days=180)}})
+    await profiles_db.items.update_one({"_id": legacy["id"]},
+                                       {"$set": {"expires_at": None, "updated_at": long_ago}})
+
+    # The relay expires at start and then every ~30 s: a restart makes the test quick.
+    profiles_stack.kill("profiles-relay")
+    profiles_stack.start_service("profiles-relay")
+
+    async def status(need: dict) -> str:
+        response = await profiles.http.get(f"/needs/{need['id']}", headers=owner)
+        return response.json()["status"]
+
+    async def both_expired():
+        return await status(lapsing) == "expired" and await status(legacy) == "expired"
+
+    await eventually(both_expired, message="the weekly needs to expire")
+    for need in (lapsing, legacy):
+        events = await wait_for_events(topic_log, subject=need["id"], count=2)
+        assert events[-1]["type"] == "need.closed" and events[-1]["data"]["status"] == "expired"
+    assert await status(current) == "published"

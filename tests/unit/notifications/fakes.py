@@ -149,6 +149,46 @@ class Notifications:
             self.items[identifier] = self.items[identifier].model_copy(
                 update={"title": title, "body": body, "data": data})
 
+    async def update_many(self, ids, **fields):
+        for identifier in ids:
+            if identifier in self.items:
+                self.items[identifier] = self.items[identifier].model_copy(update=fields)
+
+    async def open_window(self, window, now):
+        open_ = [n for n in self.items.values()
+                 if n.window == window and n.closes_at is not None and n.closes_at > now]
+        return _copy(max(open_, key=lambda n: n.closes_at)) if open_ else None
+
+    async def join_window(self, lead_id, member_ids):
+        lead = self.items.get(lead_id)
+        if lead is None or lead.sealed or set(member_ids) & set(lead.member_ids):
+            return False
+        await self.update_many([lead_id], member_ids=[*lead.member_ids, *member_ids])
+        return True
+
+    async def seal_window(self, lead_id):
+        await self.update_many([lead_id], sealed=True)
+        return _copy(self.items.get(lead_id))
+
+    async def windows_due(self, *, now, limit):
+        due = sorted((n for n in self.items.values()
+                      if n.closes_at is not None and n.closes_at <= now),
+                     key=lambda n: (n.closes_at, n.id))
+        return [n.id for n in due[:limit]]
+
+    async def joining_before(self, before, *, limit):
+        stale = sorted((n for n in self.items.values()
+                        if n.joining_since is not None and n.joining_since < before),
+                       key=lambda n: (n.joining_since, n.id))
+        return [_copy(n) for n in stale[:limit]]
+
+    async def claim_joining(self, notification_id, *, since, until):
+        found = self.items.get(notification_id)
+        if found is None or found.joining_since != since:
+            return False
+        await self.update_many([notification_id], joining_since=until)
+        return True
+
 
 class Deliveries:
     def __init__(self):
@@ -291,7 +331,8 @@ class Counter:
 
 def make_deps(*, send_queue=None, **settings) -> Deps:
     """Deps on fakes; without a `send_queue` deliveries are sent inline."""
-    defaults = {"delivery_attempts": 2, "delivery_backoff_initial_s": 0.001,
+    # Coalescing off unless a test turns it on (tests/unit/notifications/test_coalescing.py).
+    defaults = {"coalesce_window_s": 0, "delivery_attempts": 2, "delivery_backoff_initial_s": 0.001,
                 "delivery_backoff_max_s": 0.001, "retry_delay_initial_s": 60,
                 "retry_rounds": 3, "public_base_url": "https://engage.example"}
     return Deps(settings=NotificationsSettings(**{**defaults, **settings}),

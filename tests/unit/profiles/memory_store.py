@@ -12,6 +12,7 @@ import copy
 from datetime import datetime, timedelta, timezone
 
 from platform_common.errors import Conflict
+from services.profiles.domain import rules
 from services.profiles.domain.suggestions import SuggestionChange, latest_per_pair
 from services.profiles.ports import OutboxRecord
 
@@ -83,8 +84,8 @@ class MemoryRepository:
 
     async def items_due_to_expire(self, *, now: datetime, limit: int):
         due = [i for i in self._data["items"].values()
-               if i.status == "published" and i.expires_at is not None and i.expires_at <= now]
-        return sorted(due, key=lambda i: i.expires_at)[:limit]
+               if i.status == "published" and rules.due_at(i) is not None and rules.due_at(i) <= now]
+        return sorted(due, key=rules.due_at)[:limit]
 
     async def insert_item(self, item):
         self._insert("items", item)

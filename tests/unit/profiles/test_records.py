@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from platform_common.events.models import ActorData, ItemData, TenantData
-from services.profiles.domain import mapping, records
+from services.profiles.domain import mapping, records, rules
 from platform_common.errors import Conflict
 from tests.unit.profiles.factories import NOW, actor, item, tenant
 
@@ -19,7 +19,8 @@ def test_new_item_takes_tenant_and_type_from_its_actor():
     assert (need.tenant, need.actor_type, need.kind) == ("duelmen", "education", "need")
     assert need.version == 1 and need.status == "published"
     assert need.capacity_left == need.capacity == 3
-    assert need.created_at == need.updated_at == NOW and need.expires_at is None
+    assert need.created_at == need.updated_at == NOW
+    assert need.expires_at == NOW + rules.ONGOING_LIFETIME  # weekly windows: ongoing
 
 
 def test_patch_increments_the_version_and_keeps_taken_places():
@@ -38,6 +39,19 @@ def test_patch_recomputes_expiry_and_ignores_no_changes():
                                                      "weekly": []}}, now=LATER)
     assert dated.expires_at == end
     assert records.patched_item(need, {"title": need.title}, now=LATER) is None
+
+
+def test_a_change_by_its_owners_renews_an_ongoing_item():
+    need = item()  # weekly windows
+    much_later = NOW + timedelta(days=150)
+    retitled = records.patched_item(need, {"title": "Neue Ausgabe"}, now=much_later)
+    assert retitled.expires_at == much_later + rules.ONGOING_LIFETIME
+    assert records.renewed(need, now=much_later).expires_at == much_later + rules.ONGOING_LIFETIME
+    # A one-off item keeps the end of its last date.
+    end = NOW + timedelta(days=3)
+    dated = records.patched_item(need, {"schedule": {"dates": [{"start": NOW, "end": end}],
+                                                     "weekly": []}}, now=LATER)
+    assert records.renewed(dated, now=much_later).expires_at == end
 
 
 def test_snapshots_are_the_event_payloads():

@@ -91,15 +91,33 @@ def test_version_checks():
     assert missing.value.details[0]["field"] == "version"
 
 
-def test_expiry_is_the_end_of_the_last_date_unless_weekly():
+def test_expiry_is_the_end_of_the_last_date_or_the_lifetime_of_an_ongoing_item():
     first = {"start": NOW, "end": NOW + timedelta(hours=2)}
     last = {"start": NOW + timedelta(days=9), "end": NOW + timedelta(days=9, hours=1)}
-    assert rules.expiry_of({"dates": [last, first], "weekly": []}) == last["end"]
-    assert rules.expiry_of({"dates": [first], "weekly": [{"day": "mon"}]}) is None
-    assert rules.expiry_of({"dates": [], "weekly": []}) is None
+    weekly = [{"day": "mon", "start": "10:00", "end": "12:00"}]
+    lapse = NOW + rules.ONGOING_LIFETIME
+    # One-off dates only: the end of the last one, whenever it was changed.
+    assert rules.expiry_of({"dates": [last, first], "weekly": []}, renewed_at=NOW) == last["end"]
+    # Weekly windows, or no schedule (by arrangement): the lifetime after the last renewal ...
+    assert rules.expiry_of({"dates": [], "weekly": weekly}, renewed_at=NOW) == lapse
+    assert rules.expiry_of({"dates": [first], "weekly": weekly}, renewed_at=NOW) == lapse
+    assert rules.expiry_of({"dates": [], "weekly": []}, renewed_at=NOW) == lapse
+    # ... unless a one-off date lies beyond it.
+    later = {"start": lapse + timedelta(days=1), "end": lapse + timedelta(days=1, hours=1)}
+    assert rules.expiry_of({"dates": [later], "weekly": weekly}, renewed_at=NOW) == later["end"]
     rules.check_not_past({"dates": [last], "weekly": []}, now=NOW)
+    rules.check_not_past({"dates": [first], "weekly": weekly}, now=NOW + timedelta(days=1))
     with pytest.raises(InvalidInput):
         rules.check_not_past({"dates": [first], "weekly": []}, now=NOW + timedelta(days=1))
+
+
+def test_items_stored_without_an_end_lapse_after_their_last_change():
+    stored = item().model_copy(update={"expires_at": None})  # weekly, before the rule
+    assert rules.due_at(stored) == stored.updated_at + rules.ONGOING_LIFETIME
+    dated = item(schedule={"dates": [{"start": NOW, "end": NOW + timedelta(hours=1)}],
+                           "weekly": []}).model_copy(update={"expires_at": None})
+    assert rules.due_at(dated) is None
+    assert rules.due_at(item()) == item().expires_at
 
 
 def test_tenant_category_restriction():

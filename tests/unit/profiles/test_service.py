@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from services.profiles import service
+from services.profiles.domain import rules
 from platform_common.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, VersionConflict,
 )
@@ -207,6 +208,53 @@ async def test_expiry_closes_due_items_with_an_event(town):
     assert (await town.read.get_item(need.id)).status == "expired"
     assert town.events[-1].type == "need.closed" and town.events[-1].data["status"] == "expired"
     assert await service.expire_due_items(store=town, now=end + timedelta(days=1)) == 0
+
+
+async def test_an_item_with_only_weekly_windows_lapses_unless_its_owners_renew_it(town):
+    anna = who("anna", "coesfeld")
+    club = await make_actor(town, anna)
+    kept, left = [await service.create_item(store=town, identity=anna, kind="need", now=NOW,
+                                            request=item_request(actor_id=club.id))
+                  for _ in range(2)]
+    lapse = NOW + rules.ONGOING_LIFETIME
+    assert kept.expires_at == left.expires_at == lapse
+    assert await service.expire_due_items(store=town, now=lapse - timedelta(days=1)) == 0
+    # Its owners change one of them a month later: it runs for another lifetime from then.
+    month = NOW + timedelta(days=30)
+    kept = await service.update_item(store=town, identity=anna, kind="need", item_id=kept.id,
+                                     patch=ItemPatch(title="Ausgabe am Dienstag", version=1),
+                                     expected_version=1, now=month)
+    assert kept.expires_at == month + rules.ONGOING_LIFETIME
+    assert await service.expire_due_items(store=town, now=lapse) == 1
+    assert (await town.read.get_item(left.id)).status == "expired"
+    assert town.events[-1].subject == left.id and town.events[-1].data["status"] == "expired"
+    assert (await town.read.get_item(kept.id)).status == "published"
+    # Paused past its end, and resumed: renewed, not refused.
+    await service.pause_item(store=town, identity=anna, kind="need", item_id=kept.id, now=month)
+    much_later = kept.expires_at + timedelta(days=10)
+    resumed = await service.resume_item(store=town, identity=anna, kind="need", item_id=kept.id,
+                                        now=much_later)
+    assert resumed.status == "published"
+    assert resumed.expires_at == much_later + rules.ONGOING_LIFETIME
+    # The lapsed one comes back the same way, for another lifetime from then.
+    back = await service.resume_item(store=town, identity=anna, kind="need", item_id=left.id,
+                                     now=much_later)
+    assert back.status == "published" and back.expires_at == much_later + rules.ONGOING_LIFETIME
+    assert town.events[-1].type == "need.published" and town.events[-1].subject == left.id
+
+
+async def test_an_expired_one_off_item_stays_ended(town):
+    anna = who("anna", "coesfeld")
+    club = await make_actor(town, anna)
+    end = NOW + timedelta(hours=3)
+    need = await service.create_item(store=town, identity=anna, kind="need", now=NOW,
+                                     request=item_request(actor_id=club.id, schedule={
+                                         "dates": [{"start": NOW.isoformat(), "end": end.isoformat()}]}))
+    assert await service.expire_due_items(store=town, now=end) == 1
+    with pytest.raises(Conflict) as refused:
+        await service.resume_item(store=town, identity=anna, kind="need", item_id=need.id,
+                                  now=end + timedelta(days=1))
+    assert refused.value.code == "invalid_transition"
 
 
 async def test_erasure_of_a_person(town):

@@ -23,6 +23,7 @@ export const TEXTS = {
     i_visibility: "Sichtbar für", i_until: "Endet am", i_status: "Status", i_updated: "Aktualisiert",
     i_pause: "Pausieren", i_resume: "Wieder veröffentlichen", i_paused: "Der Eintrag ist pausiert: Niemand findet ihn, und es gibt keine neuen Vorschläge, bis Sie ihn wieder veröffentlichen.",
     i_paused_ok: "Eintrag pausiert.", i_resumed_ok: "Eintrag wieder veröffentlicht.",
+    i_expired_renewable: "Der Eintrag ist abgelaufen: Wöchentliche Termine und Einträge nach Absprache laufen 180 Tage nach der letzten Änderung ab. Veröffentlichen Sie ihn wieder, wenn er noch aktuell ist – er gilt dann weitere 180 Tage.",
     i_map: "Karte: ungefährer Ort", i_owner: "Ihr Eintrag", i_edit: "Bearbeiten", i_close: "Schließen (beenden)",
     i_close_confirm: "Wirklich schließen? Der Eintrag ist danach nicht mehr zu finden.", i_closed: "Der Eintrag ist geschlossen.",
     i_hidden: "Von der Moderation ausgeblendet. Grund: {reason}", i_hidden_plain: "Von der Moderation ausgeblendet.",
@@ -49,6 +50,7 @@ export const TEXTS = {
     i_visibility: "Visible to", i_until: "Ends on", i_status: "Status", i_updated: "Updated",
     i_pause: "Pause", i_resume: "Publish again", i_paused: "This entry is paused: nobody finds it and there are no new suggestions until you publish it again.",
     i_paused_ok: "Entry paused.", i_resumed_ok: "Entry published again.",
+    i_expired_renewable: "This entry has expired: weekly and by-arrangement entries expire 180 days after their last change. Publish it again if it is still current; it then runs for another 180 days.",
     i_map: "Map: approximate place", i_owner: "Your entry", i_edit: "Edit", i_close: "Close (end)",
     i_close_confirm: "Really close it? It can no longer be found afterwards.", i_closed: "This entry is closed.",
     i_hidden: "Hidden by moderation. Reason: {reason}", i_hidden_plain: "Hidden by moderation.",
@@ -194,17 +196,22 @@ export async function render(ctx) {
   }
 
   function ownerView() {
+    // Weekly and by-arrangement items lapse after 180 days without a change; their owners may
+    // publish them again (items with one-off dates only end with their last date for good).
+    const renewable = item.status === "expired"
+      && ((item.schedule?.weekly || []).length > 0 || !(item.schedule?.dates || []).length);
     return html`<section class="owner-box" aria-labelledby="i-owner">
       <h2 id="i-owner">${t("i_owner")}</h2>
       ${item.status === "hidden" ? html`<p class="notice warn">${item.hidden_reason
         ? t("i_hidden", { reason: item.hidden_reason }) : t("i_hidden_plain")}</p>` : nothing}
       ${item.status === "closed" ? html`<p class="notice">${t("i_closed")}</p>` : nothing}
       ${item.status === "paused" ? html`<p class="notice">${t("i_paused")}</p>` : nothing}
+      ${renewable ? html`<p class="notice">${t("i_expired_renewable")}</p>` : nothing}
       ${state.closeError ? html`<p class="notice error" role="alert">${errorText(state.closeError)}</p>` : nothing}
       <div class="actions">
         <a class="button" href=${`#/${plural(kind)}/${encodeURIComponent(item.id)}/edit`}>${t("i_edit")}</a>
         ${item.status === "published" ? html`<button type="button" @click=${() => setPaused(true)}>${t("i_pause")}</button>` : nothing}
-        ${item.status === "paused" ? html`<button type="button" @click=${() => setPaused(false)}>${t("i_resume")}</button>` : nothing}
+        ${item.status === "paused" || renewable ? html`<button type="button" @click=${() => setPaused(false)}>${t("i_resume")}</button>` : nothing}
         ${["published", "paused"].includes(item.status) ? html`<button type="button" class="danger" @click=${closeItem}>${t("i_close")}</button>` : nothing}
       </div>
     </section>

@@ -1,0 +1,269 @@
+"""Coalescing windows on the in-memory ports: a burst of pairs for one recipient's item becomes
+one notification, one mail and one webhook call; instant and digest preferences hold; pairs
+are neither lost nor told twice, also when a crash interrupts a window.
+(tests/integration/notifications/test_coalescing.py runs them on the real stack.)"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from platform_common.identity import Identity
+from services.notifications import service
+from services.notifications.domain.models import Preferences
+from tests.unit.notifications.fakes import make_deps
+from tests.unit.notifications.test_service import actor, found, match
+
+WINDOW_S = 2
+
+
+async def setup(**settings):
+    deps = make_deps(coalesce_window_s=WINDOW_S, **settings)
+    for name in ("helper", "club"):
+        await service.apply_actor(deps=deps, actor=actor(name))
+    return deps
+
+
+async def burst(deps, pairs: list[tuple[str, str]], prefix: str = "e") -> None:
+    """One batch of match.found events, as the consumer hands it over."""
+    await service.handle_events(deps=deps, events=[
+        found(match(offer_id, need_id), deps, f"{prefix}{number}")
+        for number, (offer_id, need_id) in enumerate(pairs)])
+
+
+async def close(deps) -> dict:
+    deps.clock.advance(seconds=WINDOW_S + 0.001)
+    return await service.close_windows(deps=deps)
+
+
+def mails_to(deps, address: str):
+    return [mail for to, mail, _ in deps.mailer.sent if to == address]
+
+
+async def inbox(deps, actor_id: str) -> list[dict]:
+    owner = Identity(sub=f"user-{actor_id}", tenant="koeln", roles=frozenset({"member"}))
+    page = await service.list_notifications(deps=deps, identity=owner, unread=None, limit=20,
+                                            cursor=None)
+    return page["items"]
+
+
+async def test_a_burst_for_one_item_is_one_notification_and_one_mail_listing_every_pair():
+    deps = await setup()
+    await burst(deps, [("o1", "n1"), ("o2", "n1"), ("o3", "n1")])
+    assert deps.mailer.sent == [], "nothing goes out while the window is open"
+    assert await close(deps) == {"closed": 4, "repaired": 0}  # club's need, helper's 3 offers
+
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject == "3 neue Vorschläge für „Fahrer“"
+    assert mail.text.count("Das Angebot „Fahrdienst“ passt zu 80 %") == 3
+    for offer_id in ("o1", "o2", "o3"):
+        assert offer_id in json.dumps([n.data for n in deps.notifications.items.values()])
+    # The helper's three offers are three items: three windows, three usual single mails.
+    helper_mails = mails_to(deps, "helper@example.org")
+    assert len(helper_mails) == 3
+    assert {m.subject for m in helper_mails} == {"Neuer Treffer für Ihr Angebot „Fahrdienst“"}
+
+    [entry] = await inbox(deps, "club")
+    assert entry["title"] == {"de": "3 neue Vorschläge für „Fahrer“",
+                              "en": "3 new suggestions for “Fahrer”"}
+    assert [pair["offer_id"] for pair in entry["data"]["pairs"]] == ["o1", "o2", "o3"]
+    assert all(pair["reasons"] == [] and pair["score"] == 0.8
+               and pair["body"]["de"].startswith("Das Angebot „Fahrdienst“ passt")
+               for pair in entry["data"]["pairs"])
+    assert len(await inbox(deps, "helper")) == 3
+    # Every pair is still its own record (one per recipient and pair), in one window.
+    club = [n for n in deps.notifications.items.values() if n.actor_id == "club"]
+    assert len(club) == 3 and len({n.group_id for n in club}) == 1
+    [email] = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "club"]
+    assert len(email.notification_ids) == 3 and email.status == "sent"
+
+
+async def test_pairs_of_two_items_are_two_notifications():
+    deps = await setup()
+    await burst(deps, [("o1", "n1"), ("o2", "n2"), ("o3", "n1")])
+    await close(deps)
+    subjects = sorted(mail.subject for mail in mails_to(deps, "club@example.org"))
+    assert subjects == ["2 neue Vorschläge für „Fahrer“", "Neuer Treffer für Ihren Bedarf „Fahrer“"]
+    assert len(await inbox(deps, "club")) == 2
+
+
+async def test_pairs_of_separate_batches_within_the_window_join_it():
+    deps = await setup()
+    await burst(deps, [("o1", "n1")], prefix="a")
+    deps.clock.advance(seconds=1)
+    await burst(deps, [("o2", "n1")], prefix="b")
+    assert await service.close_windows(deps=deps) == {"closed": 0, "repaired": 0}
+    deps.clock.advance(seconds=1.5)  # the window closes 2 s after its first pair
+    await service.close_windows(deps=deps)
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject.startswith("2 neue Vorschläge")
+
+
+async def test_a_pair_after_the_window_is_a_new_notification():
+    deps = await setup()
+    await burst(deps, [("o1", "n1")], prefix="a")
+    await close(deps)
+    await burst(deps, [("o2", "n1")], prefix="b")
+    await close(deps)
+    mails = mails_to(deps, "club@example.org")
+    assert [m.subject for m in mails] == ["Neuer Treffer für Ihren Bedarf „Fahrer“"] * 2
+    assert len(await inbox(deps, "club")) == 2
+
+
+async def test_a_daily_digest_recipient_gets_the_window_in_the_digest_not_at_once():
+    deps = await setup()
+    await deps.preferences.save(Preferences(actor_id="club", frequency="daily"))
+    await burst(deps, [("o1", "n1"), ("o2", "n1"), ("o3", "n1")])
+    await close(deps)
+    assert mails_to(deps, "club@example.org") == []
+    [deferred] = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "club"]
+    assert deferred.status == "deferred" and len(deferred.notification_ids) == 3
+    assert await service.run_digests(deps=deps, force=True) == {"digests": 1, "sent": 1,
+                                                                 "failed": 0}
+    [digest] = mails_to(deps, "club@example.org")
+    assert "3 neue Benachrichtigungen" in digest.subject
+    assert digest.text.count("Das Angebot „Fahrdienst“") == 3
+
+
+async def test_redelivered_events_neither_list_a_pair_again_nor_mail_again():
+    deps = await setup()
+    pairs = [("o1", "n1"), ("o2", "n1")]
+    events = [found(match(o, n), deps, f"e{i}") for i, (o, n) in enumerate(pairs)]
+    await service.handle_events(deps=deps, events=events)
+    await service.handle_events(deps=deps, events=events)  # within the window
+    await close(deps)
+    await service.handle_events(deps=deps, events=events)  # after it
+    await close(deps)
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject.startswith("2 neue Vorschläge")
+    [entry] = await inbox(deps, "club")
+    assert len(entry["data"]["pairs"]) == 2
+    assert len([n for n in deps.notifications.items.values() if n.actor_id == "club"]) == 2
+
+
+async def test_a_window_planned_again_after_a_crash_sends_nothing_twice():
+    deps = await setup()
+    await burst(deps, [("o1", "n1"), ("o2", "n1")])
+    update_many = deps.notifications.update_many
+
+    async def crash_before_the_window_is_marked_planned(ids, **fields):
+        if "closes_at" in fields and fields["closes_at"] is None:
+            raise ConnectionError("killed")
+        await update_many(ids, **fields)
+
+    deps.notifications.update_many = crash_before_the_window_is_marked_planned
+    with pytest.raises(ConnectionError):
+        await close(deps)
+    deps.notifications.update_many = update_many
+    await service.close_windows(deps=deps)  # the restarted process plans it again
+    assert len(mails_to(deps, "club@example.org")) == 1
+    assert await service.close_windows(deps=deps) == {"closed": 0, "repaired": 0}
+
+
+async def test_a_pair_left_half_joined_by_a_crash_is_repaired_and_told_once():
+    deps = await setup()
+    await burst(deps, [("o1", "n1")], prefix="a")  # an open window for the club's need
+    join_window = deps.notifications.join_window
+
+    async def crash_while_joining(lead_id, member_ids):
+        raise ConnectionError("killed")
+
+    deps.notifications.join_window = crash_while_joining
+    with pytest.raises(ConnectionError):
+        await burst(deps, [("o2", "n1")], prefix="b")
+    deps.notifications.join_window = join_window
+    # The event comes again (its offset was not committed): stored before, not joined twice.
+    await burst(deps, [("o2", "n1")], prefix="b")
+    await close(deps)  # the first window goes out with its one pair
+    deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s)
+    outcome = await service.close_windows(deps=deps)
+    assert outcome["repaired"] == 2  # the club's pair, and the helper's, not reached
+    await close(deps)
+    subjects = [m.subject for m in mails_to(deps, "club@example.org")]
+    assert subjects == ["Neuer Treffer für Ihren Bedarf „Fahrer“"] * 2, "each pair once"
+    told = [i for d in deps.deliveries.by_channel("email") if d.actor_id == "club"
+            for i in d.notification_ids]
+    assert len(told) == len(set(told)) == 2
+
+
+async def test_a_pair_joined_before_the_crash_is_found_covered_not_joined_again():
+    deps = await setup()
+    update_many = deps.notifications.update_many
+
+    async def crash_after_joining(ids, **fields):
+        if fields == {"joining_since": None}:
+            raise ConnectionError("killed")
+        await update_many(ids, **fields)
+
+    await burst(deps, [("o1", "n1")], prefix="a")
+    deps.notifications.update_many = crash_after_joining
+    with pytest.raises(ConnectionError):
+        await burst(deps, [("o2", "n1")], prefix="b")
+    deps.notifications.update_many = update_many
+    deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s + 1)
+    # The club's pair had joined (its lead lists it): only found covered. The helper's pair
+    # of that batch was not reached before the crash: joined now.
+    assert (await service.close_windows(deps=deps))["repaired"] == 1
+    assert all(n.joining_since is None for n in deps.notifications.items.values())
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject.startswith("2 neue Vorschläge")
+
+
+async def test_a_withdrawn_pair_leaves_the_window_the_others_are_still_told():
+    deps = await setup()
+    await deps.preferences.save(Preferences(actor_id="club", frequency="daily"))
+    await burst(deps, [("o1", "n1"), ("o2", "n1")])
+    await close(deps)
+    deps.clock.advance(seconds=5)
+    await service.on_match_withdrawn(deps=deps, match=match("o1", "n1"), event_id="w1",
+                                     event_at=deps.clock())
+    [deferred] = [d for d in deps.deliveries.by_channel("email") if d.actor_id == "club"]
+    assert deferred.status == "deferred"
+    await service.run_digests(deps=deps, force=True)
+    [digest] = mails_to(deps, "club@example.org")
+    assert "o2" not in digest.text and digest.text.count("Das Angebot „Fahrdienst“") == 1
+    [entry] = await inbox(deps, "club")
+    assert [p["withdrawn"] for p in entry["data"]["pairs"]] == [True, False]
+    assert entry["withdrawn"] is False
+
+
+async def test_one_webhook_call_carries_every_pair_and_keeps_the_single_pair_fields():
+    deps = await setup()
+    await deps.preferences.save(Preferences(actor_id="club", channels={"webhook": True},
+                                            webhook_url="https://hooks.example/x",
+                                            webhook_secret="s"))
+    await burst(deps, [("o1", "n1"), ("o2", "n1"), ("o3", "n1")])
+    await close(deps)
+    [(_, body, _)] = deps.webhooks.posts
+    notification = json.loads(body)["notification"]
+    assert notification["title"]["de"] == "3 neue Vorschläge für „Fahrer“"
+    assert notification["data"]["offer_id"] == "o1"  # the first pair, as before
+    assert [pair["data"]["offer_id"] for pair in notification["pairs"]] == ["o1", "o2", "o3"]
+
+
+async def test_without_a_window_every_pair_is_told_at_once():
+    deps = make_deps(coalesce_window_s=0)
+    for name in ("helper", "club"):
+        await service.apply_actor(deps=deps, actor=actor(name))
+    await burst(deps, [("o1", "n1"), ("o2", "n1")])
+    assert len(mails_to(deps, "club@example.org")) == 2
+
+
+async def test_an_english_recipient_gets_the_window_in_english():
+    from platform_common.events.models import MatchData
+
+    deps = await setup()
+    club = actor("club", version=2).model_copy(update={"locale": "en"})
+    await service.apply_actor(deps=deps, actor=club)
+    reasons = [{"factor": "categories", "value": 1.0, "weight": 0.3, "contribution": 0.3,
+                "label": {"de": "Gleiches Handlungsfeld", "en": "Same field"}}]
+    pairs = [MatchData.model_validate({**match(f"o{n}", "n1").model_dump(), "reasons": reasons})
+             for n in range(2)]
+    await service.handle_events(deps=deps, events=[found(p, deps, f"e{n}")
+                                                   for n, p in enumerate(pairs)])
+    await close(deps)
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject == "2 new suggestions for “Fahrer”"
+    assert mail.text.count("The offer “Fahrdienst” matches your need “Fahrer” by 80%") == 2
+    assert mail.text.count("Same field") == 2 and "/#/needs/n1" in mail.text
+    assert "2 offers match your need “Fahrer”." in mail.text and "<ul>" in mail.html
