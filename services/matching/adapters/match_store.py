@@ -85,15 +85,12 @@ class MongoMatchStore:
 
     async def found_fingerprints(self, partitions: Iterable[int]) -> dict[int, dict[str, str]]:
         """Per partition: pair key -> fingerprint of every stored pair in state "found"."""
-        result: dict[int, dict[str, str]] = {}
-        for partition in dict.fromkeys(partitions):
-            # One equality per partition on the leading field of `partition_batch` (a `$in`, or
-            # a field outside the index, is a full scan on the local document store); the state
-            # is checked here, as MongoDB would check it on the documents the index yields.
-            cursor = self._matches.find({"need_partition": partition},
-                                        projection={"fingerprint": 1, "state": 1})
-            result[partition] = {doc["_id"]: doc["fingerprint"] async for doc in cursor
-                                 if doc.get("state") == "found"}
+        wanted = list(partitions)
+        result: dict[int, dict[str, str]] = {p: {} for p in wanted}
+        cursor = self._matches.find({"need_partition": {"$in": wanted}, "state": "found"},
+                                    projection={"fingerprint": 1, "need_partition": 1})
+        async for doc in cursor:
+            result[doc["need_partition"]][doc["_id"]] = doc["fingerprint"]
         return result
 
     async def uncommitted(self, partitions: Iterable[int], *,
@@ -124,9 +121,11 @@ class MongoMatchStore:
 
     async def forget_titles(self, item_ids: list[str]) -> None:
         """An erased actor's items keep no title in the stored pairs (GDPR erasure)."""
-        for item_id in dict.fromkeys(item_ids):  # equalities: each walks its index
-            await self._matches.update_many({"offer_id": item_id}, {"$set": {"offer.title": ""}})
-            await self._matches.update_many({"need_id": item_id}, {"$set": {"need.title": ""}})
+        if item_ids:
+            await self._matches.update_many({"offer_id": {"$in": item_ids}},
+                                            {"$set": {"offer.title": ""}})
+            await self._matches.update_many({"need_id": {"$in": item_ids}},
+                                            {"$set": {"need.title": ""}})
 
     # ---- API ----------------------------------------------------------------------
     async def matches_of(self, *, kind: str, item_id: str, limit: int) -> list[dict[str, Any]]:
@@ -139,8 +138,9 @@ class MongoMatchStore:
         """Every stored pair (found or withdrawn) of these items: a personal-data export."""
         found: dict[str, dict[str, Any]] = {}
         for field, ids in (("offer_id", offer_ids), ("need_id", need_ids)):
-            for item_id in dict.fromkeys(ids):  # one equality each: `offer_matches`/`need_matches`
-                async for doc in self._matches.find({field: item_id}):
+            for start in range(0, len(ids), WRITE_CHUNK):
+                chunk = ids[start:start + WRITE_CHUNK]
+                async for doc in self._matches.find({field: {"$in": chunk}}):
                     found[doc["_id"]] = doc
         return [found[key] for key in sorted(found)]
 
