@@ -1,9 +1,25 @@
 """Clients of the real engines, built from settings, plus their readiness checks."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
 from elasticsearch import AsyncElasticsearch
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
+
+
+T = TypeVar("T")
+# How many values one `$in` lists. The local store (SecantusDB) compares every candidate with
+# every listed value: one update of 500 ids by `$in` took 0.53 s, ten of 50 ids 0.12 s, and a
+# find 0.22 s against 0.04 s (30k documents). A real MongoDB is indifferent to the split.
+IN_CHUNK = 50
+
+
+def in_chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
+    """`values` in lists of at most `size`, for `$in` queries."""
+    for start in range(0, len(values), size):
+        yield list(values[start:start + size])
 
 
 def mongo_client(uri: str) -> AsyncMongoClient:

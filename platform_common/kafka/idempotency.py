@@ -10,6 +10,8 @@ from typing import Protocol
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from platform_common.stores import in_chunks
+
 
 class ProcessedEvents(Protocol):
     async def seen(self, event_id: str) -> bool: ...
@@ -72,8 +74,11 @@ class MongoProcessedEvents:
     async def seen_among(self, event_ids: list[str]) -> set[str]:
         if not event_ids:
             return set()
-        cursor = self._collection.find({"_id": {"$in": event_ids}}, projection={"_id": 1})
-        return {doc["_id"] async for doc in cursor}
+        seen: set[str] = set()
+        for chunk in in_chunks(event_ids):
+            cursor = self._collection.find({"_id": {"$in": chunk}}, projection={"_id": 1})
+            seen |= {doc["_id"] async for doc in cursor}
+        return seen
 
     async def mark_many(self, event_ids: list[str]) -> None:
         from platform_common.events import utcnow

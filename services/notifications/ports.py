@@ -74,15 +74,16 @@ class NotificationStore(Protocol):
     async def update_many(self, ids: list[str], **fields) -> None:
         """Set these fields on these notifications."""
 
-    async def open_window(self, window: str, now: datetime) -> Notification | None:
-        """The newest lead of `window` whose window closes after `now`, if any."""
+    async def open_windows(self, windows: list[str], now: datetime) -> dict[str, Notification]:
+        """Per window of `windows`: its newest lead whose window closes after `now`, if any."""
 
     async def join_window(self, lead_id: str, member_ids: list[str]) -> bool:
         """Append `member_ids` to the lead's pairs, atomically, unless it is sealed or lists
         one of them already; whether it did."""
 
-    async def seal_window(self, lead_id: str) -> Notification | None:
-        """Take no more pairs into the lead; the lead as sealed (None if it is gone)."""
+    async def seal_windows(self, lead_ids: list[str]) -> list[Notification]:
+        """Take no more pairs into these leads; the leads as sealed, in the order asked for
+        (those gone left out)."""
 
     async def windows_due(self, *, now: datetime, limit: int) -> list[str]:
         """Ids of the leads whose window closed at or before `now` and are not planned yet."""

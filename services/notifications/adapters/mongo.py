@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime
+from datetime import datetime, timezone
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from platform_common.stores import in_chunks
 from services.notifications.domain.models import (
     Delivery, Localized, Notification, Preferences, Recipient,
 )
 from services.notifications.ports import Position
 
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+# A lower bound for "before a time" on a field most documents leave empty: the local store
+# answers `{"$gte": EARLIEST, "$lte": t}` from the index, but scans the whole collection for a
+# bare `{"$lte": t}` (0.7 s at 30k notifications, run every window check).
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Where a notification names another actor than its recipient: found again on that actor's
 # erasure. Sparse: only contact notifications carry the contact parties.
 MENTION_FIELDS = ("data.counterpart.actor_id", "data.requester_actor_id", "data.recipient_actor_id")
@@ -45,6 +51,20 @@ async def _insert_new(collection, docs: list[dict[str, Any]]) -> set[str]:
         failed = {error["index"] for error in errors}
         return {doc["_id"] for index, doc in enumerate(docs) if index not in failed}
     return {doc["_id"] for doc in docs}
+
+
+async def _find_in(collection, field: str, values: list, extra: dict[str, Any] | None = None,
+                   **options) -> AsyncIterator[dict[str, Any]]:
+    """The documents whose `field` is one of `values`, asked in `$in` chunks (see IN_CHUNK)."""
+    for chunk in in_chunks(values):
+        async for doc in collection.find({field: {"$in": chunk}, **(extra or {})}, **options):
+            yield doc
+
+
+async def _update_in(collection, field: str, values: list, update: dict[str, Any],
+                     extra: dict[str, Any] | None = None) -> None:
+    for chunk in in_chunks(values):
+        await collection.update_many({field: {"$in": chunk}, **(extra or {})}, update)
 
 
 async def _newest_first_of_actor(collection, equal: dict[str, Any], *,
@@ -126,9 +146,8 @@ class MongoRecipients:
         return Recipient.model_validate(_from_doc(doc, "actor_id")) if doc else None
 
     async def get_many(self, actor_ids: list[str]) -> dict[str, Recipient]:
-        cursor = self._recipients.find({"_id": {"$in": actor_ids}})
         return {doc["_id"]: Recipient.model_validate(_from_doc(doc, "actor_id"))
-                async for doc in cursor}
+                async for doc in _find_in(self._recipients, "_id", actor_ids)}
 
     async def owned_by(self, sub: str) -> list[Recipient]:
         cursor = self._recipients.find({"owners": sub}).sort("_id", ASCENDING)
@@ -142,8 +161,8 @@ class MongoRecipients:
         return await self._erased.find_one({"_id": actor_id}, projection={"_id": 1}) is not None
 
     async def erased_among(self, actor_ids: list[str]) -> set[str]:
-        cursor = self._erased.find({"_id": {"$in": actor_ids}}, projection={"_id": 1})
-        return {doc["_id"] async for doc in cursor}
+        return {doc["_id"] async for doc in _find_in(self._erased, "_id", actor_ids,
+                                                     projection={"_id": 1})}
 
 
 class MongoPreferences:
@@ -155,9 +174,8 @@ class MongoPreferences:
         return Preferences.model_validate(_from_doc(doc, "actor_id")) if doc else None
 
     async def get_many(self, actor_ids: list[str]) -> dict[str, Preferences]:
-        cursor = self._collection.find({"_id": {"$in": actor_ids}})
         return {doc["_id"]: Preferences.model_validate(_from_doc(doc, "actor_id"))
-                async for doc in cursor}
+                async for doc in _find_in(self._collection, "_id", actor_ids)}
 
     async def save(self, preferences: Preferences) -> None:
         await self._collection.replace_one({"_id": preferences.actor_id},
@@ -179,12 +197,12 @@ class MongoNotifications:
         return await _insert_new(self._collection, [_to_doc(n, "id") for n in notifications])
 
     async def by_keys(self, dedupe_keys: list[str]) -> dict[str, Notification]:
-        cursor = self._collection.find({"dedupe_key": {"$in": dedupe_keys}})
-        return {doc["dedupe_key"]: self._model(doc) async for doc in cursor}
+        return {doc["dedupe_key"]: self._model(doc)
+                async for doc in _find_in(self._collection, "dedupe_key", dedupe_keys)}
 
     async def get_many(self, ids: list[str]) -> list[Notification]:
         found = {doc["_id"]: self._model(doc)
-                 async for doc in self._collection.find({"_id": {"$in": ids}})}
+                 async for doc in _find_in(self._collection, "_id", ids)}
         return [found[identifier] for identifier in ids if identifier in found]
 
     async def page(self, actor_ids: list[str], *, unread_only: bool, limit: int,
@@ -211,7 +229,7 @@ class MongoNotifications:
         query = {"pair": pair, "event_at": {"$lt": before}, "withdrawn": False}
         ids = [doc["_id"] async for doc in self._collection.find(query, projection={"_id": 1})]
         if ids:
-            await self._collection.update_many({"_id": {"$in": ids}}, {"$set": {"withdrawn": True}})
+            await _update_in(self._collection, "_id", ids, {"$set": {"withdrawn": True}})
         return ids
 
     async def for_actors(self, actor_ids: list[str]) -> list[Notification]:
@@ -237,15 +255,20 @@ class MongoNotifications:
                 for identifier, title, body, data in changes], ordered=False)
 
     async def update_many(self, ids: list[str], **fields) -> None:
-        if ids:
-            await self._collection.update_many({"_id": {"$in": ids}}, {"$set": fields})
+        await _update_in(self._collection, "_id", ids, {"$set": fields})
 
-    async def open_window(self, window: str, now: datetime) -> Notification | None:
-        cursor = self._collection.find({"window": window, "closes_at": {"$gt": now}}).sort(
-            "closes_at", DESCENDING).limit(1)
-        async for doc in cursor:
-            return self._model(doc)
-        return None
+    async def open_windows(self, windows: list[str], now: datetime) -> dict[str, Notification]:
+        # One query for a whole batch: the (window, closes_at) index answers `$in` with this
+        # range on the local store as well (measured: 20 ms for 200 windows at 30k documents,
+        # against 170 ms for one query per window).
+        newest: dict[str, Notification] = {}
+        if windows:
+            async for doc in self._collection.find(
+                    {"window": {"$in": list(dict.fromkeys(windows))}, "closes_at": {"$gt": now}}):
+                lead = self._model(doc)
+                if lead.window not in newest or lead.closes_at > newest[lead.window].closes_at:
+                    newest[lead.window] = lead
+        return newest
 
     async def join_window(self, lead_id: str, member_ids: list[str]) -> bool:
         result = await self._collection.update_one(
@@ -253,22 +276,22 @@ class MongoNotifications:
             {"$push": {"member_ids": {"$each": member_ids}}})
         return result.modified_count > 0
 
-    async def seal_window(self, lead_id: str) -> Notification | None:
-        # An update by `_id` and a read, rather than one find_one_and_update (far slower on
-        # the local stand-in); the pairs read after the seal are final.
-        await self._collection.update_one({"_id": lead_id}, {"$set": {"sealed": True}})
-        doc = await self._collection.find_one({"_id": lead_id})
-        return self._model(doc) if doc else None
+    async def seal_windows(self, lead_ids: list[str]) -> list[Notification]:
+        # An update by `_id` and a read, rather than find_one_and_update per lead (far slower
+        # on the local stand-in); the pairs read after the seal are final.
+        await self.update_many(lead_ids, sealed=True)
+        return await self.get_many(lead_ids)
 
     async def windows_due(self, *, now: datetime, limit: int) -> list[str]:
         # Oldest first; the windows of one batch share `closes_at`, their ids keep its order.
-        cursor = self._collection.find({"closes_at": {"$lte": now}},
+        cursor = self._collection.find({"closes_at": {"$gte": EARLIEST, "$lte": now}},
                                        projection={"closes_at": 1}).sort(
             [("closes_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
         return [doc["_id"] async for doc in cursor]
 
     async def joining_before(self, before: datetime, *, limit: int) -> list[Notification]:
-        cursor = self._collection.find({"joining_since": {"$lt": before}}).sort(
+        cursor = self._collection.find(
+            {"joining_since": {"$gte": EARLIEST, "$lt": before}}).sort(
             "joining_since", ASCENDING).limit(limit)
         return [self._model(doc) async for doc in cursor]
 
@@ -361,15 +384,13 @@ class MongoDeliveries:
         return [self._model(doc) async for doc in cursor]
 
     async def update_many(self, delivery_ids: list[str], **fields) -> None:
-        if delivery_ids:
-            await self._collection.update_many({"_id": {"$in": delivery_ids}}, {"$set": fields})
+        await _update_in(self._collection, "_id", delivery_ids, {"$set": fields})
 
     async def cancel_deferred(self, notification_ids: list[str], *, reason: str,
                               now: datetime) -> None:
-        if notification_ids:
-            await self._collection.update_many(
-                {"notification_ids": {"$in": notification_ids}, "status": "deferred"},
-                {"$set": {"status": "cancelled", "last_error": reason, "updated_at": now}})
+        await _update_in(self._collection, "notification_ids", notification_ids,
+                         {"$set": {"status": "cancelled", "last_error": reason, "updated_at": now}},
+                         extra={"status": "deferred"})
 
     async def for_actors(self, actor_ids: list[str]) -> list[Delivery]:
         cursor = self._collection.find({"actor_id": {"$in": actor_ids}}).sort(NEWEST_FIRST)
@@ -389,6 +410,6 @@ class MongoMatchHistory:
 
     async def withdrawals_of(self, pairs: list[str]) -> dict[str, list[datetime]]:
         found: dict[str, list[datetime]] = {}
-        async for doc in self._collection.find({"pair": {"$in": pairs}}):
+        async for doc in _find_in(self._collection, "pair", pairs):
             found.setdefault(doc["pair"], []).append(doc["at"])
         return found

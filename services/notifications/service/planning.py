@@ -63,10 +63,12 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
         plan = rules.plan_channels(own, recipient)
         notification = Notification(id=_ordered_id(now), created_at=now, in_inbox=plan.inbox,
                                     **draft.model_dump())
-        if coalescing.coalesces(deps, notification):
-            # Stored outside the inbox until it is in a window (joined below, in this call).
-            notification.in_inbox, notification.joining_since = False, now
         planned.append(Planned(notification, Loaded(own, [notification], recipient), plan))
+    # Pairs of a coalescing window are placed in their windows before they are stored, and
+    # joined after (service/coalescing.py).
+    coalescing_pairs = [(item.notification, item.plan.inbox) for item in planned
+                        if coalescing.coalesces(deps, item.notification)]
+    placed = await coalescing.place(deps=deps, members=coalescing_pairs)
     inserted = await deps.notifications.insert_many([p.notification for p in planned])
     # Seen before (a redelivery, a second instance): only the deliveries a crash may have left
     # unclaimed are still to do, for the stored notification.
@@ -82,26 +84,30 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
                 continue
             item.notification, item.loaded.notifications = earlier, [earlier]
         stored.setdefault(item.notification.id, item)
-    # A pair of a coalescing window is delivered with its window when the window closes
-    # (service/coalescing.py); one seen before is in a window already, or its repair is due.
-    joining = [(item.notification, item.plan.inbox) for item in stored.values()
-               if coalescing.coalesces(deps, item.notification)
-               and item.notification.id in inserted]
-    await coalescing.join_windows(deps=deps, members=joining)
+    # A pair of a coalescing window is delivered with its window when the window closes; one
+    # seen before is in a window already, or its repair is due.
+    await coalescing.join_placed(deps=deps, placed=placed, inserted=inserted,
+                                 stored=coalescing_pairs)
     await _deliver(deps=deps, stored=[item for item in stored.values()
                                       if not coalescing.coalesces(deps, item.notification)])
     return [item.notification for item in stored.values()]
 
 
-async def plan_window(*, deps: Deps, lead: Notification, members: list[Notification]) -> None:
-    """Plan the deliveries of a closed coalescing window once: one mail (or digest entry) and
-    one webhook call for all its pairs, under the lead's delivery keys (so planning it again
-    after a crash claims nothing twice)."""
-    recipient = await deps.recipients.get(lead.actor_id)
-    own = await deps.preferences.get(lead.actor_id) or Preferences.default(lead.actor_id)
-    plan = rules.plan_channels(own, recipient)
-    loaded = Loaded(own, members or [lead], recipient)
-    await _deliver(deps=deps, stored=[Planned(lead, loaded, plan)])
+async def plan_windows(*, deps: Deps, windows: list[tuple[Notification, list[Notification]]]
+                       ) -> None:
+    """Plan the deliveries of closed coalescing windows (lead, its pairs) once each: one mail
+    (or digest entry) and one webhook call for all the pairs of a window, under the lead's
+    delivery keys (so planning it again after a crash claims nothing twice)."""
+    actor_ids = sorted({lead.actor_id for lead, _ in windows})
+    recipients = await deps.recipients.get_many(actor_ids)
+    preferences = await deps.preferences.get_many(actor_ids)
+    planned = []
+    for lead, members in windows:
+        own = preferences.get(lead.actor_id) or Preferences.default(lead.actor_id)
+        recipient = recipients.get(lead.actor_id)
+        planned.append(Planned(lead, Loaded(own, members or [lead], recipient),
+                               rules.plan_channels(own, recipient)))
+    await _deliver(deps=deps, stored=planned)
 
 
 _sequence = itertools.count()
@@ -231,13 +237,17 @@ async def close_windows(*, deps: Deps, limit: int = 500) -> dict[str, int]:
     """The window task (every `coalesce_check_interval_s`): repair half-joined pairs, then seal
     every window that has closed and plan its deliveries once."""
     repaired = await coalescing.repair_joining(deps=deps)
-    closed = 0
-    for lead_id in await deps.notifications.windows_due(now=deps.clock(), limit=limit):
-        lead = await deps.notifications.seal_window(lead_id)
-        if lead is None or lead.closes_at is None:
-            continue  # planned meanwhile (another instance)
-        members = await deps.notifications.get_many(lead.member_ids or [lead.id])
-        await plan_window(deps=deps, lead=lead, members=members)
-        await deps.notifications.update_many([lead.id], closes_at=None)
-        closed += 1
-    return {"closed": closed, "repaired": repaired}
+    store = deps.notifications
+    due = await store.windows_due(now=deps.clock(), limit=limit)
+    # Sealed in one go, then read: a lead planned meanwhile (another instance) has no
+    # `closes_at` any more.
+    leads = [lead for lead in (await store.seal_windows(due) if due else [])
+             if lead.closes_at is not None]
+    if leads:
+        members = {n.id: n for n in await store.get_many(
+            [member for lead in leads for member in (lead.member_ids or [lead.id])])}
+        await plan_windows(deps=deps, windows=[
+            (lead, [members[i] for i in (lead.member_ids or [lead.id]) if i in members])
+            for lead in leads])
+        await store.update_many([lead.id for lead in leads], closes_at=None)
+    return {"closed": len(leads), "repaired": repaired}

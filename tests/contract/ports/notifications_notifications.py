@@ -176,24 +176,31 @@ class NotificationStoreContract:
             self, notifications):
         actor = new_id("actor")
         window = f"{actor}:{new_id('need')}"
-        lead, pair, late = (notification(actor, created_at=at(0)) for _ in range(3))
-        await notifications.insert_many([lead, pair, late])
-        assert await notifications.open_window(window, at(0)) is None
+        other_window = f"{actor}:{new_id('need')}"
+        lead, pair, late, older, newer = (notification(actor, created_at=at(0)) for _ in range(5))
+        await notifications.insert_many([lead, pair, late, older, newer])
+        assert await notifications.open_windows([window], at(0)) == {}
         await notifications.update_many([lead.id], window=window, member_ids=[lead.id],
                                         closes_at=at(2), sealed=False, group_id=lead.id)
-        assert (await notifications.open_window(window, at(1))).id == lead.id
-        assert await notifications.open_window(window, at(2)) is None  # closed by then
-        assert await notifications.open_window(f"{actor}:other", at(1)) is None
+        # Of two open leads of one window, the one that closes last.
+        await notifications.update_many([older.id], window=other_window, member_ids=[older.id],
+                                        closes_at=at(3), sealed=False, group_id=older.id)
+        await notifications.update_many([newer.id], window=other_window, member_ids=[newer.id],
+                                        closes_at=at(4), sealed=False, group_id=newer.id)
+        found = await notifications.open_windows([window, other_window, f"{actor}:x"], at(1))
+        assert {key: lead_.id for key, lead_ in found.items()} == {
+            window: lead.id, other_window: newer.id}
+        assert await notifications.open_windows([window], at(2)) == {}  # closed by then
         assert await notifications.join_window(lead.id, [pair.id]) is True
         assert await notifications.join_window(lead.id, [pair.id]) is False  # listed already
         assert await notifications.windows_due(now=at(1), limit=10) == []
         assert await notifications.windows_due(now=at(2), limit=10) == [lead.id]
-        sealed = await notifications.seal_window(lead.id)
-        assert sealed.sealed is True and sealed.member_ids == [lead.id, pair.id]
+        [sealed] = await notifications.seal_windows([new_id("missing"), lead.id])
+        assert sealed.id == lead.id and sealed.sealed is True
+        assert sealed.member_ids == [lead.id, pair.id]
         assert await notifications.join_window(lead.id, [late.id]) is False
-        await notifications.update_many([lead.id], closes_at=None)
+        await notifications.update_many([lead.id, older.id, newer.id], closes_at=None)
         assert await notifications.windows_due(now=at(10), limit=10) == []
-        assert await notifications.seal_window(new_id("missing")) is None
 
     async def test_half_joined_pairs_are_found_and_leased_once(self, notifications):
         actor = new_id("actor")

@@ -154,10 +154,13 @@ class Notifications:
             if identifier in self.items:
                 self.items[identifier] = self.items[identifier].model_copy(update=fields)
 
-    async def open_window(self, window, now):
-        open_ = [n for n in self.items.values()
-                 if n.window == window and n.closes_at is not None and n.closes_at > now]
-        return _copy(max(open_, key=lambda n: n.closes_at)) if open_ else None
+    async def open_windows(self, windows, now):
+        newest = {}
+        for n in self.items.values():
+            if n.window in windows and n.closes_at is not None and n.closes_at > now and (
+                    n.window not in newest or n.closes_at > newest[n.window].closes_at):
+                newest[n.window] = _copy(n)
+        return newest
 
     async def join_window(self, lead_id, member_ids):
         lead = self.items.get(lead_id)
@@ -166,9 +169,9 @@ class Notifications:
         await self.update_many([lead_id], member_ids=[*lead.member_ids, *member_ids])
         return True
 
-    async def seal_window(self, lead_id):
-        await self.update_many([lead_id], sealed=True)
-        return _copy(self.items.get(lead_id))
+    async def seal_windows(self, lead_ids):
+        await self.update_many(lead_ids, sealed=True)
+        return await self.get_many(lead_ids)
 
     async def windows_due(self, *, now, limit):
         due = sorted((n for n in self.items.values()

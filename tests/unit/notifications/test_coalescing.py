@@ -177,7 +177,9 @@ async def test_a_pair_left_half_joined_by_a_crash_is_repaired_and_told_once():
     await close(deps)  # the first window goes out with its one pair
     deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s)
     outcome = await service.close_windows(deps=deps)
-    assert outcome["repaired"] == 2  # the club's pair, and the helper's, not reached
+    # The club's pair, stored to join the open window; the helper's pair led a new window of
+    # its own, stored with it, so there was nothing of it to repair.
+    assert outcome["repaired"] == 1
     await close(deps)
     subjects = [m.subject for m in mails_to(deps, "club@example.org")]
     assert subjects == ["Neuer Treffer für Ihren Bedarf „Fahrer“"] * 2, "each pair once"
@@ -201,9 +203,9 @@ async def test_a_pair_joined_before_the_crash_is_found_covered_not_joined_again(
         await burst(deps, [("o2", "n1")], prefix="b")
     deps.notifications.update_many = update_many
     deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s + 1)
-    # The club's pair had joined (its lead lists it): only found covered. The helper's pair
-    # of that batch was not reached before the crash: joined now.
-    assert (await service.close_windows(deps=deps))["repaired"] == 1
+    # The club's pair had joined (its lead lists it): only found covered, not joined again.
+    # The helper's pair led a window of its own, stored with it: nothing to repair.
+    assert (await service.close_windows(deps=deps))["repaired"] == 0
     assert all(n.joining_since is None for n in deps.notifications.items.values())
     [mail] = mails_to(deps, "club@example.org")
     assert mail.subject.startswith("2 neue Vorschläge")
@@ -267,3 +269,57 @@ async def test_an_english_recipient_gets_the_window_in_english():
     assert mail.text.count("The offer “Fahrdienst” matches your need “Fahrer” by 80%") == 2
     assert mail.text.count("Same field") == 2 and "/#/needs/n1" in mail.text
     assert "2 offers match your need “Fahrer”." in mail.text and "<ul>" in mail.html
+
+
+async def test_a_pair_whose_window_is_sealed_while_it_is_stored_leads_a_new_one():
+    deps = await setup()
+    await burst(deps, [("o1", "n1")], prefix="a")  # an open window for the club's need
+    insert_many = deps.notifications.insert_many
+
+    async def window_closes_meanwhile(notifications):
+        # Another instance's window task seals the club's window between the look at the open
+        # windows and the join.
+        open_leads = [n.id for n in deps.notifications.items.values()
+                      if n.actor_id == "club" and n.closes_at is not None]
+        await deps.notifications.seal_windows(open_leads)
+        return await insert_many(notifications)
+
+    deps.notifications.insert_many = window_closes_meanwhile
+    await burst(deps, [("o2", "n1")], prefix="b")
+    deps.notifications.insert_many = insert_many
+    await close(deps)
+    subjects = [m.subject for m in mails_to(deps, "club@example.org")]
+    assert subjects == ["Neuer Treffer für Ihren Bedarf „Fahrer“"] * 2, "each pair once"
+    assert all(n.joining_since is None for n in deps.notifications.items.values())
+    assert len(await inbox(deps, "club")) == 2
+
+
+async def test_a_redelivered_batch_adds_only_its_new_pairs_to_a_window():
+    deps = await setup()
+    await burst(deps, [("o1", "n1")], prefix="a")
+    # The same event again, with a new one: the first is not stored twice; the new pair joins
+    # the window the first one leads.
+    await service.handle_events(deps=deps, events=[
+        found(match("o1", "n1"), deps, "a0"), found(match("o2", "n1"), deps, "b0")])
+    await close(deps)
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject == "2 neue Vorschläge für „Fahrer“"
+    [entry] = await inbox(deps, "club")
+    assert [pair["offer_id"] for pair in entry["data"]["pairs"]] == ["o1", "o2"]
+
+
+async def test_a_new_pair_behind_a_redelivered_one_is_told_when_no_window_is_open():
+    deps = await setup()
+    await burst(deps, [("o1", "n1")], prefix="a")
+    await close(deps)
+    # The redelivered pair would lead the new window, but it is stored already: the new pair
+    # behind it leads a window of its own.
+    await service.handle_events(deps=deps, events=[
+        found(match("o1", "n1"), deps, "a0"), found(match("o2", "n1"), deps, "b0")])
+    await close(deps)
+    subjects = [m.subject for m in mails_to(deps, "club@example.org")]
+    assert subjects == ["Neuer Treffer für Ihren Bedarf „Fahrer“"] * 2
+    told = [deps.notifications.items[i].pair for d in deps.deliveries.by_channel("email")
+            if d.actor_id == "club" for i in d.notification_ids]
+    assert told == ["o1:n1", "o2:n1"]
+    assert all(n.joining_since is None for n in deps.notifications.items.values())
