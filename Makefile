@@ -1,5 +1,6 @@
 # The platform's commands. `make run` and `make test` work on a fresh Debian machine with
-# Python 3.11: they install what is missing first (apt for Redis, Prometheus, Chromium and npm;
+# Python 3.11: they install what is missing first (apt for Redis, Prometheus, Chromium, npm,
+# PostgreSQL, the DejaVu fonts and pdftotext;
 # a venv with pinned packages; the pinned npm packages of the web client and the browser tests).
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -13,9 +14,13 @@ NPM_DIRS := tests/browser $(if $(wildcard gateway/web/package.json),gateway/web)
 NPM_STAMPS := $(addsuffix /node_modules/.engage-installed,$(NPM_DIRS))
 # Debian packages: command (or file) that shows it is there -> package. PostgreSQL with PostGIS
 # is a peer of the matching engine in its benchmark (bench/peers/postgis.py) and its tests.
+# DejaVu is the font of the certificate PDF (services/profiles/domain/certificate.py) and of
+# Chromium's pages; pdftotext reads the PDF back in the tests.
 APT_NEEDS := redis-server:redis-server promtool:prometheus /usr/bin/chromium:chromium npm:npm \
              /usr/lib/postgresql/15/bin/pg_ctl:postgresql-15 \
-             /usr/share/postgresql/15/extension/postgis.control:postgresql-15-postgis-3
+             /usr/share/postgresql/15/extension/postgis.control:postgresql-15-postgis-3 \
+             /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:fonts-dejavu-core \
+             pdftotext:poppler-utils
 
 # The README's tour: screenshots the browser tests take, copied by `make screenshots`.
 TOUR := page-sign-in-1280 search-results-1280 page-need-visitor-1280 post-need-1280 \
@@ -47,8 +52,7 @@ system-packages:
 	  echo "==> installing$$missing with apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing \
-	    $$( [[ $$missing == *chromium* ]] && echo fonts-dejavu-core ); \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
 %/node_modules/.engage-installed: %/package.json %/package-lock.json | system-packages

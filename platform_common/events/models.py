@@ -197,3 +197,69 @@ class ContactData(Payload):
     message: str = ""
     status: Literal["requested", "accepted", "declined"]
     version: int
+
+
+# ---- engagements: dates and shifts, sign-ups, hours (topic `engagements`) ----
+SignupPolicy = Literal["open", "after_contact"]
+ShiftStatus = Literal["scheduled", "cancelled"]
+# confirmed: has a place; waitlisted: waits for one (promoted to confirmed when a place frees);
+# cancelled: the volunteer withdrew; removed: the organisation took them off (with a reason).
+SignupStatus = Literal["confirmed", "waitlisted", "cancelled", "removed"]
+HoursStatus = Literal["proposed", "confirmed"]
+# The `reason` of the sign-ups a shift's cancellation cancels: consumers tell these volunteers
+# about the cancelled shift (the sign-up events may come before `shift.cancelled`).
+SHIFT_CANCELLED_REASON = "shift cancelled"
+
+
+class ShiftData(Payload):
+    """A date or shift of an offer or need: when, where, how many places."""
+    id: str
+    tenant: str
+    item_id: str
+    item_kind: ItemKind
+    item_title: str
+    actor_id: str  # the organisation (or person) whose item it is
+    start: datetime  # UTC
+    end: datetime
+    place_name: str | None = None
+    location: GeoPoint | None = None
+    places: int
+    places_left: int
+    note: str = ""
+    signup_policy: SignupPolicy = "open"
+    cancel_cutoff_hours: int = 0
+    status: ShiftStatus = "scheduled"
+    version: int
+
+
+class SignupData(Payload):
+    """A volunteer's sign-up for a shift, after the change."""
+    id: str
+    tenant: str
+    shift_id: str
+    item_id: str
+    volunteer_actor_id: str
+    organisation_actor_id: str
+    status: SignupStatus
+    # Place in the waitlist (1 = next), while waitlisted.
+    waitlist_position: int | None = None
+    # Why the organisation removed the volunteer, or the volunteer cancelled (optional then).
+    reason: str | None = None
+    shift_start: datetime
+    shift_end: datetime
+    version: int
+
+
+class HoursData(Payload):
+    """Hours of one sign-up: proposed by the volunteer or confirmed by the organisation."""
+    id: str  # the sign-up's id: one record of hours per sign-up
+    tenant: str
+    shift_id: str
+    item_id: str
+    volunteer_actor_id: str
+    organisation_actor_id: str
+    attended: bool
+    hours: float
+    status: HoursStatus
+    worked_on: datetime  # the shift's start
+    version: int

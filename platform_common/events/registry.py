@@ -41,7 +41,10 @@ TOPIC_ACTORS = "actors"
 TOPIC_ITEMS = "items"
 TOPIC_MATCHES = "matches"
 TOPIC_CONTACTS = "contacts"
-ALL_TOPICS = (TOPIC_TENANTS, TOPIC_ACTORS, TOPIC_ITEMS, TOPIC_MATCHES, TOPIC_CONTACTS)
+# Shifts, sign-ups and hours, keyed by shift id: a shift's events stay in order.
+TOPIC_ENGAGEMENTS = "engagements"
+ALL_TOPICS = (TOPIC_TENANTS, TOPIC_ACTORS, TOPIC_ITEMS, TOPIC_MATCHES, TOPIC_CONTACTS,
+              TOPIC_ENGAGEMENTS)
 
 
 def _item_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +83,17 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("contact.requested", 1, models.ContactData, TOPIC_CONTACTS),
         EventType("contact.accepted", 1, models.ContactData, TOPIC_CONTACTS),
         EventType("contact.declined", 1, models.ContactData, TOPIC_CONTACTS),
+        EventType("shift.scheduled", 1, models.ShiftData, TOPIC_ENGAGEMENTS),
+        EventType("shift.changed", 1, models.ShiftData, TOPIC_ENGAGEMENTS),
+        EventType("shift.cancelled", 1, models.ShiftData, TOPIC_ENGAGEMENTS),
+        EventType("signup.confirmed", 1, models.SignupData, TOPIC_ENGAGEMENTS),
+        EventType("signup.waitlisted", 1, models.SignupData, TOPIC_ENGAGEMENTS),
+        # A waitlisted volunteer got a place that became free.
+        EventType("signup.promoted", 1, models.SignupData, TOPIC_ENGAGEMENTS),
+        EventType("signup.cancelled", 1, models.SignupData, TOPIC_ENGAGEMENTS),
+        EventType("signup.removed", 1, models.SignupData, TOPIC_ENGAGEMENTS),
+        EventType("hours.proposed", 1, models.HoursData, TOPIC_ENGAGEMENTS),
+        EventType("hours.confirmed", 1, models.HoursData, TOPIC_ENGAGEMENTS),
     ]
 }
 

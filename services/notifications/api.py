@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from platform_common.http import answers, current_process
 from platform_common.http.json_body import StrictJsonRoute
@@ -50,6 +50,8 @@ class PreferencesUpdate(BaseModel):
     frequency: Frequency | None = None
     webhook_url: str | None = Field(None, max_length=2000)
     rotate_webhook_secret: bool = False
+    # Range and count are checked by the use case (422 on `reminder_hours`).
+    reminder_hours: list[StrictInt] | None = None
 
 
 @router.get("/me/notifications", tags=["inbox"], responses=answers(NotificationPage, 400, 422))
@@ -90,7 +92,8 @@ async def put_preferences(update: PreferencesUpdate, identity: CurrentIdentity, 
     return await service.update_preferences(
         deps=deps, identity=identity, actor_id=update.actor_id,
         channels=update.channels.model_dump(exclude_none=True) if update.channels else None,
-        frequency=update.frequency, rotate_webhook_secret=update.rotate_webhook_secret, **extra)
+        frequency=update.frequency, rotate_webhook_secret=update.rotate_webhook_secret,
+        reminder_hours=update.reminder_hours, **extra)
 
 
 @router.get("/me/deliveries", tags=["deliveries"], responses=answers(DeliveryPage, 400, 422))

@@ -5,7 +5,9 @@ import asyncio
 from contextlib import suppress
 from typing import Awaitable, Callable
 
-from platform_common.events import TOPIC_ACTORS, TOPIC_CONTACTS, TOPIC_ITEMS, TOPIC_MATCHES
+from platform_common.events import (
+    TOPIC_ACTORS, TOPIC_CONTACTS, TOPIC_ENGAGEMENTS, TOPIC_ITEMS, TOPIC_MATCHES,
+)
 from platform_common.kafka import (
     ConsumedEvent, EventConsumer, EventProducer, RedisProcessedEvents, ensure_topics,
 )
@@ -14,8 +16,8 @@ from platform_common.observability import get_logger
 from platform_common.stores import kafka_ping, mongo_client, mongo_ping, redis_client, redis_ping
 from services.notifications import service
 from services.notifications.adapters.mongo import (
-    MongoDeliveries, MongoMatchHistory, MongoNotifications, MongoPreferences, MongoRecipients,
-    create_indexes,
+    MongoDeliveries, MongoEngagements, MongoMatchHistory, MongoNotifications, MongoPreferences,
+    MongoRecipients, MongoReminders, create_indexes,
 )
 from services.notifications.adapters.redis_counter import RedisWindowCounter
 from services.notifications.adapters.smtp import SmtpMailer
@@ -26,8 +28,9 @@ from services.notifications.settings import NotificationsSettings
 
 log = get_logger(__name__)
 
-# Items only for the moderators' hiding of an item (its owners are told why).
-CONSUMED_TOPICS = [TOPIC_ACTORS, TOPIC_MATCHES, TOPIC_CONTACTS, TOPIC_ITEMS]
+# Items only for the moderators' hiding of an item (its owners are told why); engagements for
+# the shift and sign-up notifications and the reminders.
+CONSUMED_TOPICS = [TOPIC_ACTORS, TOPIC_MATCHES, TOPIC_CONTACTS, TOPIC_ITEMS, TOPIC_ENGAGEMENTS]
 
 
 class NotificationsProcess:
@@ -57,6 +60,7 @@ class NotificationsProcess:
             preferences=MongoPreferences(self.db), notifications=MongoNotifications(self.db),
             deliveries=MongoDeliveries(self.db), match_history=MongoMatchHistory(self.db),
             mailer=self.mailer, webhooks=self.webhooks, counter=RedisWindowCounter(self.redis),
+            engagements=MongoEngagements(self.db), reminders=MongoReminders(self.db),
             send_queue=self.send_queue)
         self.dispatcher = Dispatcher(self.send_queue, send=self._send_jobs,
                                      senders=settings.dispatch_senders)
@@ -89,6 +93,9 @@ class NotificationsProcess:
                                        lambda: service.run_digests(deps=deps))),
             asyncio.create_task(_every(settings.pending_lease_s, "waiting_deliveries",
                                        lambda: service.check_waiting_deliveries(deps=deps))),
+            # Also after a restart: reminders whose time passed meanwhile go out at once.
+            asyncio.create_task(_every(settings.reminder_check_interval_s, "reminders",
+                                       lambda: service.send_due_reminders(deps=deps))),
         ]
         if settings.coalesce_window_s > 0:
             # Also after a restart: the windows stored before it close and are delivered.

@@ -8,7 +8,8 @@ from typing import Callable, Protocol
 
 from services.notifications.domain.messages import Mail
 from services.notifications.domain.models import (
-    Delivery, Localized, Notification, Preferences, Recipient, SendJob,
+    Delivery, Localized, Notification, Preferences, Recipient, Reminder, SendJob, ShiftRow,
+    SignupRow,
 )
 
 Position = tuple[datetime, str]  # (created_at, id) of the last item of a page
@@ -149,6 +150,59 @@ class MatchHistory(Protocol):
 
     async def withdrawals_of(self, pairs: list[str]) -> dict[str, list[datetime]]:
         """When each pair was withdrawn (pairs never withdrawn are left out)."""
+
+
+class EngagementStore(Protocol):
+    """Our read model of shifts and sign-ups (from the engagements topic): who is on a shift,
+    and what the shift is called, for the texts."""
+
+    async def apply_shift(self, shift: ShiftRow) -> bool:
+        """Store unless we hold the same or a newer version."""
+
+    async def get_shift(self, shift_id: str) -> ShiftRow | None: ...
+
+    async def apply_signup(self, signup: SignupRow) -> bool:
+        """Store unless we hold the same or a newer version."""
+
+    async def get_signup(self, signup_id: str) -> SignupRow | None: ...
+
+    async def signups_of_shift(self, shift_id: str) -> list[SignupRow]: ...
+
+    async def move_signups(self, shift_id: str, *, start: datetime, end: datetime) -> None:
+        """The shift's new time on every sign-up of it."""
+
+    async def delete_actor(self, actor_id: str) -> None:
+        """Forget the actor's sign-ups."""
+
+
+class ReminderStore(Protocol):
+    async def schedule(self, reminders: list[Reminder]) -> set[str]:
+        """Insert each unless one with its id (sign-up, offset) exists; the ids inserted."""
+
+    async def get_many(self, ids: list[str]) -> list[Reminder]: ...
+
+    async def of_signup(self, signup_id: str) -> list[Reminder]: ...
+
+    async def of_shift(self, shift_id: str) -> list[Reminder]: ...
+
+    async def update(self, reminder_id: str, **fields) -> None: ...
+
+    async def finish(self, reminder_id: str, *, due_at: datetime, status: str,
+                     now: datetime) -> bool:
+        """Mark a scheduled reminder sent or skipped, unless it was moved or cancelled
+        meanwhile (its `due_at` or status changed); whether it did."""
+
+    async def cancel(self, *, signup_id: str | None = None, shift_id: str | None = None,
+                     now: datetime) -> int:
+        """Cancel the scheduled reminders of the sign-up (or of every sign-up of the shift)."""
+
+    async def due(self, *, now: datetime, limit: int) -> list[Reminder]:
+        """Scheduled reminders whose time has come, oldest first."""
+
+    async def for_actors(self, actor_ids: list[str]) -> list[Reminder]:
+        """All reminders of these actors, by due time."""
+
+    async def delete_actor(self, actor_id: str) -> None: ...
 
 
 class Mailer(Protocol):

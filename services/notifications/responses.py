@@ -63,6 +63,8 @@ class PreferencesView(BaseModel):
     webhook_url: str | None
     webhook_secret: str | None = Field(description="Only in the answer that made a new secret")
     webhook_secret_set: bool
+    reminder_hours: list[int] = Field(description="Hours before a confirmed shift at which "
+                                                  "reminders go out ([] = none)")
 
 
 class PreferencesList(BaseModel):

@@ -73,6 +73,9 @@ class NotificationsSettings(CommonSettings, MongoSettings, RedisSettings):
     coalesce_check_interval_s: float = Field(0.25, gt=0)
     coalesce_repair_after_s: float = Field(10.0, gt=0)
 
+    # How often the reminder task looks for reminders whose time has come.
+    reminder_check_interval_s: float = Field(5.0, gt=0)
+
     # Daily digest: checked every digest_check_interval_s, sent from digest_hour (Europe/Berlin).
     digest_hour: int = Field(7, ge=0, le=23)
     digest_check_interval_s: float = Field(300.0, gt=0)

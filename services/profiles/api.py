@@ -22,9 +22,13 @@ from services.profiles.domain.requests import (
     ActorCreate, ActorPatch, HideRequest, ItemCreate, ItemPatch, MemberAdd, TenantCreate,
     TenantPatch,
 )
+from services.profiles.domain.engagements import (
+    HoursReport, ShiftCreate, ShiftPatch, SignupCancel, SignupCreate,
+)
 from services.profiles.responses import (
-    STATS_CSV, ActorClosure, ActorList, ActorView, ContactPage, ContactView, ErasureResult,
-    ItemPage, ItemView, ModerationPage, ProfilesExport, TenantList, TenantStats, TenantView,
+    ICALENDAR, PDF, STATS_CSV, ActorClosure, ActorList, ActorView, CalendarLink, ContactPage,
+    ContactView, ErasureResult, HoursSummary, ItemPage, ItemView, ModerationPage, ProfilesExport,
+    ShiftList, ShiftView, SignupList, SignupView, TenantList, TenantStats, TenantView,
 )
 
 router = APIRouter(route_class=StrictJsonRoute)
@@ -251,7 +255,40 @@ def _item_routes(kind: ItemKind) -> APIRouter:
                                          item_id=item_id, now=service.now_ms())
         return await _item_view(profiles, identity, item)
 
+    @items.post("/{item_id}/shifts", status_code=201, name=f"create_{kind}_shift",
+                tags=["shifts"], responses=answers(ShiftView, 403, 404, 409, 422, status=201))
+    async def create_shift(item_id: str, body: ShiftCreate, identity: CurrentIdentity,
+                           profiles: Profiles):
+        """A date or shift of an own item (its owners and org members)."""
+        return await service.create_shift(store=profiles.store, identity=identity, kind=kind,
+                                          item_id=item_id, request=body, now=service.now_ms())
+
+    @items.get("/{item_id}/shifts", name=f"list_{kind}_shifts", tags=["shifts"],
+               responses=answers(ShiftList, 404))
+    async def list_shifts(item_id: str, identity: MaybeIdentity, profiles: Profiles):
+        """Upcoming first, by start; counts only, never who signed up."""
+        return {"items": await service.list_shifts(store=profiles.store, identity=identity,
+                                                   kind=kind, item_id=item_id,
+                                                   now=service.now_ms())}
+
+    @items.get("/{item_id}/calendar.ics", name=f"{kind}_calendar", tags=["calendars"],
+               response_class=Response, responses=answers(None, 404, content=ICALENDAR))
+    async def calendar(item_id: str, identity: MaybeIdentity, profiles: Profiles):
+        """The item's shifts as iCalendar (Europe/Berlin times)."""
+        return _ics(await service.item_calendar(store=profiles.store, identity=identity,
+                                                kind=kind, item_id=item_id))
+
     return items
+
+
+def _ics(body: bytes) -> Response:
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "private, max-age=300"})
+
+
+def _pdf(body: bytes, filename: str) -> Response:
+    return Response(body, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 router.include_router(_item_routes("offer"))
@@ -316,6 +353,142 @@ async def accept_contact(contact_id: str, identity: CurrentIdentity, profiles: P
 async def decline_contact(contact_id: str, identity: CurrentIdentity, profiles: Profiles):
     return await service.decline_contact(store=profiles.store, identity=identity,
                                          contact_id=contact_id, now=service.now_ms())
+
+
+# ---- shifts, sign-ups and hours --------------------------------------------------------------
+@router.get("/shifts/{shift_id}", tags=["shifts"], responses=answers(ShiftView, 404))
+async def get_shift(shift_id: str, identity: MaybeIdentity, profiles: Profiles):
+    return await service.get_shift(store=profiles.store, identity=identity, shift_id=shift_id)
+
+
+@router.patch("/shifts/{shift_id}", tags=["shifts"],
+              responses=answers(ShiftView, 403, 404, 409, 422))
+async def update_shift(shift_id: str, body: ShiftPatch, identity: CurrentIdentity,
+                       profiles: Profiles):
+    """A move publishes shift.changed (the volunteers are told); more places promote the
+    waitlisted; fewer than confirmed: 422 `places`."""
+    return await service.update_shift(store=profiles.store, identity=identity,
+                                      shift_id=shift_id, patch=body, now=service.now_ms())
+
+
+@router.delete("/shifts/{shift_id}", tags=["shifts"], responses=answers(ShiftView, 403, 404))
+async def cancel_shift(shift_id: str, identity: CurrentIdentity, profiles: Profiles):
+    """Cancels the shift and every active sign-up (reason "shift cancelled")."""
+    return await service.cancel_shift(store=profiles.store, identity=identity,
+                                      shift_id=shift_id, now=service.now_ms())
+
+
+@router.post("/shifts/{shift_id}/signups", status_code=201, tags=["shifts"],
+             responses=answers(SignupView, 403, 404, 409, 422, status=201))
+async def sign_up(shift_id: str, body: SignupCreate, identity: CurrentIdentity,
+                  profiles: Profiles):
+    """Confirmed while places are left, else waitlisted (with its position)."""
+    return await service.sign_up(store=profiles.store, identity=identity, shift_id=shift_id,
+                                 request=body, now=service.now_ms())
+
+
+@router.get("/shifts/{shift_id}/signups", tags=["shifts"],
+            responses=answers(SignupList, 403, 404))
+async def shift_signups(shift_id: str, identity: CurrentIdentity, profiles: Profiles):
+    """Who is coming and who waits (the organisation only)."""
+    return {"items": await service.shift_signups(store=profiles.store, identity=identity,
+                                                 shift_id=shift_id)}
+
+
+@router.post("/signups/{signup_id}/cancel", tags=["shifts"],
+             responses=answers(SignupView, 404, 409, 422))
+async def cancel_signup(signup_id: str, identity: CurrentIdentity, profiles: Profiles,
+                        body: SignupCancel | None = None):
+    """The volunteer cancels, or the organisation removes them (`reason` required), until the
+    shift's cut-off (422 `cancel_cutoff`); the first waitlisted is promoted."""
+    return await service.cancel_signup(store=profiles.store, identity=identity,
+                                       signup_id=signup_id, request=body or SignupCancel(),
+                                       now=service.now_ms())
+
+
+@router.post("/signups/{signup_id}/hours", tags=["hours"],
+             responses=answers(SignupView, 403, 404, 409, 422))
+async def report_hours(signup_id: str, body: HoursReport, identity: CurrentIdentity,
+                       profiles: Profiles):
+    """The organisation confirms (or records a no-show with `attended: false`); the volunteer
+    proposes."""
+    return await service.report_hours(store=profiles.store, identity=identity,
+                                      signup_id=signup_id, report=body, now=service.now_ms())
+
+
+@router.post("/signups/{signup_id}/hours/confirm", tags=["hours"],
+             responses=answers(SignupView, 403, 404, 409))
+async def confirm_hours(signup_id: str, identity: CurrentIdentity, profiles: Profiles):
+    return await service.confirm_hours(store=profiles.store, identity=identity,
+                                       signup_id=signup_id, now=service.now_ms())
+
+
+Year = Annotated[int | None, Query(ge=2000, le=2100)]
+
+
+@router.get("/actors/{actor_id}/hours", tags=["hours"],
+            responses=answers(HoursSummary, 403, 404, 422))
+async def actor_hours(actor_id: str, identity: CurrentIdentity, profiles: Profiles,
+                      year: Year = None):
+    """Confirmed hours (of `year`, default this year) and the volunteer card's progress."""
+    return await service.actor_hours(store=profiles.store, identity=identity, actor_id=actor_id,
+                                     year=year, now=service.now_ms())
+
+
+@router.get("/actors/{actor_id}/certificate.pdf", tags=["hours"], response_class=Response,
+            responses=answers(None, 403, 404, 422, content=PDF))
+async def person_certificate(actor_id: str, identity: CurrentIdentity, profiles: Profiles,
+                             year: Year = None):
+    """Engagementnachweis: the person's confirmed hours (of `year`, or all)."""
+    body = await service.person_certificate(store=profiles.store, identity=identity,
+                                            actor_id=actor_id, year=year, now=service.now_ms())
+    return _pdf(body, f"engagementnachweis-{year or 'gesamt'}.pdf")
+
+
+@router.get("/actors/{organisation_id}/volunteers/{actor_id}/certificate.pdf", tags=["hours"],
+            response_class=Response, responses=answers(None, 403, 404, 422, content=PDF))
+async def organisation_certificate(organisation_id: str, actor_id: str,
+                                   identity: CurrentIdentity, profiles: Profiles,
+                                   year: Year = None):
+    """Engagementnachweis issued by the organisation for the hours it confirmed."""
+    body = await service.organisation_certificate(
+        store=profiles.store, identity=identity, organisation_id=organisation_id,
+        actor_id=actor_id, year=year, now=service.now_ms())
+    return _pdf(body, f"engagementnachweis-{year or 'gesamt'}.pdf")
+
+
+# ---- calendars -------------------------------------------------------------------------------
+@router.get("/tenants/{tenant_id}/calendar.ics", tags=["calendars"], response_class=Response,
+            responses=answers(None, 404, content=ICALENDAR))
+async def tenant_calendar(tenant_id: str, profiles: Profiles):
+    """Upcoming public shifts of the municipality (items visible region- or state-wide)."""
+    return _ics(await service.tenant_calendar(store=profiles.store, tenant_id=tenant_id,
+                                              now=service.now_ms()))
+
+
+@router.get("/calendars/{token}.ics", tags=["calendars"], response_class=Response,
+            responses=answers(None, 404, content=ICALENDAR))
+async def person_calendar(token: str, profiles: Profiles):
+    """A person's active sign-ups; the secret token is the key (calendar apps)."""
+    return _ics(await service.person_calendar(store=profiles.store, token=token))
+
+
+@router.get("/me/calendar", tags=["me"], responses=answers(CalendarLink))
+async def my_calendar(identity: CurrentIdentity, profiles: Profiles):
+    return await service.my_calendar(store=profiles.store, identity=identity,
+                                     base_url=profiles.settings.public_base_url)
+
+
+@router.post("/me/calendar/renew", tags=["me"], responses=answers(CalendarLink))
+async def renew_my_calendar(identity: CurrentIdentity, profiles: Profiles):
+    """A new secret URL; the old one answers 404 from now on."""
+    return await service.renew_my_calendar(store=profiles.store, identity=identity,
+                                           base_url=profiles.settings.public_base_url)
+
+
+@router.get("/me/signups", tags=["me"], responses=answers(SignupList))
+async def my_signups(identity: CurrentIdentity, profiles: Profiles):
+    return {"items": await service.my_signups(store=profiles.store, identity=identity)}
 
 
 # ---- the caller's own data -------------------------------------------------------------------

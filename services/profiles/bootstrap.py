@@ -10,7 +10,9 @@ import socket
 from pymongo.errors import PyMongoError
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
-from platform_common.events import TOPIC_ACTORS, TOPIC_ITEMS, TOPIC_MATCHES, TOPIC_TENANTS
+from platform_common.events import (
+    TOPIC_ACTORS, TOPIC_ENGAGEMENTS, TOPIC_ITEMS, TOPIC_MATCHES, TOPIC_TENANTS,
+)
 from platform_common.kafka import ConsumedEvent, EventConsumer, EventProducer, ensure_topics
 from platform_common.lifecycle import ReadinessCheck
 from platform_common.stores import kafka_ping, mongo_client, mongo_ping
@@ -105,7 +107,7 @@ class ProfilesRelay:
     async def start(self) -> None:
         await prepare_database(self.store)
         await ensure_topics(self.settings, [TOPIC_TENANTS, TOPIC_ACTORS, TOPIC_ITEMS,
-                                            TOPIC_MATCHES])
+                                            TOPIC_MATCHES, TOPIC_ENGAGEMENTS])
         await self.publisher.start()
         await self.relay.start()
         await self.dead_letters.start()

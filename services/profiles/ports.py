@@ -13,6 +13,7 @@ from typing import Awaitable, Callable, Literal, Protocol, TypeVar
 from platform_common.events import Envelope
 from platform_common.events.models import MatchData
 from services.profiles.domain.contacts import Contact, ContactRole
+from services.profiles.domain.engagements import Shift, Signup
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.domain.stats import Fact, FirstMatch
 from services.profiles.domain.suggestions import SuggestionChange
@@ -64,6 +65,41 @@ class Repository(Protocol):
     async def save_contact(self, contact: Contact, *, expected_version: int) -> None: ...
     async def delete_contacts_of(self, actor_id: str) -> int:
         """Remove every request the actor sent or received; returns how many."""
+
+    async def get_shift(self, shift_id: str) -> Shift | None: ...
+    async def insert_shift(self, shift: Shift) -> None: ...
+    async def save_shift(self, shift: Shift, *, expected_version: int) -> None: ...
+    async def shifts_of_item(self, item_id: str) -> list[Shift]:
+        """Every shift of an offer or need, by start."""
+
+    async def upcoming_shifts(self, tenant: str, *, since: datetime,
+                              limit: int) -> list[Shift]:
+        """Scheduled shifts of a tenant that end after `since`, by start."""
+
+    async def count_shifts(self, tenant: str) -> int: ...
+
+    async def get_signup(self, signup_id: str) -> Signup | None: ...
+    async def insert_signup(self, signup: Signup) -> None: ...
+    async def save_signup(self, signup: Signup, *, expected_version: int) -> None: ...
+    async def delete_signup(self, signup_id: str) -> None: ...
+    async def signups_of_shift(self, shift_id: str, *,
+                               statuses: list[str] | None = None) -> list[Signup]:
+        """The shift's sign-ups (of these statuses), in the order they signed up."""
+
+    async def active_signup(self, shift_id: str, actor_id: str) -> Signup | None:
+        """The actor's confirmed or waitlisted sign-up for the shift, if any."""
+
+    async def signups_of_actor(self, actor_id: str) -> list[Signup]:
+        """Every sign-up of a volunteer actor, by id."""
+
+    async def signups_of_tenant(self, tenant: str) -> list[Signup]: ...
+
+    async def calendar_token_of(self, sub: str) -> str | None:
+        """The hash of the person's calendar token, if they have one."""
+
+    async def set_calendar_token(self, sub: str, token_hash: str) -> None: ...
+    async def calendar_owner(self, token_hash: str) -> str | None:
+        """The subject whose calendar token has this hash."""
 
     async def add_event(self, envelope: Envelope, *, topic: str, key: str) -> None:
         """Put an event into the outbox (only meaningful inside a transaction)."""

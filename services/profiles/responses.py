@@ -12,13 +12,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from platform_common.events.models import (
-    ActorData, ActorType, ContactData, ItemData, TenantData,
+    ActorData, ActorType, ContactData, ItemData, ShiftData, TenantData,
 )
+
+
+class VolunteerCardSetting(BaseModel):
+    hours_per_year: int
 
 
 class TenantView(TenantData):
     created_at: datetime
     updated_at: datetime
+    volunteer_card: VolunteerCardSetting | None = None
 
 
 class TenantList(BaseModel):
@@ -103,6 +108,98 @@ class TenantStats(BaseModel):
     totals: Figures
     by_month: list[MonthFigures]
     by_category: list[CategoryFigures]
+    shifts: int = 0
+    signups: int = Field(0, description="Sign-ups ever made (also cancelled ones)")
+    waitlisted: int = Field(0, description="Sign-ups waiting for a place now")
+    no_shows: int = 0
+    hours_confirmed: float = 0
+
+
+# ---- engagements -----------------------------------------------------------------------------
+class SignupHours(BaseModel):
+    hours: float | None
+    attended: bool | None
+    status: str
+    worked_on: datetime | None
+
+
+class SignupShift(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    start: datetime
+    end: datetime
+    item_title: str
+    place_name: str | None = None
+
+
+class SignupView(BaseModel):
+    """A sign-up as its volunteer and the organisation see it (`volunteer_name`: the
+    organisation's list)."""
+    model_config = ConfigDict(extra="allow")
+    id: str
+    shift_id: str
+    item_id: str
+    actor_id: str
+    organisation_actor_id: str
+    status: str
+    waitlist_position: int | None
+    reason: str | None
+    hours: SignupHours | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    shift: SignupShift | None
+
+
+class SignupList(BaseModel):
+    items: list[SignupView]
+
+
+class ShiftView(ShiftData):
+    """A shift with its counts; `my_signup` is the caller's own active sign-up. Names of
+    volunteers are never in it."""
+    confirmed: int
+    waitlisted: int
+    my_signup: SignupView | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShiftList(BaseModel):
+    items: list[ShiftView]
+
+
+class YearHours(BaseModel):
+    year: int
+    hours: float
+
+
+class OrganisationHoursView(BaseModel):
+    actor_id: str
+    name: str
+    hours: float
+
+
+class CardProgress(BaseModel):
+    threshold_hours_per_year: int
+    hours: float
+    reached: bool
+    missing_hours: float
+
+
+class HoursSummary(BaseModel):
+    actor_id: str
+    year: int
+    hours: float
+    total_hours: float
+    by_year: list[YearHours]
+    by_organisation: list[OrganisationHoursView]
+    card: CardProgress
+
+
+class CalendarLink(BaseModel):
+    url: str | None = Field(description="The feed's secret URL; shown only when it is made "
+                                        "(stored hashed): null later, renew for a new one")
+    exists: bool
 
 
 class ProfilesExport(BaseModel):
@@ -133,3 +230,5 @@ class ActorClosure(BaseModel):
 
 # GET /tenants/{id}/stats?format=csv: the month and category rows.
 STATS_CSV = {"text/csv": {"schema": {"type": "string"}}}
+ICALENDAR = {"text/calendar": {"schema": {"type": "string"}}}
+PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}

@@ -17,6 +17,9 @@ class ProfilesSettings(CommonSettings, MongoSettings):
     # How long a contact request waits for its pair to become a current suggestion before it
     # is refused: covers the moment between matching announcing it and the relay recording it.
     contacts_match_wait_s: float = Field(2.0, ge=0, le=10)
+    # Where people reach the platform (e.g. https://engage.example): the start of a person's
+    # calendar URL. Empty: the URL is a path (/api/v1/calendars/...), the web app adds its host.
+    public_base_url: str = ""
 
 
 class RelaySettings(ProfilesSettings):

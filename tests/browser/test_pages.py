@@ -47,6 +47,8 @@ ROUTES = [
     Route("inbox", "#/inbox", "verein"),
     Route("settings-notifications", "#/settings/notifications", "verein"),
     Route("me", "#/me", "volunteer"),
+    Route("me-engagements", "#/me/engagements", "volunteer"),
+    Route("me-hours", "#/me/hours", "volunteer"),
     Route("admin", "#/admin", "admin"),
     Route("admin-branding", "#/admin/branding", "admin"),
     Route("admin-moderation", "#/admin/moderation", "admin"),

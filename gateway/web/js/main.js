@@ -76,6 +76,7 @@ const NAV = [
   { href: "#/search", key: "nav_search" },
   { href: "#/post", key: "nav_post" },
   { href: "#/my", key: "nav_my" },
+  { href: "#/me/engagements", key: "nav_engagements", show: () => session.signedIn },
   { href: "#/contacts", key: "nav_contacts" },
   { href: "#/inbox", key: "nav_inbox" },
   { href: "#/admin", key: "nav_admin", show: () => session.hasRole("tenant_admin") || session.hasRole("operator") },

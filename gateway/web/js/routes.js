@@ -20,6 +20,9 @@ export const ROUTES = [
   { pattern: "#/settings", page: () => import("./pages/settings.js") },
   { pattern: "#/settings/notifications", page: () => import("./pages/settings.js") },
   { pattern: "#/me", page: () => import("./pages/me.js") },
+  // Dates and shifts (issue 13).
+  { pattern: "#/me/engagements", page: () => import("./pages/engagements.js") },
+  { pattern: "#/me/hours", page: () => import("./pages/hours.js") },
   { pattern: "#/admin", page: () => import("./pages/admin.js") },
   { pattern: "#/admin/:section", page: () => import("./pages/admin.js") },
   { pattern: "#/operator", page: () => import("./pages/operator.js") },

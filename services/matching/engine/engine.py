@@ -248,6 +248,12 @@ class MatchingEngine:
         x = self._slot_of.get(item_id)
         return None if x is None else self._prep[x].item
 
+    def version_of(self, item_id: str) -> int | None:
+        """The newest version applied for the item: the stored item's, or the one it was
+        removed at while its tombstone is remembered (None: never seen, or pruned)."""
+        x = self._slot_of.get(item_id)
+        return self._prep[x].item.version if x is not None else self._ledger.tombstone(item_id)
+
     def upsert_tenant(self, info: TenantInfo) -> Diff:
         """Register or change a tenant; re-scores only the items the change affects.
 

@@ -127,7 +127,6 @@ class MatchingWorker:
         self.partitions = settings.matching_partitions
         self.phase = "starting"
         self._lag_partitions: set = set()  # feed partitions with a consumer_lag_messages series
-        self.versions: dict[str, int] = {}             # every item seen, open or not
         # While loading: the newest snapshot of every item and when it changed; bulk-loaded
         # into the engine once the feed has caught up (no diffs needed before that).
         self.staging: dict[str, tuple[ItemData, datetime]] | None = {}
@@ -243,18 +242,23 @@ class MatchingWorker:
     # ---- loading and applying ---------------------------------------------------------------
     async def _bulk_load(self) -> None:
         staged, self.staging = self.staging or {}, None
-        items = []
+        items, gone = [], []
         for data, changed_at in staged.values():
             if not is_open(data):
+                gone.append((data, changed_at))
                 continue
             try:
                 items.append(to_item(data))
             except (ValueError, TypeError) as exc:
                 log.error("item_rejected", id=data.id, version=data.version, error=str(exc)[:300])
+                gone.append((data, changed_at))
                 continue
             self._remember(data, changed_at)
         # The engine is not touched by anything else yet; a thread keeps /healthz answering.
         await asyncio.to_thread(self.engine.bulk_load, items)
+        # Closed items leave a tombstone, so a redelivered older version cannot reopen them.
+        for data, changed_at in sorted(gone, key=lambda entry: entry[1]):
+            self.engine.remove(data.id, version=data.version, at=changed_at)
         metrics.ENGINE_ITEMS.set(len(self.items))
 
     async def _step(self) -> None:
@@ -323,9 +327,8 @@ class MatchingWorker:
 
     def _apply_item(self, data: ItemData, *, cause: Cause | None, changes: dict | None) -> bool:
         """Apply one item snapshot; False when it is not newer than what we hold."""
-        if data.version <= self.versions.get(data.id, 0):
+        if data.version <= self._known_version(data.id):
             return False
-        self.versions[data.id] = data.version
         changed_at = cause.occurred_at if cause is not None else data.updated_at
         if self.staging is not None:
             self.staging[data.id] = (data, changed_at)
@@ -349,6 +352,15 @@ class MatchingWorker:
         else:
             self._remove(data.id, data.version, side, cause, changes)
         return True
+
+    def _known_version(self, item_id: str) -> int:
+        """The newest version seen: while loading, the staged snapshot's; then the engine's
+        (an open item's, or a closed one's tombstone, pruned after the engine's retention, so
+        memory stays bounded by the open items)."""
+        if self.staging is not None:
+            staged = self.staging.get(item_id)
+            return staged[0].version if staged is not None else 0
+        return self.engine.version_of(item_id) or 0
 
     def _remember(self, data: ItemData, changed_at: datetime) -> None:
         partition = owner_partition(data.id, self.partitions)

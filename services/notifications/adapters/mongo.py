@@ -12,7 +12,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from platform_common.stores import in_chunks
 from services.notifications.domain.models import (
-    Delivery, Localized, Notification, Preferences, Recipient,
+    Delivery, Localized, Notification, Preferences, Recipient, Reminder, ShiftRow, SignupRow,
 )
 from services.notifications.ports import Position
 
@@ -121,6 +121,13 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await db.deliveries.create_index([("status", ASCENDING), ("next_retry_at", ASCENDING)])
     await db.deliveries.create_index([("notification_ids", ASCENDING)])
     await db.match_withdrawals.create_index([("pair", ASCENDING)])
+    await db.signups.create_index([("shift_id", ASCENDING)])
+    await db.signups.create_index([("actor_id", ASCENDING)])
+    # The reminder task: equality on the status and a range on the time.
+    await db.reminders.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
+    await db.reminders.create_index([("signup_id", ASCENDING)])
+    await db.reminders.create_index([("shift_id", ASCENDING)])
+    await db.reminders.create_index([("actor_id", ASCENDING), ("due_at", ASCENDING)])
 
 
 class MongoRecipients:
@@ -413,3 +420,104 @@ class MongoMatchHistory:
         async for doc in _find_in(self._collection, "pair", pairs):
             found.setdefault(doc["pair"], []).append(doc["at"])
         return found
+
+
+async def _apply_newer(collection, doc: dict[str, Any]) -> bool:
+    """Upsert unless the stored version is the same or newer (the upsert then collides)."""
+    try:
+        result = await collection.update_one(
+            {"_id": doc["_id"], "version": {"$lt": doc["version"]}}, {"$set": doc}, upsert=True)
+    except DuplicateKeyError:
+        return False
+    return result.modified_count > 0 or result.upserted_id is not None
+
+
+class MongoEngagements:
+    def __init__(self, db: AsyncDatabase):
+        self._shifts, self._signups = db.shifts, db.signups
+
+    async def apply_shift(self, shift: ShiftRow) -> bool:
+        return await _apply_newer(self._shifts, _to_doc(shift, "shift_id"))
+
+    async def get_shift(self, shift_id: str) -> ShiftRow | None:
+        doc = await self._shifts.find_one({"_id": shift_id})
+        return ShiftRow.model_validate(_from_doc(doc, "shift_id")) if doc else None
+
+    async def apply_signup(self, signup: SignupRow) -> bool:
+        return await _apply_newer(self._signups, _to_doc(signup, "signup_id"))
+
+    async def get_signup(self, signup_id: str) -> SignupRow | None:
+        doc = await self._signups.find_one({"_id": signup_id})
+        return SignupRow.model_validate(_from_doc(doc, "signup_id")) if doc else None
+
+    async def signups_of_shift(self, shift_id: str) -> list[SignupRow]:
+        cursor = self._signups.find({"shift_id": shift_id}).sort("_id", ASCENDING)
+        return [SignupRow.model_validate(_from_doc(doc, "signup_id")) async for doc in cursor]
+
+    async def move_signups(self, shift_id: str, *, start: datetime, end: datetime) -> None:
+        await self._signups.update_many({"shift_id": shift_id},
+                                        {"$set": {"shift_start": start, "shift_end": end}})
+
+    async def delete_actor(self, actor_id: str) -> None:
+        await self._signups.delete_many({"actor_id": actor_id})
+
+
+class MongoReminders:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db.reminders
+
+    @staticmethod
+    def _model(doc: dict[str, Any]) -> Reminder:
+        return Reminder.model_validate(_from_doc(doc, "id"))
+
+    async def schedule(self, reminders: list[Reminder]) -> set[str]:
+        return await _insert_new(self._collection, [_to_doc(r, "id") for r in reminders])
+
+    async def get_many(self, ids: list[str]) -> list[Reminder]:
+        found = {doc["_id"]: self._model(doc)
+                 async for doc in _find_in(self._collection, "_id", ids)}
+        return [found[identifier] for identifier in ids if identifier in found]
+
+    async def of_signup(self, signup_id: str) -> list[Reminder]:
+        cursor = self._collection.find({"signup_id": signup_id}).sort("_id", ASCENDING)
+        return [self._model(doc) async for doc in cursor]
+
+    async def of_shift(self, shift_id: str) -> list[Reminder]:
+        cursor = self._collection.find({"shift_id": shift_id}).sort("_id", ASCENDING)
+        return [self._model(doc) async for doc in cursor]
+
+    async def update(self, reminder_id: str, **fields) -> None:
+        await self._collection.update_one({"_id": reminder_id}, {"$set": fields})
+
+    async def finish(self, reminder_id: str, *, due_at: datetime, status: str,
+                     now: datetime) -> bool:
+        fields: dict[str, Any] = {"status": status, "updated_at": now}
+        if status == "sent":
+            fields["sent_at"] = now
+        result = await self._collection.update_one(
+            {"_id": reminder_id, "due_at": due_at, "status": "scheduled"}, {"$set": fields})
+        return result.modified_count > 0
+
+    async def cancel(self, *, signup_id: str | None = None, shift_id: str | None = None,
+                     now: datetime) -> int:
+        query = {"signup_id": signup_id} if signup_id is not None else {"shift_id": shift_id}
+        result = await self._collection.update_many(
+            {**query, "status": "scheduled"},
+            {"$set": {"status": "cancelled", "updated_at": now}})
+        return result.modified_count
+
+    async def due(self, *, now: datetime, limit: int) -> list[Reminder]:
+        # Equality and a range with both bounds: answered from the (status, due_at) index on
+        # the local store too.
+        cursor = self._collection.find(
+            {"status": "scheduled", "due_at": {"$gte": EARLIEST, "$lte": now}}).sort(
+            [("due_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        return [self._model(doc) async for doc in cursor]
+
+    async def for_actors(self, actor_ids: list[str]) -> list[Reminder]:
+        found = [self._model(doc)
+                 async for doc in _find_in(self._collection, "actor_id", actor_ids)]
+        return sorted(found, key=lambda r: (r.due_at, r.id))
+
+    async def delete_actor(self, actor_id: str) -> None:
+        await self._collection.delete_many({"actor_id": actor_id})

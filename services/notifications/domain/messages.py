@@ -4,9 +4,10 @@ out of header line breaks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.notifications.domain.models import Localized, Notification
 
@@ -115,6 +116,96 @@ def item_hidden_texts(*, kind: str, title: str, reason: str) -> tuple[Localized,
                       en=f"The moderators of your municipality hid {kind_en.lower()} “{title}”. "
                          f"Reason: {reason}\n\nUntil they show it again, nobody finds it and it "
                          "is not suggested. Please contact your municipality with any questions."))
+
+
+# ---- shifts and sign-ups (topic engagements) ---------------------------------------------------
+
+TIMEZONE = ZoneInfo("Europe/Berlin")
+SOME_SHIFT = Localized(de="Ihr Einsatz", en="your shift")
+
+
+def when(start: datetime, locale: str) -> str:
+    """The shift's start in Europe/Berlin local time: "05.05.2026 um 10:00 Uhr"."""
+    local = start.astimezone(TIMEZONE)
+    if locale == "en":
+        return local.strftime("%Y-%m-%d at %H:%M")
+    return local.strftime("%d.%m.%Y um %H:%M Uhr")
+
+
+def _titles(item_title: str | None) -> tuple[str, str]:
+    if item_title:
+        return f"„{item_title}“", f"“{item_title}”"
+    return SOME_SHIFT.de, SOME_SHIFT.en
+
+
+def _place(place_name: str | None) -> tuple[str, str]:
+    return ((f" Ort: {place_name}.", f" Place: {place_name}.") if place_name else ("", ""))
+
+
+def promoted_texts(*, item_title: str | None, start: datetime,
+                   place_name: str | None) -> tuple[Localized, Localized]:
+    """A waitlisted volunteer got a place."""
+    de_title, en_title = _titles(item_title)
+    place_de, place_en = _place(place_name)
+    title_de, title_en = item_title or SOME_SHIFT.de, item_title or SOME_SHIFT.en
+    return (Localized(de=f"Sie haben einen Platz: {title_de} am {when(start, 'de')}",
+                      en=f"You have a place: {title_en} on {when(start, 'en')}"),
+            Localized(de=f"Ein Platz ist frei geworden: Sie sind jetzt fest eingeplant für "
+                         f"{de_title} am {when(start, 'de')}.{place_de}",
+                      en=f"A place became free: you are now confirmed for {en_title} on "
+                         f"{when(start, 'en')}.{place_en}"))
+
+
+def removed_texts(*, item_title: str | None, start: datetime,
+                  reason: str | None) -> tuple[Localized, Localized]:
+    """The organisation took the volunteer off the shift, with a reason."""
+    de_title, en_title = _titles(item_title)
+    reason = reason or "—"
+    return (Localized(de=f"Ihre Anmeldung für {de_title} wurde aufgehoben",
+                      en=f"Your sign-up for {en_title} was removed"),
+            Localized(de=f"Die Organisation hat Ihre Anmeldung für {de_title} am "
+                         f"{when(start, 'de')} aufgehoben. Begründung: {reason}",
+                      en=f"The organisation removed your sign-up for {en_title} on "
+                         f"{when(start, 'en')}. Reason: {reason}"))
+
+
+def shift_cancelled_texts(*, item_title: str | None,
+                          start: datetime) -> tuple[Localized, Localized]:
+    de_title, en_title = _titles(item_title)
+    return (Localized(de=f"Abgesagt: {item_title or SOME_SHIFT.de} am {when(start, 'de')}",
+                      en=f"Cancelled: {item_title or SOME_SHIFT.en} on {when(start, 'en')}"),
+            Localized(de=f"Der Termin {de_title} am {when(start, 'de')} wurde abgesagt. "
+                         "Ihre Anmeldung ist damit hinfällig.",
+                      en=f"The date {en_title} on {when(start, 'en')} was cancelled. "
+                         "Your sign-up is void."))
+
+
+def shift_changed_texts(*, item_title: str | None, old_start: datetime, start: datetime,
+                        end: datetime) -> tuple[Localized, Localized]:
+    de_title, en_title = _titles(item_title)
+    end_de = end.astimezone(TIMEZONE).strftime("%H:%M Uhr")
+    end_en = end.astimezone(TIMEZONE).strftime("%H:%M")
+    return (Localized(de=f"Neue Zeit: {item_title or SOME_SHIFT.de} am {when(start, 'de')}",
+                      en=f"New time: {item_title or SOME_SHIFT.en} on {when(start, 'en')}"),
+            Localized(de=f"Der Termin {de_title} (bisher {when(old_start, 'de')}) findet jetzt "
+                         f"am {when(start, 'de')} bis {end_de} statt.",
+                      en=f"The date {en_title} (so far {when(old_start, 'en')}) now takes place "
+                         f"on {when(start, 'en')} until {end_en}."))
+
+
+def reminder_texts(*, item_title: str | None, start: datetime, place_name: str | None,
+                   hours_left: int) -> tuple[Localized, Localized]:
+    de_title, en_title = _titles(item_title)
+    place_de, place_en = _place(place_name)
+    in_de = "1 Stunde" if hours_left == 1 else f"{hours_left} Stunden"
+    in_en = "1 hour" if hours_left == 1 else f"{hours_left} hours"
+    return (Localized(de=f"Erinnerung: {item_title or SOME_SHIFT.de} am {when(start, 'de')}",
+                      en=f"Reminder: {item_title or SOME_SHIFT.en} on {when(start, 'en')}"),
+            Localized(de=f"In {in_de} beginnt {de_title}: am {when(start, 'de')}.{place_de} "
+                         "Falls Sie nicht kommen können, sagen Sie bitte rechtzeitig ab.",
+                      en=f"{en_title[0].upper() + en_title[1:]} starts in {in_en}: on "
+                         f"{when(start, 'en')}.{place_en} If you cannot come, please cancel "
+                         "in time."))
 
 
 # ---- e-mails ------------------------------------------------------------------------------------

@@ -20,7 +20,13 @@ DeliveryKind = Literal["instant", "digest"]
 DeliveryStatus = Literal["pending", "sent", "retrying", "failed", "deferred", "digested",
                          "waiting", "cancelled"]
 NotificationType = Literal["match.found", "contact.requested", "contact.accepted", "contact.declined",
-                           "item.hidden"]
+                           "item.hidden", "signup.promoted", "signup.removed", "shift.cancelled",
+                           "shift.changed", "shift.reminder"]
+# pending: waits for its time; sent: told (or found told); cancelled: the sign-up or shift was
+# cancelled; skipped: not sent (the shift had started, the person turned the offset off, or a
+# later reminder of the same sign-up was due as well).
+ReminderStatus = Literal["scheduled", "sent", "cancelled", "skipped"]
+DEFAULT_REMINDER_HOURS = (24, 2)
 
 
 class Model(BaseModel):
@@ -59,6 +65,8 @@ class Preferences(Model):
     frequency: Frequency = "instant"
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # Hours before a confirmed shift at which the volunteer is reminded ([] = never).
+    reminder_hours: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDER_HOURS))
 
     @classmethod
     def default(cls, actor_id: str) -> "Preferences":
@@ -115,6 +123,53 @@ class Delivery(Model):
     updated_at: datetime
     sent_at: datetime | None = None
     next_retry_at: datetime | None = None
+
+
+class ShiftRow(Model):
+    """Our copy of a shift (from shift events): what reminders and sign-up texts name."""
+
+    shift_id: str
+    tenant: str
+    item_id: str
+    item_kind: str
+    item_title: str
+    start: datetime
+    end: datetime
+    place_name: str | None = None
+    status: str = "scheduled"
+    version: int
+
+
+class SignupRow(Model):
+    """Our copy of a sign-up (from signup events): who is on a shift."""
+
+    signup_id: str
+    shift_id: str
+    actor_id: str  # the volunteer
+    tenant: str
+    item_id: str
+    status: str
+    reason: str | None = None
+    shift_start: datetime
+    shift_end: datetime
+    version: int
+
+
+class Reminder(Model):
+    """One reminder of one confirmed sign-up, `offset_hours` before its shift starts."""
+
+    id: str  # "<signup_id>:<offset_hours>": one per sign-up and offset
+    signup_id: str
+    shift_id: str
+    actor_id: str
+    tenant: str
+    offset_hours: int
+    shift_start: datetime
+    due_at: datetime
+    status: ReminderStatus = "scheduled"
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None = None
 
 
 class NotificationDraft(Model):

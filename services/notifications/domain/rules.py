@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable, Literal
 
-from services.notifications.domain.models import Preferences, Recipient
+from services.notifications.domain.models import Preferences, Recipient, Reminder
 
 Role = Literal["offer", "need"]
 
@@ -42,6 +42,67 @@ def contact_key(*, status: str, contact_id: str, actor_id: str) -> str:
 
 def item_hidden_key(*, item_id: str, version: int, actor_id: str) -> str:
     return f"item.hidden:{item_id}:{version}:{actor_id}"
+
+
+def signup_key(*, type_: str, signup_id: str) -> str:
+    """signup.promoted / signup.removed happen once per sign-up."""
+    return f"{type_}:{signup_id}"
+
+
+def shift_cancelled_key(*, shift_id: str, actor_id: str) -> str:
+    return f"shift.cancelled:{shift_id}:{actor_id}"
+
+
+def shift_changed_key(*, shift_id: str, version: int, actor_id: str) -> str:
+    return f"shift.changed:{shift_id}:{version}:{actor_id}"
+
+
+def reminder_key(reminder: Reminder) -> str:
+    """With the shift's start: a moved shift's reminder is a new one."""
+    return f"shift.reminder:{reminder.id}:{reminder.shift_start.isoformat()}"
+
+
+def reminder_id(*, signup_id: str, offset_hours: int) -> str:
+    return f"{signup_id}:{offset_hours}"
+
+
+# Sign-up statuses of people on a shift (told when it is cancelled).
+ON_SHIFT = ("confirmed", "waitlisted")
+# Notifications that go out at once by the person's channels, never into a digest nor held by
+# the instant-mail rate limit (their point is their timing).
+ALWAYS_INSTANT = ("shift.reminder",)
+MAX_REMINDERS = 3
+REMINDER_HOURS_RANGE = (1, 168)
+
+
+def reminder_due(shift_start: datetime, offset_hours: int) -> datetime:
+    return shift_start - timedelta(hours=offset_hours)
+
+
+def reminders_for(*, signup_id: str, shift_id: str, actor_id: str, tenant: str,
+                  shift_start: datetime, hours: Iterable[int], since: datetime,
+                  now: datetime) -> list[Reminder]:
+    """The reminders of a confirmed sign-up: one per offset whose time lies after `since` (when
+    the person signed up or was promoted: a reminder already past then is pointless)."""
+    reminders = []
+    for offset in sorted(set(hours), reverse=True):
+        due_at = reminder_due(shift_start, offset)
+        if due_at > since:
+            reminders.append(Reminder(
+                id=reminder_id(signup_id=signup_id, offset_hours=offset), signup_id=signup_id,
+                shift_id=shift_id, actor_id=actor_id, tenant=tenant, offset_hours=offset,
+                shift_start=shift_start, due_at=due_at, created_at=now, updated_at=now))
+    return reminders
+
+
+def validate_reminder_hours(hours: list) -> list[int] | str:
+    """The hours sorted (largest first, no repeats), or what is wrong with them."""
+    low, high = REMINDER_HOURS_RANGE
+    if not isinstance(hours, list) or len(hours) > MAX_REMINDERS:
+        return f"must be a list of at most {MAX_REMINDERS} whole numbers of hours"
+    if any(isinstance(h, bool) or not isinstance(h, int) or not low <= h <= high for h in hours):
+        return f"each must be a whole number of hours from {low} to {high}"
+    return sorted(set(hours), reverse=True)
 
 
 def delivery_key(*, notification_id: str, channel: str) -> str:
@@ -87,20 +148,22 @@ class ChannelPlan:
     webhook: bool
 
 
-def plan_channels(preferences: Preferences, recipient: Recipient | None) -> ChannelPlan:
+def plan_channels(preferences: Preferences, recipient: Recipient | None, *,
+                  always_instant: bool = False) -> ChannelPlan:
     """Which channels one notification goes through.
 
     The inbox is a record, not a push: it follows only `channels.inbox`. `frequency` times the
     pushes: "instant" mails and posts at once, "daily" collects mails into one digest a day
     (webhooks stay instant: they feed machines), "off" pauses every push. An actor we do not
     know yet (its actor event is still on the way) is planned as usual: the mail waits for the
-    address in the retry task.
+    address in the retry task. `always_instant` (reminders): a daily digest does not delay it.
     """
     pushes = preferences.frequency != "off"
     has_address = recipient is None or bool(recipient.email)
     email: EmailPlan | None = None
     if pushes and preferences.channels.email and has_address:
-        email = "digest" if preferences.frequency == "daily" else "instant"
+        email = ("digest" if preferences.frequency == "daily" and not always_instant
+                 else "instant")
     webhook = pushes and preferences.channels.webhook and bool(preferences.webhook_url)
     return ChannelPlan(inbox=preferences.channels.inbox, email=email, webhook=webhook)
 

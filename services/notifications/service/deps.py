@@ -9,8 +9,8 @@ from services.notifications.domain import messages
 from services.notifications.domain.ratelimit import RateLimit
 from services.notifications.domain.signing import unsubscribe_token
 from services.notifications.ports import (
-    Clock, DeliveryStore, Mailer, MatchHistory, NotificationStore, PreferenceStore,
-    RecipientStore, SendQueue, WebhookSender, WindowCounter,
+    Clock, DeliveryStore, EngagementStore, Mailer, MatchHistory, NotificationStore,
+    PreferenceStore, RecipientStore, ReminderStore, SendQueue, WebhookSender, WindowCounter,
 )
 from services.notifications.settings import NotificationsSettings
 
@@ -32,6 +32,8 @@ class Deps:
     mailer: Mailer
     webhooks: WebhookSender
     counter: WindowCounter
+    engagements: EngagementStore
+    reminders: ReminderStore
     clock: Clock = utc_now
     # Claimed deliveries go here for the background senders (the process); without a queue
     # they are sent inline (the unit tests).

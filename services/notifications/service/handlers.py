@@ -11,6 +11,7 @@ from platform_common.observability import get_logger
 from services.notifications.domain import erasure, messages, rules
 from services.notifications.domain.models import NotificationDraft, Recipient
 from services.notifications.service.deps import Deps
+from services.notifications.service.engagements import on_shift, on_signup
 from services.notifications.service.planning import notify_many
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ async def erase_actor(*, deps: Deps, erased: ActorErasedData) -> None:
     await deps.preferences.delete_actor(erased.id)
     await deps.deliveries.delete_actor(erased.id)
     await deps.notifications.delete_actor(erased.id)
+    await deps.reminders.delete_actor(erased.id)
+    await deps.engagements.delete_actor(erased.id)
     mentioning = await deps.notifications.mentioning(erased.id)
     others = sorted({actor_id for n in mentioning
                      for actor_id in erasure.mentioned_actors(n.data)} - {erased.id})
@@ -213,6 +216,17 @@ async def _item_closed(deps: Deps, event: ConsumedEvent) -> None:
         await on_item_hidden(deps=deps, item=event.data, event_at=event.envelope.occurred_at)
 
 
+async def _shift(deps: Deps, event: ConsumedEvent) -> None:
+    await on_shift(deps=deps, shift=event.data, type_=event.envelope.type,
+                   event_at=event.envelope.occurred_at)
+
+
+async def _signup(deps: Deps, event: ConsumedEvent) -> None:
+    await on_signup(deps=deps, signup=event.data, type_=event.envelope.type,
+                    event_at=event.envelope.occurred_at)
+
+
+# hours.* tell nobody: they are acknowledged (no handler) like any other type without one.
 HANDLERS: dict[str, EventHandler] = {
     "actor.registered": _actor_changed,
     "actor.updated": _actor_changed,
@@ -224,4 +238,12 @@ HANDLERS: dict[str, EventHandler] = {
     "contact.declined": _contact,
     "offer.closed": _item_closed,
     "need.closed": _item_closed,
+    "shift.scheduled": _shift,
+    "shift.changed": _shift,
+    "shift.cancelled": _shift,
+    "signup.confirmed": _signup,
+    "signup.waitlisted": _signup,
+    "signup.promoted": _signup,
+    "signup.cancelled": _signup,
+    "signup.removed": _signup,
 }

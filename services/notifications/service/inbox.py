@@ -11,6 +11,7 @@ from services.notifications.domain import messages
 from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
 from services.notifications.domain.paging import decode_cursor, encode_cursor
 from services.notifications.service.deps import Deps
+from services.notifications.service.engagements import reminder_view
 
 
 def notification_view(notification: Notification) -> dict[str, Any]:
@@ -54,7 +55,8 @@ def preferences_view(preferences: Preferences, *, new_secret: str | None = None)
             "frequency": preferences.frequency, "webhook_url": preferences.webhook_url,
             # The secret is shown once, when it is made; afterwards only whether one exists.
             "webhook_secret": new_secret,
-            "webhook_secret_set": preferences.webhook_secret is not None}
+            "webhook_secret_set": preferences.webhook_secret is not None,
+            "reminder_hours": list(preferences.reminder_hours)}
 
 
 async def owned_actor_ids(deps: Deps, identity: Identity) -> list[str]:
@@ -132,6 +134,8 @@ async def export_data(*, deps: Deps, identity: Identity) -> dict[str, Any]:
             "notifications": [notification_view(n)
                               for n in await deps.notifications.for_actors(actor_ids)],
             "deliveries": [delivery_view(d) for d in await deps.deliveries.for_actors(actor_ids)],
+            "reminders": [reminder_view(r) for r in await deps.reminders.for_actors(actor_ids)
+                          if r.status == "scheduled"],
         })
     return {"service": "notifications", "subject": identity.sub,
             "exported_at": deps.clock(), "actors": actors}

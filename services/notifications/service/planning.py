@@ -60,7 +60,8 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
             draft = draft.model_copy(update={"title": title, "body": body, "data": data})
         recipient = recipients.get(draft.actor_id)
         own = preferences.get(draft.actor_id) or Preferences.default(draft.actor_id)
-        plan = rules.plan_channels(own, recipient)
+        plan = rules.plan_channels(own, recipient,
+                                   always_instant=draft.type in rules.ALWAYS_INSTANT)
         notification = Notification(id=_ordered_id(now), created_at=now, in_inbox=plan.inbox,
                                     **draft.model_dump())
         planned.append(Planned(notification, Loaded(own, [notification], recipient), plan))
@@ -146,7 +147,8 @@ async def _deliver(*, deps: Deps, stored: list[Planned]) -> None:
     # the limit is stored deferred at once (one write, not an insert and an update). A
     # redelivered event counts its mails again: the limit can only get stricter, never looser.
     mails = [(d, item) for d, item in wanted
-             if d.channel == "email" and d.status in ("pending", "waiting")]
+             if d.channel == "email" and d.status in ("pending", "waiting")
+             and item.notification.type not in rules.ALWAYS_INSTANT]
     limited = await _over_rate_limit(deps, [delivery for delivery, _ in mails])
     limited_ids = {delivery.id for delivery in limited}
     for delivery in limited:

@@ -7,6 +7,7 @@ from typing import Any
 from platform_common.errors import invalid
 from platform_common.identity import Identity
 from platform_common.observability import get_logger
+from services.notifications.domain import rules
 from services.notifications.domain.models import Channels, Preferences
 from services.notifications.domain.signing import new_webhook_secret, read_unsubscribe_token
 from services.notifications.domain.webhooks import validate_webhook_url
@@ -37,8 +38,16 @@ UNSET: Any = object()
 async def update_preferences(*, deps: Deps, identity: Identity, actor_id: str | None,
                              channels: dict[str, bool] | None, frequency: str | None,
                              webhook_url: str | None = UNSET,
-                             rotate_webhook_secret: bool = False) -> dict[str, Any]:
-    """Change what is given; a new webhook URL (or a rotation) makes a new secret, shown once."""
+                             rotate_webhook_secret: bool = False,
+                             reminder_hours: list[int] | None = None) -> dict[str, Any]:
+    """Change what is given; a new webhook URL (or a rotation) makes a new secret, shown once.
+    `reminder_hours` applies to sign-ups made from now on (and stops due reminders of the
+    offsets left out)."""
+    hours = None
+    if reminder_hours is not None:
+        hours = rules.validate_reminder_hours(reminder_hours)
+        if isinstance(hours, str):
+            raise invalid(["reminder_hours"], hours)
     if actor_id is None:
         owned = await owned_actor_ids(deps, identity)
         if len(owned) != 1:
@@ -52,6 +61,8 @@ async def update_preferences(*, deps: Deps, identity: Identity, actor_id: str | 
         updated.channels = Channels(**{**current.channels.model_dump(), **channels})
     if frequency is not None:
         updated.frequency = frequency
+    if hours is not None:
+        updated.reminder_hours = hours
     new_secret = None
     if webhook_url is not UNSET and webhook_url != current.webhook_url:
         if webhook_url is None:

@@ -28,6 +28,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from platform_common.events import Envelope, utcnow
 from services.profiles.adapters.mongo_stats import MongoStats
 from services.profiles.domain.contacts import ACTIVE_STATUSES, Contact, ContactRole
+from services.profiles.domain.engagements import MAX_SHIFT_LENGTH, Shift, Signup
 from platform_common.errors import Busy, Conflict
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.domain import rules
@@ -61,6 +62,7 @@ class MongoRepository:
         self._db, self._s = db, session
         self._tenants, self._actors, self._items = db.tenants, db.actors, db.items
         self._contacts = db.contacts
+        self._shifts, self._signups = db.shifts, db.signups
 
     # ---- tenants ---------------------------------------------------------------------------
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
@@ -179,6 +181,93 @@ class MongoRepository:
         result = await self._contacts.delete_many({"parties": actor_id}, session=self._s)
         return result.deleted_count
 
+    # ---- shifts and sign-ups ----------------------------------------------------------------
+    async def get_shift(self, shift_id: str) -> Shift | None:
+        return _from_doc(Shift, await self._shifts.find_one({"_id": shift_id}, session=self._s))
+
+    async def insert_shift(self, shift: Shift) -> None:
+        await self._insert(self._shifts, shift, "shift")
+
+    async def save_shift(self, shift: Shift, *, expected_version: int) -> None:
+        await self._save(self._shifts, shift, expected_version)
+
+    async def shifts_of_item(self, item_id: str) -> list[Shift]:
+        cursor = self._shifts.find({"item_id": item_id}, session=self._s).sort("start", ASCENDING)
+        return [_from_doc(Shift, doc) async for doc in cursor]
+
+    async def upcoming_shifts(self, tenant: str, *, since: datetime,
+                              limit: int) -> list[Shift]:
+        # A lower bound on the indexed start (a shift lasts at most MAX_SHIFT_LENGTH).
+        cursor = self._shifts.find(
+            {"tenant": tenant, "status": "scheduled", "start": {"$gte": since - MAX_SHIFT_LENGTH}},
+            session=self._s).sort("start", ASCENDING)
+        found = []
+        async for doc in cursor:
+            shift = _from_doc(Shift, doc)
+            if shift.end > since:
+                found.append(shift)
+                if len(found) == limit:
+                    break
+        return found
+
+    async def count_shifts(self, tenant: str) -> int:
+        return await self._shifts.count_documents({"tenant": tenant}, session=self._s)
+
+    async def get_signup(self, signup_id: str) -> Signup | None:
+        return _from_doc(Signup, await self._signups.find_one({"_id": signup_id},
+                                                              session=self._s))
+
+    async def insert_signup(self, signup: Signup) -> None:
+        await self._insert(self._signups, signup, "signup")
+
+    async def save_signup(self, signup: Signup, *, expected_version: int) -> None:
+        await self._save(self._signups, signup, expected_version)
+
+    async def delete_signup(self, signup_id: str) -> None:
+        await self._signups.delete_one({"_id": signup_id}, session=self._s)
+
+    async def signups_of_shift(self, shift_id: str, *,
+                               statuses: list[str] | None = None) -> list[Signup]:
+        queries = [{"shift_id": shift_id}] if statuses is None else \
+            [{"shift_id": shift_id, "status": status} for status in dict.fromkeys(statuses)]
+        found = []
+        for query in queries:  # one indexed query per status
+            found += [_from_doc(Signup, doc) async for doc in
+                      self._signups.find(query, session=self._s)]
+        return sorted(found, key=lambda s: s.number)
+
+    async def active_signup(self, shift_id: str, actor_id: str) -> Signup | None:
+        for status in ("confirmed", "waitlisted"):
+            doc = await self._signups.find_one({"shift_id": shift_id,
+                                                "volunteer_actor_id": actor_id,
+                                                "status": status}, session=self._s)
+            if doc is not None:
+                return _from_doc(Signup, doc)
+        return None
+
+    async def signups_of_actor(self, actor_id: str) -> list[Signup]:
+        cursor = self._signups.find({"volunteer_actor_id": actor_id},
+                                    session=self._s).sort("_id", ASCENDING)
+        return [_from_doc(Signup, doc) async for doc in cursor]
+
+    async def signups_of_tenant(self, tenant: str) -> list[Signup]:
+        cursor = self._signups.find({"tenant": tenant}, session=self._s).sort("_id", ASCENDING)
+        return [_from_doc(Signup, doc) async for doc in cursor]
+
+    # ---- calendar tokens (only their hashes are stored) ----------------------------------------
+    async def calendar_token_of(self, sub: str) -> str | None:
+        doc = await self._db.calendar_tokens.find_one({"_id": sub}, session=self._s)
+        return doc["token_hash"] if doc else None
+
+    async def set_calendar_token(self, sub: str, token_hash: str) -> None:
+        await self._db.calendar_tokens.update_one(
+            {"_id": sub}, {"$set": {"token_hash": token_hash, "updated_at": utcnow()}},
+            upsert=True, session=self._s)
+
+    async def calendar_owner(self, token_hash: str) -> str | None:
+        doc = await self._db.calendar_tokens.find_one({"token_hash": token_hash}, session=self._s)
+        return doc["_id"] if doc else None
+
     # ---- outbox ----------------------------------------------------------------------------
     async def add_event(self, envelope: Envelope, *, topic: str, key: str) -> None:
         await self._db.outbox.insert_one({
@@ -292,6 +381,16 @@ class MongoProfileStore:
                                             ("_id", ASCENDING)])
         await db.contacts.create_index([("offer_id", ASCENDING), ("need_id", ASCENDING),
                                         ("status", ASCENDING)])
+        await db.shifts.create_index([("item_id", ASCENDING), ("start", ASCENDING)])
+        await db.shifts.create_index([("tenant", ASCENDING), ("status", ASCENDING),
+                                      ("start", ASCENDING)])
+        await db.signups.create_index([("shift_id", ASCENDING), ("status", ASCENDING),
+                                       ("number", ASCENDING)])
+        await db.signups.create_index([("shift_id", ASCENDING), ("volunteer_actor_id", ASCENDING),
+                                       ("status", ASCENDING)])
+        await db.signups.create_index([("volunteer_actor_id", ASCENDING), ("_id", ASCENDING)])
+        await db.signups.create_index([("tenant", ASCENDING), ("_id", ASCENDING)])
+        await db.calendar_tokens.create_index([("token_hash", ASCENDING)], unique=True)
         await db.outbox.create_index([("published", ASCENDING), ("sequence", ASCENDING)])
         await MongoStats(db).ensure_indexes()
 

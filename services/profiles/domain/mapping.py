@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
 
-from platform_common.events.models import ActorData, ContactData, ItemData, TenantData
+from platform_common.events.models import (
+    ActorData, ContactData, HoursData, ItemData, ShiftData, SignupData, TenantData,
+)
 from platform_common.privacy import public_location
 
 if TYPE_CHECKING:
     from services.profiles.domain.contacts import Contact
+    from services.profiles.domain.engagements import Shift, Signup
     from services.profiles.domain.records import Actor, Item, Tenant
 
 
@@ -70,6 +73,7 @@ def snapshot(record: "Tenant | Actor | Item") -> TenantData | ActorData | ItemDa
 # ---- API views -------------------------------------------------------------------------------
 def tenant_view(tenant: "Tenant") -> dict:
     return {**tenant_event(tenant).model_dump(mode="json"),
+            "volunteer_card": {"hours_per_year": tenant.volunteer_card_hours_per_year},
             **_times(tenant, "created_at", "updated_at")}
 
 
@@ -125,3 +129,72 @@ _TIME = TypeAdapter(datetime | None)
 def _times(record, *names: str) -> dict:
     """Stored timestamps the views show, in the JSON form of the rest of the view."""
     return {name: _TIME.dump_python(getattr(record, name), mode="json") for name in names}
+
+
+# ---- engagements: shifts, sign-ups, hours ----------------------------------------------------
+def shift_event(shift: "Shift") -> ShiftData:
+    from services.profiles.domain.engagements import places_left
+
+    return ShiftData(
+        id=shift.id, tenant=shift.tenant, item_id=shift.item_id, item_kind=shift.item_kind,
+        item_title=shift.item_title, actor_id=shift.actor_id, start=shift.start, end=shift.end,
+        place_name=shift.place_name,
+        location=shift.location.model_dump() if shift.location else None, places=shift.places,
+        places_left=places_left(shift), note=shift.note, signup_policy=shift.signup_policy,
+        cancel_cutoff_hours=shift.cancel_cutoff_hours, status=shift.status,
+        version=shift.version)
+
+
+def signup_event(signup: "Signup", shift: "Shift", *, position: int | None = None) -> SignupData:
+    return SignupData(
+        id=signup.id, tenant=signup.tenant, shift_id=signup.shift_id, item_id=signup.item_id,
+        volunteer_actor_id=signup.volunteer_actor_id,
+        organisation_actor_id=signup.organisation_actor_id, status=signup.status,
+        waitlist_position=position if signup.status == "waitlisted" else None,
+        reason=signup.reason, shift_start=shift.start, shift_end=shift.end,
+        version=signup.version)
+
+
+def hours_event(signup: "Signup") -> HoursData:
+    return HoursData(
+        id=signup.id, tenant=signup.tenant, shift_id=signup.shift_id, item_id=signup.item_id,
+        volunteer_actor_id=signup.volunteer_actor_id,
+        organisation_actor_id=signup.organisation_actor_id, attended=bool(signup.attended),
+        hours=signup.hours or 0.0, status=signup.hours_status, worked_on=signup.worked_on,
+        version=signup.hours_version)
+
+
+def shift_view(shift: "Shift", *, my_signup: dict | None = None) -> dict:
+    """Counts only: who signed up is for the organisation and each volunteer themselves."""
+    view = shift_event(shift).model_dump(mode="json")
+    view.pop("tenant", None)
+    return {**view, "tenant": shift.tenant, "confirmed": shift.confirmed,
+            "waitlisted": shift.waitlisted, "my_signup": my_signup,
+            **_times(shift, "created_at", "updated_at")}
+
+
+def hours_view(signup: "Signup") -> dict | None:
+    if signup.hours_status is None:
+        return None
+    return {"hours": signup.hours, "attended": signup.attended, "status": signup.hours_status,
+            "worked_on": _TIME.dump_python(signup.worked_on, mode="json")}
+
+
+def signup_view(signup: "Signup", shift: "Shift | None", *, position: int | None = None,
+                volunteer_name: str | None = None) -> dict:
+    view = {
+        "id": signup.id, "shift_id": signup.shift_id, "item_id": signup.item_id,
+        "actor_id": signup.volunteer_actor_id,
+        "organisation_actor_id": signup.organisation_actor_id, "status": signup.status,
+        "waitlist_position": position if signup.status == "waitlisted" else None,
+        "reason": signup.reason, "hours": hours_view(signup), "version": signup.version,
+        **_times(signup, "created_at", "updated_at"),
+        "shift": None if shift is None else {
+            "start": _TIME.dump_python(shift.start, mode="json"),
+            "end": _TIME.dump_python(shift.end, mode="json"), "item_title": shift.item_title,
+            "item_kind": shift.item_kind, "place_name": shift.place_name,
+            "status": shift.status},
+    }
+    if volunteer_name is not None:
+        view["volunteer_name"] = volunteer_name
+    return view

@@ -58,6 +58,9 @@ class Tenant(Stored):
     categories: list[str] = Field(default_factory=list)
     branding: TenantBranding = Field(default_factory=TenantBranding)
     matching_weights: dict[str, float] = Field(default_factory=dict)
+    # The volunteer card's threshold (Ehrenamtskarte): profiles' own setting, not in the
+    # tenant's events (mapping.tenant_view shows it).
+    volunteer_card_hours_per_year: int = 250
     version: int
     created_at: datetime
     updated_at: datetime

@@ -318,6 +318,11 @@ MatchingWeights = Annotated[dict[Annotated[StrictStr, AfterValidator(_factor_nam
                             Field(max_length=30)]
 
 
+class VolunteerCard(Strict):
+    """The municipality's volunteer card (Ehrenamtskarte): hours a year that earn it."""
+    hours_per_year: Annotated[StrictInt, Field(ge=1, le=2000)] = 250
+
+
 class TenantCreate(Strict):
     id: TenantId
     name: Name
@@ -337,6 +342,7 @@ class TenantPatch(Strict):
     categories: Annotated[list[Category], AfterValidator(_unique)] = None
     branding: Branding = None
     matching_weights: MatchingWeights = None
+    volunteer_card: VolunteerCard = None
     version: Version | None = None
 
 

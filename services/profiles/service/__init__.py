@@ -13,6 +13,14 @@ from services.profiles.service.common import SOURCE, new_id, now_ms
 from services.profiles.service.contact_requests import (
     accept_contact, decline_contact, get_contact, list_contacts, request_contact,
 )
+from services.profiles.service.documents import (
+    item_calendar, my_calendar, organisation_certificate, person_calendar, person_certificate,
+    renew_my_calendar, tenant_calendar,
+)
+from services.profiles.service.engagements import (
+    actor_hours, cancel_shift, cancel_signup, confirm_hours, create_shift, get_shift, list_shifts,
+    my_signups, report_hours, shift_signups, sign_up, update_shift,
+)
 from services.profiles.service.internal import export_page, internal_owned_actors
 from services.profiles.service.items import (
     EXPIRY_BATCH, close_item, create_item, expire_due_items, get_item, hide_item, item_views,
@@ -32,4 +40,8 @@ __all__ = [
     "list_tenants", "moderation_items", "my_actors", "new_id", "now_ms", "pause_item",
     "record_match_events", "register_actor", "remove_member", "request_contact", "resume_item",
     "tenant_stats", "unhide_item", "update_actor", "update_item", "update_tenant",
+    "actor_hours", "cancel_shift", "cancel_signup", "confirm_hours", "create_shift", "get_shift",
+    "list_shifts", "my_signups", "report_hours", "shift_signups", "sign_up", "update_shift",
+    "item_calendar", "my_calendar", "organisation_certificate", "person_calendar",
+    "person_certificate", "renew_my_calendar", "tenant_calendar",
 ]

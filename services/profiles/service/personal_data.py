@@ -10,6 +10,7 @@ from services.profiles.domain import mapping, records, rules
 from services.profiles.domain.records import Actor
 from services.profiles.ports import ProfileStore, Repository
 from services.profiles.service.common import emit, now_ms
+from services.profiles.service.engagements import cancel_shifts_of_item, erase_signups_of
 
 
 async def export_me(*, store: ProfileStore, identity: Identity) -> dict:
@@ -24,8 +25,13 @@ async def export_me(*, store: ProfileStore, identity: Identity) -> dict:
               for party in (c.requester_actor_id, c.recipient_actor_id)}
     for party_id in sorted(others - set(parties)):
         parties[party_id] = await repo.get_actor(party_id)
+    shifts = [shift for item in items for shift in await repo.shifts_of_item(item.id)]
+    signups = [signup for actor_id in actor_ids for signup in await repo.signups_of_actor(actor_id)]
     return {
         "sub": identity.sub, "tenant": identity.tenant, "exported_at": now_ms(),
+        "shifts": [mapping.shift_view(shift) for shift in shifts],
+        "signups": [mapping.signup_view(signup, await repo.get_shift(signup.shift_id))
+                    for signup in signups],
         "actors": [mapping.actor_view(a, private=True) for a in actors],
         "offers": [mapping.item_view(i, exact=True) for i in items if i.kind == "offer"],
         "needs": [mapping.item_view(i, exact=True) for i in items if i.kind == "need"],
@@ -93,6 +99,11 @@ async def erase_actor(repo: Repository, actor: Actor, *, now: datetime) -> list[
     # The place of a private person's items may be their home: keep only the town centre.
     location = tenant.center.model_dump() if tenant else {"lat": 0.0, "lon": 0.0}
     items = await repo.list_items(kind=None, actor_ids=[actor.id])
+    # Their sign-ups and hours go (a freed place goes to the next waitlisted); the shifts of
+    # their items are cancelled, which tells the volunteers.
+    await erase_signups_of(repo, actor.id, now=now)
+    for item in items:
+        await cancel_shifts_of_item(repo, item.id, now=now)
     for item in items:
         scrubbed = records.erased_item(item, location=location, now=now)
         await repo.save_item(scrubbed, expected_version=item.version)

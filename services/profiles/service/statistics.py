@@ -5,7 +5,7 @@ from datetime import datetime
 
 from platform_common.events.models import MatchData
 from platform_common.identity import Identity
-from services.profiles.domain import rules
+from services.profiles.domain import engagements, rules
 from services.profiles.domain import stats as stats_domain
 from services.profiles.domain import suggestions as suggestions_domain
 from services.profiles.ports import ProfileStore, StatsStore, SuggestionStore
@@ -19,7 +19,10 @@ async def tenant_stats(*, store: ProfileStore, stats: StatsStore, identity: Iden
     rules.require_tenant_admin(identity, tenant_id)
     await get_tenant(store=store, tenant_id=tenant_id)
     facts, firsts = await stats.facts(tenant_id)
-    return stats_domain.tenant_stats(tenant=tenant_id, facts=facts, first_matches=firsts)
+    figures = stats_domain.tenant_stats(tenant=tenant_id, facts=facts, first_matches=firsts)
+    return {**figures, **engagements.engagement_figures(
+        shifts=await store.read.count_shifts(tenant_id),
+        signups=await store.read.signups_of_tenant(tenant_id))}
 
 
 async def record_match_events(*, stats: StatsStore, suggestions: SuggestionStore,

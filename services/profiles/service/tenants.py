@@ -77,6 +77,9 @@ async def update_tenant(*, store: ProfileStore, identity: Identity, tenant_id: s
             changes["branding"] = {**tenant.branding.model_dump(),
                                    **{name: changes["branding"][name] for name in given}}
             branding.check_contrast(changes["branding"], changed=given)
+        if "volunteer_card" in changes:
+            changes["volunteer_card_hours_per_year"] = \
+                changes.pop("volunteer_card")["hours_per_year"]
         if "neighbours" in changes:
             await _check_neighbours_exist(repo, tenant_id, changes["neighbours"])
         updated = records.patched_tenant(tenant, changes, now=now)

@@ -42,6 +42,11 @@ def matching_stack(tmp_path_factory, otlp_receiver):
     search service indexed every streamed item beside them, and whatever they left would weigh
     on the tests after them."""
     stack = start_test_engines(tmp_path_factory.mktemp("flood-stack"), otlp_receiver)
+    # These tests are about the matcher; notifications only has to tell nobody twice. Without
+    # coalescing windows each pair is one store write instead of three (lead sealed and
+    # cleared), which on the local document store is two minutes less for this flood.
+    # Coalescing's own crash guarantees: tests/integration/notifications/test_coalescing.py.
+    stack.env_overrides["COALESCE_WINDOW_S"] = "0"
     try:
         stack.start_services(["profiles", "profiles-relay", "matching", "matching-worker",
                               "notifications"])

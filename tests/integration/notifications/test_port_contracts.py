@@ -10,15 +10,17 @@ import pytest
 
 from platform_common.stores import mongo_client, redis_client
 from services.notifications.adapters.mongo import (
-    MongoDeliveries, MongoMatchHistory, MongoNotifications, MongoPreferences, MongoRecipients,
-    create_indexes,
+    MongoDeliveries, MongoEngagements, MongoMatchHistory, MongoNotifications, MongoPreferences,
+    MongoRecipients, MongoReminders, create_indexes,
 )
 from services.notifications.adapters.redis_counter import RedisWindowCounter
 from tests.contract.ports.notifications_deliveries import DeliveryStoreContract
+from tests.contract.ports.notifications_engagements import EngagementStoreContract
 from tests.contract.ports.notifications_match_history import MatchHistoryContract
 from tests.contract.ports.notifications_notifications import NotificationStoreContract
 from tests.contract.ports.notifications_preferences import PreferenceStoreContract
 from tests.contract.ports.notifications_recipients import RecipientStoreContract
+from tests.contract.ports.notifications_reminders import ReminderStoreContract
 from tests.contract.ports.notifications_window_counter import WindowCounterContract
 
 
@@ -73,6 +75,18 @@ class TestMongoMatchHistory(MatchHistoryContract):
     @pytest.fixture
     def match_history(self, db):
         return MongoMatchHistory(db)
+
+
+class TestMongoEngagements(EngagementStoreContract):
+    @pytest.fixture
+    def engagements(self, db):
+        return MongoEngagements(db)
+
+
+class TestMongoReminders(ReminderStoreContract):
+    @pytest.fixture
+    def reminders(self, db):
+        return MongoReminders(db)
 
 
 class TestRedisWindowCounter(WindowCounterContract):

@@ -159,9 +159,10 @@ class TopicLog:
 
 @pytest.fixture(scope="session")
 async def topic_log(profiles_stack):
-    """Reads tenants, actors, items and contacts from the beginning in the background."""
+    """Reads tenants, actors, items, contacts and engagements from the beginning in the
+    background."""
     log = TopicLog()
-    consumer = AIOKafkaConsumer("tenants", "actors", "items", "contacts",
+    consumer = AIOKafkaConsumer("tenants", "actors", "items", "contacts", "engagements",
                                 bootstrap_servers=profiles_stack.kafka_bootstrap,
                                 group_id=f"profiles-tests-{uuid.uuid4().hex}",
                                 auto_offset_reset="earliest", enable_auto_commit=False,

@@ -244,7 +244,9 @@ def _acls(user: dict) -> dict[tuple[str, str], set[str]]:
 
 def _code_uses() -> dict[str, dict[str, set[str]]]:
     """What each process does with Kafka, from the code's own constants."""
-    from platform_common.events import TOPIC_ACTORS, TOPIC_CONTACTS, TOPIC_ITEMS, TOPIC_MATCHES, TOPIC_TENANTS
+    from platform_common.events import (
+        TOPIC_ACTORS, TOPIC_CONTACTS, TOPIC_ENGAGEMENTS, TOPIC_ITEMS, TOPIC_MATCHES, TOPIC_TENANTS,
+    )
     from services.matching.bootstrap import CONSUMED_TOPICS as MATCHING_READS
     from services.matching.settings import MatchingSettings, WorkerSettings
     from services.notifications.bootstrap import CONSUMED_TOPICS as NOTIFICATIONS_READS
@@ -253,7 +255,7 @@ def _code_uses() -> dict[str, dict[str, set[str]]]:
     from services.search.bootstrap import CONSUMED_TOPICS as SEARCH_READS
     from services.search.settings import SearchSettings
 
-    outbox = {TOPIC_TENANTS, TOPIC_ACTORS, TOPIC_ITEMS, TOPIC_CONTACTS}
+    outbox = {TOPIC_TENANTS, TOPIC_ACTORS, TOPIC_ITEMS, TOPIC_CONTACTS, TOPIC_ENGAGEMENTS}
     return {
         "profiles-relay": {"read": {TOPIC_MATCHES}, "write": outbox,
                            "group": {RelaySettings.model_fields["stats_consumer_group"].default}},

@@ -43,7 +43,14 @@ def test_only_reads_of_public_data_are_public():
                       ("GET", "/offers/{id}"), ("GET", "/needs/{id}"), ("GET", "/unsubscribe"),
                       ("POST", "/unsubscribe"),
                       # organisations' profile pages (profiles refuses persons without sign-in)
-                      ("GET", "/actors/{id}")}
+                      ("GET", "/actors/{id}"),
+                      # dates and shifts of items anyone may see (counts, never names), and
+                      # calendar feeds: public items', a municipality's public dates, and a
+                      # person's own feed behind its secret token
+                      ("GET", "/offers/{id}/shifts"), ("GET", "/needs/{id}/shifts"),
+                      ("GET", "/shifts/{id}"),
+                      ("GET", "/offers/{id}/calendar.ics"), ("GET", "/needs/{id}/calendar.ics"),
+                      ("GET", "/tenants/{id}/calendar.ics"), ("GET", "/calendars/{token}.ics")}
     assert route("POST", "/tenants").access.roles == frozenset({"operator"})
     assert route("POST", "/offers").access == SIGNED_IN
 

@@ -25,11 +25,13 @@ class ListFeed:
 
     def __init__(self, records: list[FeedRecord]):
         self.records = records
+        self.polls = 0  # next_batch calls: one more after a batch means it was applied
 
     def partition_count(self, topic: str) -> int:
         return PARTITIONS
 
     async def next_batch(self, *, max_records: int, timeout_ms: int = 200) -> list[FeedRecord]:
+        self.polls += 1
         batch, self.records = self.records[:max_records], self.records[max_records:]
         if not batch:
             await asyncio.sleep(timeout_ms / 1000)
@@ -119,5 +121,55 @@ async def test_the_worker_joins_after_catching_up_and_announces_its_partitions_p
         assert stored["state"] == "found" and stored["need"]["title"] == "need n1"
         assert await store.owners(range(PARTITIONS)) == {p: worker.instance
                                                          for p in range(PARTITIONS)}
+    finally:
+        await worker.stop()
+
+
+async def test_an_item_closed_while_loading_stays_closed_and_no_version_map_grows(
+        no_process_kill):
+    """The worker keeps no version of every item it ever saw: closed items live on as the
+    engine's tombstones (bounded and pruned), which still keep a redelivered older version
+    from reopening them."""
+    tenant = TenantData(id="koeln", name="Köln", center={"lat": 50.94, "lon": 6.96}, version=1)
+    offer, need = item("o1", "offer"), item("n1", "need")
+    closed = offer.model_copy(update={"status": "closed", "version": 2})
+    events = [make_event("tenant.created", tenant="koeln", subject="koeln", source="t", data=tenant),
+              make_event("offer.published", tenant="koeln", subject="o1", source="t", data=offer),
+              make_event("need.published", tenant="koeln", subject="n1", source="t", data=need),
+              make_event("offer.closed", tenant="koeln", subject="o1", source="t", data=closed)]
+    feed = ListFeed([record(i, e) for i, e in enumerate(events)])
+    store, publisher, group = MemoryMatchStore(), RecordingPublisher(), Group()
+    engine = MatchingEngine(k=10)
+    worker = MatchingWorker(settings=WorkerSettings(matching_partitions=PARTITIONS),
+                            engine=engine, feed=feed, store=store, producer=publisher,
+                            group=group, items_topic="items")
+    await worker.start()
+    try:
+        async def ready():
+            while not worker.ready:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(ready(), timeout=10)
+        assert publisher.published == []  # o1 closed before the engine was loaded
+        assert "o1" not in engine and engine.version_of("o1") == 2
+        assert not hasattr(worker, "versions")
+        # The first version again (a redelivery): it does not reopen the offer.
+        feed.records = [record(len(events), events[1])]
+        polls = feed.polls
+
+        async def applied():  # read, then the next poll: the step that applied it is over
+            while feed.records or feed.polls < polls + 2:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(applied(), timeout=10)
+        assert "o1" not in engine and publisher.published == []
+        # A newer version does reopen it.
+        reopened = offer.model_copy(update={"version": 3})
+        feed.records = [record(len(events) + 1, make_event(
+            "offer.updated", tenant="koeln", subject="o1", source="t", data=reopened))]
+
+        async def announced():
+            while not publisher.published:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(announced(), timeout=10)
+        assert [(e.type, key) for e, key in publisher.published] == [("match.found", "o1:n1")]
     finally:
         await worker.stop()

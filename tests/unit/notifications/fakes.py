@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 from services.notifications.domain.erasure import mentioned_actors
 from services.notifications.domain.messages import Mail
-from services.notifications.domain.models import Delivery, Notification, Preferences, Recipient
+from services.notifications.domain.models import (
+    Delivery, Notification, Preferences, Recipient, Reminder, ShiftRow, SignupRow,
+)
 from services.notifications.service import Deps
 from services.notifications.settings import NotificationsSettings
 
@@ -342,4 +344,101 @@ def make_deps(*, send_queue=None, **settings) -> Deps:
                 recipients=Recipients(), preferences=PreferenceStore(),
                 notifications=Notifications(), deliveries=Deliveries(),
                 match_history=MatchHistory(), mailer=Mailer(), webhooks=Webhooks(),
-                counter=Counter(), clock=Clock(), send_queue=send_queue)
+                counter=Counter(), engagements=Engagements(), reminders=Reminders(),
+                clock=Clock(), send_queue=send_queue)
+
+
+class Engagements:
+    def __init__(self):
+        self.shifts: dict[str, ShiftRow] = {}
+        self.signups: dict[str, SignupRow] = {}
+
+    async def apply_shift(self, shift):
+        current = self.shifts.get(shift.shift_id)
+        if current is not None and current.version >= shift.version:
+            return False
+        self.shifts[shift.shift_id] = _copy(shift)
+        return True
+
+    async def get_shift(self, shift_id):
+        return _copy(self.shifts.get(shift_id))
+
+    async def apply_signup(self, signup):
+        current = self.signups.get(signup.signup_id)
+        if current is not None and current.version >= signup.version:
+            return False
+        self.signups[signup.signup_id] = _copy(signup)
+        return True
+
+    async def get_signup(self, signup_id):
+        return _copy(self.signups.get(signup_id))
+
+    async def signups_of_shift(self, shift_id):
+        return [_copy(self.signups[k]) for k in sorted(self.signups)
+                if self.signups[k].shift_id == shift_id]
+
+    async def move_signups(self, shift_id, *, start, end):
+        for key, row in self.signups.items():
+            if row.shift_id == shift_id:
+                self.signups[key] = row.model_copy(update={"shift_start": start,
+                                                           "shift_end": end})
+
+    async def delete_actor(self, actor_id):
+        self.signups = {k: s for k, s in self.signups.items() if s.actor_id != actor_id}
+
+
+class Reminders:
+    def __init__(self):
+        self.items: dict[str, Reminder] = {}
+
+    async def schedule(self, reminders):
+        inserted = set()
+        for reminder in reminders:
+            if reminder.id not in self.items:
+                self.items[reminder.id] = _copy(reminder)
+                inserted.add(reminder.id)
+        return inserted
+
+    async def get_many(self, ids):
+        return [_copy(self.items[i]) for i in ids if i in self.items]
+
+    async def of_signup(self, signup_id):
+        return [_copy(self.items[k]) for k in sorted(self.items)
+                if self.items[k].signup_id == signup_id]
+
+    async def of_shift(self, shift_id):
+        return [_copy(self.items[k]) for k in sorted(self.items)
+                if self.items[k].shift_id == shift_id]
+
+    async def update(self, reminder_id, **fields):
+        if reminder_id in self.items:
+            self.items[reminder_id] = self.items[reminder_id].model_copy(update=fields)
+
+    async def finish(self, reminder_id, *, due_at, status, now):
+        found = self.items.get(reminder_id)
+        if found is None or found.due_at != due_at or found.status != "scheduled":
+            return False
+        fields = {"status": status, "updated_at": now, **({"sent_at": now}
+                                                          if status == "sent" else {})}
+        await self.update(reminder_id, **fields)
+        return True
+
+    async def cancel(self, *, signup_id=None, shift_id=None, now):
+        hit = [r.id for r in self.items.values() if r.status == "scheduled" and (
+            r.signup_id == signup_id if signup_id is not None else r.shift_id == shift_id)]
+        for identifier in hit:
+            await self.update(identifier, status="cancelled", updated_at=now)
+        return len(hit)
+
+    async def due(self, *, now, limit):
+        due = sorted((r for r in self.items.values()
+                      if r.status == "scheduled" and r.due_at <= now),
+                     key=lambda r: (r.due_at, r.id))
+        return [_copy(r) for r in due[:limit]]
+
+    async def for_actors(self, actor_ids):
+        return [_copy(r) for r in sorted(self.items.values(), key=lambda r: (r.due_at, r.id))
+                if r.actor_id in actor_ids]
+
+    async def delete_actor(self, actor_id):
+        self.items = {k: r for k, r in self.items.items() if r.actor_id != actor_id}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.contract.ports.notifications_deliveries import DeliveryStoreContract
+from tests.contract.ports.notifications_engagements import EngagementStoreContract
 from tests.contract.ports.notifications_match_history import MatchHistoryContract
 from tests.contract.ports.notifications_notifications import NotificationStoreContract
 from tests.contract.ports.notifications_preferences import PreferenceStoreContract
 from tests.contract.ports.notifications_recipients import RecipientStoreContract
+from tests.contract.ports.notifications_reminders import ReminderStoreContract
 from tests.contract.ports.notifications_window_counter import WindowCounterContract
 from tests.unit.notifications import fakes
 
@@ -47,3 +49,15 @@ class TestMemoryWindowCounter(WindowCounterContract):
     @pytest.fixture
     def counter(self):
         return fakes.Counter()
+
+
+class TestMemoryEngagements(EngagementStoreContract):
+    @pytest.fixture
+    def engagements(self):
+        return fakes.Engagements()
+
+
+class TestMemoryReminders(ReminderStoreContract):
+    @pytest.fixture
+    def reminders(self):
+        return fakes.Reminders()

@@ -17,7 +17,8 @@ from services.profiles.domain.suggestions import SuggestionChange, latest_per_pa
 from services.profiles.ports import OutboxRecord
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
-WHAT = {"tenants": "tenant", "actors": "actor", "items": "item", "contacts": "contact"}
+WHAT = {"tenants": "tenant", "actors": "actor", "items": "item", "contacts": "contact",
+        "shifts": "shift", "signups": "signup"}
 
 
 class MemoryRepository:
@@ -131,13 +132,76 @@ class MemoryRepository:
             del self._data["contacts"][key]
         return len(gone)
 
+    async def get_shift(self, shift_id):
+        return self._get("shifts", shift_id)
+
+    async def insert_shift(self, shift):
+        self._insert("shifts", shift)
+
+    async def save_shift(self, shift, *, expected_version):
+        self._save("shifts", shift, expected_version)
+
+    async def shifts_of_item(self, item_id):
+        return sorted((s.model_copy(deep=True) for s in self._data["shifts"].values()
+                       if s.item_id == item_id), key=lambda s: (s.start, s.id))
+
+    async def upcoming_shifts(self, tenant, *, since, limit):
+        found = sorted((s.model_copy(deep=True) for s in self._data["shifts"].values()
+                        if s.tenant == tenant and s.status == "scheduled" and s.end > since),
+                       key=lambda s: (s.start, s.id))
+        return found[:limit]
+
+    async def count_shifts(self, tenant):
+        return sum(1 for s in self._data["shifts"].values() if s.tenant == tenant)
+
+    async def get_signup(self, signup_id):
+        return self._get("signups", signup_id)
+
+    async def insert_signup(self, signup):
+        self._insert("signups", signup)
+
+    async def save_signup(self, signup, *, expected_version):
+        self._save("signups", signup, expected_version)
+
+    async def delete_signup(self, signup_id):
+        self._data["signups"].pop(signup_id, None)
+
+    async def signups_of_shift(self, shift_id, *, statuses=None):
+        return sorted((s.model_copy(deep=True) for s in self._data["signups"].values()
+                       if s.shift_id == shift_id and (statuses is None or s.status in statuses)),
+                      key=lambda s: s.number)
+
+    async def active_signup(self, shift_id, actor_id):
+        return next((s.model_copy(deep=True) for s in self._data["signups"].values()
+                     if s.shift_id == shift_id and s.volunteer_actor_id == actor_id
+                     and s.status in ("confirmed", "waitlisted")), None)
+
+    async def signups_of_actor(self, actor_id):
+        return [s.model_copy(deep=True) for _, s in sorted(self._data["signups"].items())
+                if s.volunteer_actor_id == actor_id]
+
+    async def signups_of_tenant(self, tenant):
+        return [s.model_copy(deep=True) for _, s in sorted(self._data["signups"].items())
+                if s.tenant == tenant]
+
+    async def calendar_token_of(self, sub):
+        return self._data["calendar_tokens"].get(sub)
+
+    async def set_calendar_token(self, sub, token_hash):
+        self._data["calendar_tokens"][sub] = token_hash
+
+    async def calendar_owner(self, token_hash):
+        return next((sub for sub, stored in self._data["calendar_tokens"].items()
+                     if stored == token_hash), None)
+
     async def add_event(self, envelope, *, topic, key):
         self._data["outbox"].append((topic, key, envelope))
 
 
 class MemoryStore:
     def __init__(self):
-        self.data = {"tenants": {}, "actors": {}, "items": {}, "contacts": {}, "outbox": []}
+        self.data = {"tenants": {}, "actors": {}, "items": {}, "contacts": {}, "shifts": {},
+                     "signups": {}, "calendar_tokens": {}, "outbox": []}
 
     @property
     def read(self) -> MemoryRepository:

@@ -71,3 +71,26 @@ export function itemsOf(answer) {
   if (Array.isArray(answer)) return answer;
   return (answer && Array.isArray(answer.items)) ? answer.items : [];
 }
+
+/** A binary answer (e.g. a PDF) as a Blob, with the session's token; errors as in `api`. */
+export async function apiBlob(path, { query, signal } = {}) {
+  const sent = { "Accept-Language": lang() };
+  const token = session.token;
+  if (token) sent.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(`${API_PREFIX}${path}${queryString(query)}`, { headers: sent, signal });
+  } catch (error) {
+    if (error && error.name === "AbortError") throw error;
+    throw new ApiError({ status: 0, code: "network", message: String(error && error.message) });
+  }
+  if (!response.ok) {
+    let data = null;
+    try { data = JSON.parse(await response.text()); } catch { data = null; }
+    if (response.status === 401 && token) session.signOut({ expired: true });
+    const error = (data && data.error) || {};
+    throw new ApiError({ status: response.status, code: error.code || `http_${response.status}`,
+      message: error.message || response.statusText, details: error.details });
+  }
+  return response.blob();
+}

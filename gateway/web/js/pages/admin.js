@@ -63,6 +63,9 @@ export const TEXTS = {
     ad_texts_unavailable: "Willkommens- und Rechtstexte können auf dem Server noch nicht gespeichert werden. Bis dahin gilt der Standardtext der Plattform.",
     ad_save_branding: "Erscheinungsbild speichern", ad_saved: "Erscheinungsbild von {name} gespeichert.",
     ad_nothing_changed: "Es gab keine Änderungen zu speichern.",
+    ad_card: "Ehrenamtskarte", ad_card_hours: "Stunden im Jahr für die Ehrenamtskarte",
+    ad_card_hint: "In NRW: 250 Stunden im Jahr (etwa 5 Stunden pro Woche). Engagierte sehen unter „Meine Stunden“, wie weit sie sind.",
+    ad_card_save: "Ehrenamtskarte speichern", ad_card_saved: "Gespeichert: {hours} Stunden im Jahr.",
     ad_view_legal: "Impressum ansehen", ad_view_privacy: "Datenschutz ansehen",
     // moderation
     ad_mod_status: "Status", ad_mod_published: "Veröffentlicht", ad_mod_hidden: "Ausgeblendet",
@@ -84,6 +87,8 @@ export const TEXTS = {
     ad_stats_offers_published: "Veröffentlichte Angebote", ad_stats_needs_published: "Veröffentlichte Gesuche",
     ad_stats_none: "Noch keine Daten.", ad_stats_csv: "CSV herunterladen", ad_stats_csv_done: "CSV-Datei heruntergeladen: {file}",
     ad_stats_no_value: "–",
+    ad_stats_engagement: "Termine und Stunden", ad_stats_shifts: "Termine", ad_stats_signups: "Anmeldungen",
+    ad_stats_waitlisted: "Auf Wartelisten", ad_stats_no_shows: "Nicht erschienen", ad_stats_hours_confirmed: "Bestätigte Stunden",
   },
   en: {
     ad_title: "Administration", ad_title_of: "Administration: {section}",
@@ -132,6 +137,9 @@ export const TEXTS = {
     ad_texts_unavailable: "Welcome and legal texts cannot be stored on the server yet. Until then the platform's default text applies.",
     ad_save_branding: "Save appearance", ad_saved: "Appearance of {name} saved.",
     ad_nothing_changed: "There were no changes to save.",
+    ad_card: "Volunteer card (Ehrenamtskarte)", ad_card_hours: "Hours a year for the volunteer card",
+    ad_card_hint: "In NRW: 250 hours a year (about 5 hours a week). Volunteers see under “My hours” how far they are.",
+    ad_card_save: "Save volunteer card", ad_card_saved: "Saved: {hours} hours a year.",
     ad_view_legal: "View legal notice", ad_view_privacy: "View privacy policy",
     ad_mod_status: "Status", ad_mod_published: "Published", ad_mod_hidden: "Hidden",
     ad_mod_kind: "Kind", ad_mod_all_kinds: "Offers and needs", ad_mod_filter: "Show",
@@ -151,10 +159,14 @@ export const TEXTS = {
     ad_stats_offers_published: "Offers published", ad_stats_needs_published: "Needs published",
     ad_stats_none: "No data yet.", ad_stats_csv: "Download CSV", ad_stats_csv_done: "CSV file downloaded: {file}",
     ad_stats_no_value: "–",
+    ad_stats_engagement: "Dates and hours", ad_stats_shifts: "Dates", ad_stats_signups: "Sign-ups",
+    ad_stats_waitlisted: "On waiting lists", ad_stats_no_shows: "No-shows", ad_stats_hours_confirmed: "Hours confirmed",
   },
 };
 
 const SECTIONS = ["branding", "moderation", "stats", "widget"];
+// Figures of dates, sign-ups and hours (issue 13) at the top level of GET /tenants/{id}/stats.
+const ENGAGEMENT_FIGURES = ["shifts", "signups", "waitlisted", "no_shows", "hours_confirmed"];
 // The API's names for the texts (the first one the tenant's branding has is used).
 const TEXT_FIELDS = {
   welcome: ["welcome_text", "welcome"],
@@ -595,6 +607,47 @@ export async function render(ctx) {
         </fieldset>
         <div class="actions"><button type="submit" class="primary" aria-disabled=${state.busy ? "true" : "false"}>${t("ad_save_branding")}</button>
           ${state.saved ? html`<span class="notice ok saved-note" role="status">${state.savedText}</span>` : nothing}</div>
+      </form>
+      ${cardForm()}`;
+    }
+
+    // The threshold of the municipality's volunteer card (Ehrenamtskarte), a form of its own.
+    const card = { busy: false, saved: "" };
+    async function saveCard(event) {
+      event.preventDefault();
+      const element = event.target;
+      clearErrors(element);
+      const value = String(new FormData(element).get("volunteer_card.hours_per_year") || "").trim();
+      card.busy = true; card.saved = ""; redraw();
+      try {
+        tenant = await api(`/tenants/${encodeURIComponent(tenantId)}`, { method: "PATCH",
+          body: { volunteer_card: { hours_per_year: value === "" ? null : Number(value) }, version: tenant.version } });
+        card.saved = t("ad_card_saved", { hours: formatNumber(tenant.volunteer_card?.hours_per_year ?? Number(value), 0) });
+        ctx.announce(card.saved);
+      } catch (error) {
+        card.busy = false; redraw();
+        if (error.name === "AbortError") return;
+        if (error instanceof ApiError) error.details = error.details.map((d) => ({ ...d, field: d.field.replace(/^body\./, "") }));
+        showErrors(element, error);
+        return;
+      }
+      card.busy = false; redraw();
+    }
+
+    function cardForm() {
+      const hours = tenant.volunteer_card?.hours_per_year ?? 250;
+      return html`<form novalidate class="card-form" @submit=${saveCard}>
+        <fieldset>
+          <legend>${t("ad_card")}</legend>
+          <div class="field">
+            <label for="card-hours">${t("ad_card_hours")}</label>
+            <span class="hint" id="card-hours-hint">${t("ad_card_hint")}</span>
+            <input type="number" id="card-hours" name="volunteer_card.hours_per_year" min="1" max="2000" step="1"
+              inputmode="numeric" aria-describedby="card-hours-hint" .value=${String(hours)}>
+          </div>
+        </fieldset>
+        <div class="actions"><button type="submit" class="primary" aria-disabled=${card.busy ? "true" : "false"}>${t("ad_card_save")}</button>
+          ${card.saved ? html`<span class="notice ok saved-note" role="status">${card.saved}</span>` : nothing}</div>
       </form>`;
     }
 
@@ -808,6 +861,9 @@ export async function render(ctx) {
         <h2>${t("ad_stats_totals")}</h2>
         <ul class="stat-tiles">${Object.entries(totals).map(([key, value]) => html`<li>
           <span class="value">${cell(value)}</span> <span class="name">${columnName(key)}</span></li>`)}</ul>
+        ${ENGAGEMENT_FIGURES.some((key) => key in stats) ? html`<h2>${t("ad_stats_engagement")}</h2>
+          <ul class="stat-tiles">${ENGAGEMENT_FIGURES.filter((key) => key in stats).map((key) => html`<li>
+            <span class="value">${cell(stats[key])}</span> <span class="name">${columnName(key)}</span></li>`)}</ul>` : nothing}
         <p><button type="button" @click=${downloadCsv}>${t("ad_stats_csv")}</button></p>
         ${state.csvError ? html`<p class="notice error" role="alert">${state.csvError}</p>` : nothing}
         <h2>${t("ad_stats_by_month")}</h2>

@@ -9,11 +9,12 @@ import { isOwner, kindFromPath, other, ownItems, plural } from "../core/items.js
 import { createMap, pointMarker, radiusCircle } from "../core/map.js";
 import { clearErrors, showErrors } from "../core/forms.js";
 import { categoryTags, errorBox, itemHref, kindBadge, loading, signInNeeded, statusBadge } from "../core/ui.js";
+import { mountShifts } from "./item-shifts.js";
 
 export const TEXTS = {
   de: {
     i_not_found: "Nicht gefunden", i_by: "Von", i_org_link: "Profil ansehen", i_description: "Beschreibung",
-    i_schedule: "Termine", i_dates: "Termine", i_weekly: "Jede Woche", i_no_schedule: "Nach Absprache",
+    i_schedule: "Zeiten", i_dates: "Termine", i_weekly: "Jede Woche", i_no_schedule: "Nach Absprache",
     i_skills: "Fähigkeiten", i_requirements: "Voraussetzungen", i_none: "keine", i_places: "Freie Plätze",
     i_places_value: "{left} von {total}", i_languages: "Sprachen", i_accessible: "Barrierefreiheit",
     i_accessible_yes: "barrierefrei", i_accessible_no: "nicht als barrierefrei angegeben", i_engagement: "Art des Engagements",
@@ -40,7 +41,7 @@ export const TEXTS = {
   },
   en: {
     i_not_found: "Not found", i_by: "By", i_org_link: "View profile", i_description: "Description",
-    i_schedule: "Dates", i_dates: "Dates", i_weekly: "Every week", i_no_schedule: "By arrangement",
+    i_schedule: "When", i_dates: "Dates", i_weekly: "Every week", i_no_schedule: "By arrangement",
     i_skills: "Skills", i_requirements: "Requirements", i_none: "none", i_places: "Places left",
     i_places_value: "{left} of {total}", i_languages: "Languages", i_accessible: "Accessibility",
     i_accessible_yes: "accessible", i_accessible_no: "not stated as accessible", i_engagement: "Kind of engagement",
@@ -298,12 +299,15 @@ export async function render(ctx) {
           ${owner ? nothing : contactView()}
         </div>
       </div>
+      <div id="i-shifts-slot"></div>
       ${owner ? ownerView() : nothing}
     </article>`;
   }
 
   function redraw() { if (ctx.isCurrent()) draw(view(), main); }
   redraw();
+  // Dates and shifts: a part of its own, drawn into its slot (the item's redraws leave it alone).
+  mountShifts(ctx, main.querySelector("#i-shifts-slot"), { item, kind, owner });
 
   if (item.location) {
     const map = createMap(main.querySelector("#i-map"), { center: item.location, zoom: 11, tileUrl: ctx.config.map_tile_url,

@@ -36,6 +36,7 @@ export const TEXTS = {
     me_deleted_left: "Organisationen, aus deren Verwaltung Sie entfernt wurden: {n}",
     me_home: "Zur Startseite",
     me_settings_link: "Benachrichtigungen einstellen",
+    me_engagements_link: "Meine Einsätze und Kalender", me_hours_link: "Meine Stunden und Engagementnachweis",
   },
   en: {
     me_title: "My data",
@@ -67,6 +68,7 @@ export const TEXTS = {
     me_deleted_left: "Organisations you were removed from as a manager: {n}",
     me_home: "To the home page",
     me_settings_link: "Notification settings",
+    me_engagements_link: "My engagements and calendar", me_hours_link: "My hours and certificate",
   },
 };
 
@@ -216,7 +218,11 @@ export async function render(ctx) {
         ${state.confirming ? confirmForm()
           : html`<button type="button" class="danger" id="delete-start" @click=${startDelete}>${t("me_delete_start")}</button>`}
       </section>
-      <p><a href="#/settings/notifications">${t("me_settings_link")}</a></p>`;
+      <ul class="me-links">
+        <li><a href="#/me/engagements">${t("me_engagements_link")}</a></li>
+        <li><a href="#/me/hours">${t("me_hours_link")}</a></li>
+        <li><a href="#/settings/notifications">${t("me_settings_link")}</a></li>
+      </ul>`;
   }
 
   redraw();
