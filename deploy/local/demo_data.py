@@ -526,7 +526,7 @@ async def seed(profiles_url: str, progress: Callable[[str], None] = print, *,
     tenants = tenant_bodies(geo)
     actors = plan(geo, datetime.now(BERLIN).date())
     total_items = sum(len(a.items) for a in actors)
-    created = {"tenants": 0, "actors": 0, "items": 0}
+    created = {"tenants": 0, "actors": 0, "items": 0, "shifts": 0}
     async with httpx.AsyncClient(base_url=profiles_url.rstrip("/"), timeout=30) as http:
         existing = {t["id"] for t in _ok(await http.get("/tenants"), 200)["items"]}
         demo_ids = {t["id"] for t in tenants}
@@ -557,7 +557,7 @@ async def seed(profiles_url: str, progress: Callable[[str], None] = print, *,
             done["items"] += len(planned.items)
             if done["actors"] % 5 == 0 or done["actors"] == len(actors):
                 progress(f"actors {done['actors']}/{len(actors)}, "
-                         f"items {done['items']}/{total_items}")
+                         f"items {done['items']}/{total_items}, shifts {created['shifts']}")
 
         # The last planned actor goes last: its items mark the data as complete.
         await asyncio.gather(*(seed_actor(planned) for planned in actors[:-1]))
@@ -579,11 +579,34 @@ async def _seed_actor(http: httpx.AsyncClient, planned: PlannedActor, created: d
         created["actors"] += 1
     if has_items:
         return
+    first_need = True
     for item in planned.items:
         body = {k: v for k, v in item.items() if k != "kind"}
-        _ok(await http.post(f"/{item['kind']}s", json={**body, "actor_id": actor["id"]},
-                            headers=_as(keys, planned.identity)), 201)
+        posted = _ok(await http.post(f"/{item['kind']}s", json={**body, "actor_id": actor["id"]},
+                                     headers=_as(keys, planned.identity)), 201)
         created["items"] += 1
+        if item["kind"] == "need" and planned.body["type"] != "person" and first_need:
+            # An organisation's first need has dates to sign up for (Meine Einsätze, hours).
+            first_need = False
+            for shift in demo_shifts(datetime.now(BERLIN).date(), place=item.get("place_name")):
+                _ok(await http.post(f"/needs/{posted['id']}/shifts", json=shift,
+                                    headers=_as(keys, planned.identity)), 201)
+                created["shifts"] += 1
+
+
+def demo_shifts(today: date, *, place: str | None) -> list[dict]:
+    """Two Saturdays ahead (at least two days away): a morning with three places and an
+    afternoon with two, in Berlin time."""
+    days_ahead = (5 - today.weekday()) % 7
+    saturday = today + timedelta(days=days_ahead if days_ahead >= 2 else days_ahead + 7)
+    shifts = []
+    for day, (start, end), places in ((saturday, (10, 13), 3),
+                                      (saturday + timedelta(days=7), (14, 17), 2)):
+        begin = datetime(day.year, day.month, day.day, start, tzinfo=BERLIN)
+        shifts.append({"start": begin.isoformat(),
+                       "end": begin.replace(hour=end).isoformat(), "places": places,
+                       "place_name": place, "note": "Bitte kurz vorher da sein."})
+    return shifts
 
 
 async def _complete(http: httpx.AsyncClient, last: PlannedActor, keys: ServiceKeys) -> bool:

@@ -123,7 +123,7 @@ def test_shift_waitlist_promotion_through_the_gateway(stack, api):
 
 # The 24 h reminder of a shift starting in 24 h + REMINDER_LEAD falls due REMINDER_LEAD from
 # now: the test controls the clock by choosing the shift's time.
-REMINDER_LEAD = timedelta(seconds=30)
+REMINDER_LEAD = timedelta(seconds=20)
 
 
 def mails_to(stack, address: str) -> list[dict]:

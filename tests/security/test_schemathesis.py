@@ -21,7 +21,7 @@ from tests.support.api import PublicApi, item_body, unique
 
 # Per operation and phase: small enough for a loaded 2-core machine (both roles together in
 # about two to four minutes), enough to find lies.
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "5"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "4"))
 CENTRE = {"lat": 50.9375, "lon": 6.9603}
 
 

@@ -16,7 +16,7 @@ from tests.support.waiting import eventually
 
 TITLE = "Lebensmittelausgabe am Samstag"
 # The 24 h reminder of a shift starting in 24 h + LEAD falls due LEAD from now.
-LEAD = timedelta(seconds=20)
+LEAD = timedelta(seconds=12)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ async def test_demo_seeding_is_complete_and_idempotent(profiles, profiles_stack)
         assert f"tenants {len(TOWNS)}/{len(TOWNS)}" in messages
         assert any(m.startswith("actors ") and "items" in m for m in messages)
         assert 30 <= first["actors"] <= 60 and 100 <= first["items"] <= 200
+        assert first["shifts"] >= 10  # organisations' first needs have dates to sign up for
 
     # Each demo actor acts through its own identity and owns its items.
     planned = plan(geography(), datetime.now(BERLIN).date())
@@ -34,5 +35,6 @@ async def test_demo_seeding_is_complete_and_idempotent(profiles, profiles_stack)
     messages.clear()
     second = await seed(profiles_stack.url("profiles"), progress=messages.append,
                         keys=profiles_stack.keys_for("gateway"))
-    assert second == {"tenants": 0, "actors": 0, "items": 0, "already_present": True}
+    assert second == {"tenants": 0, "actors": 0, "items": 0, "shifts": 0,
+                      "already_present": True}
     assert messages == ["demo data is already present; nothing to do"]
