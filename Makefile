@@ -71,8 +71,16 @@ $(STAMP): requirements.txt pyproject.toml | system-packages
 run: install
 	@$(PY) -m deploy.local run --data-dir $(DATA_DIR)
 
+# The unit and contract tests need no server: they run beside the rest (which waits on the
+# local stack much of the time), on the second core, and their report follows at the end.
 test: install
-	@$(PY) -m pytest
+	@mkdir -p $(DATA_DIR)
+	@$(PY) -m pytest tests/unit tests/contract > $(DATA_DIR)/unit-tests.log 2>&1 & units=$$!; \
+	 $(PY) -m pytest --ignore=tests/unit --ignore=tests/contract; rest=$$?; \
+	 wait $$units; unit=$$?; \
+	 echo "==> unit and contract tests (run alongside; full report in $(DATA_DIR)/unit-tests.log):"; \
+	 if [ $$unit -eq 0 ]; then tail -n 3 $(DATA_DIR)/unit-tests.log; else cat $(DATA_DIR)/unit-tests.log; fi; \
+	 if [ $$rest -ne 0 ] || [ $$unit -ne 0 ]; then exit 1; fi
 
 test-unit: install
 	@$(PY) -m pytest tests/unit tests/contract
