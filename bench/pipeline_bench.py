@@ -52,6 +52,7 @@ from deploy.local.stack import LocalStack  # noqa: E402
 from platform_common.identity import Identity  # noqa: E402
 from platform_common.service_identity import ServiceKeys  # noqa: E402
 from platform_common.vocabulary import CATEGORIES  # noqa: E402
+from services.notifications.settings import NotificationsSettings  # noqa: E402
 from stack_run import CpuMeter, distribution, run_on_local_stack  # noqa: E402
 
 SEED = 20260501
@@ -388,6 +389,8 @@ async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
         "rate_target_per_s": args.rate,
         "seconds": args.seconds,
         "warmup_s": args.warmup,
+        "coalesce_window_s": float(os.environ.get(
+            "COALESCE_WINDOW_S", NotificationsSettings.model_fields["coalesce_window_s"].default)),
         "concurrency": args.concurrency,
         "accepted": accepted,
         "failed": run.failed,
@@ -431,7 +434,8 @@ def summary(result: dict) -> str:
     return "\n".join([
         f"pipeline benchmark: {result['accepted']} items accepted ({result['failed']} failed) "
         f"in {result['publish_seconds']:.1f} s = {result['accepted_per_s']} items/s "
-        f"(target {result['rate_target_per_s']:g}/s)",
+        f"(target {result['rate_target_per_s']:g}/s), coalescing window "
+        f"{result['coalesce_window_s']:g} s",
         f"  POST latency          p50 {seconds(post['p50'])}  p99 {seconds(post['p99'])}",
         f"  201 -> notification   p50 {seconds(latency['p50'])}  p95 {seconds(latency['p95'])}  "
         f"p99 {seconds(latency['p99'])}  max {seconds(latency['max'])}  "
@@ -468,7 +472,12 @@ def main() -> int:
     parser.add_argument("--drain-timeout", type=float, default=300)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pipeline.json")
     parser.add_argument("--keep-data", action="store_true", help="keep the stack's data dir")
+    parser.add_argument("--coalesce-window", type=float, default=None, metavar="SECONDS",
+                        help="the notifications' COALESCE_WINDOW_S (default: the service's "
+                             "own, 2 s); 0 tells every pair at once, as before coalescing")
     args = parser.parse_args()
+    if args.coalesce_window is not None:  # the stack's processes inherit this environment
+        os.environ["COALESCE_WINDOW_S"] = f"{args.coalesce_window:g}"
 
     return run_on_local_stack(name="pipeline", services=SERVICES, benchmark=benchmark,
                               summary=summary, args=args)

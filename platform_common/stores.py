@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, UpdateOne
+from pymongo.errors import BulkWriteError
 from redis.asyncio import Redis
 
 
@@ -20,6 +21,40 @@ def in_chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
     """`values` in lists of at most `size`, for `$in` queries."""
     for start in range(0, len(values), size):
         yield list(values[start:start + size])
+
+
+DUPLICATE_KEY = 11000
+WRITE_CHUNK = 1000
+
+
+async def save_newer(collection, rows: Sequence[tuple[str, Any, dict[str, Any]]], *,
+                     order_field: str) -> None:
+    """Store each (`_id`, order, fields) row unless the stored document's `order_field` is
+    as new or newer: a read model fed by events that may come again or out of order.
+
+    The newest row per id is inserted; where the id is taken, the document is updated on a
+    filter asking for an older order. Inserts cost the local store far less than upserts,
+    and most events of a growing platform are about entities new to the read model."""
+    newest: dict[str, tuple[str, Any, dict[str, Any]]] = {}
+    for row in rows:  # one operation per document: an unordered bulk may reorder them
+        if row[0] not in newest or row[1] > newest[row[0]][1]:
+            newest[row[0]] = row
+    taken: list[tuple[str, Any, dict[str, Any]]] = []
+    chunks = list(newest.values())
+    for start in range(0, len(chunks), WRITE_CHUNK):
+        chunk = chunks[start:start + WRITE_CHUNK]
+        try:
+            await collection.insert_many([{**fields, "_id": key, order_field: order}
+                                          for key, order, fields in chunk], ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details["writeErrors"]
+            if any(error["code"] != DUPLICATE_KEY for error in errors):
+                raise
+            taken += [chunk[error["index"]] for error in errors]
+    updates = [UpdateOne({"_id": key, order_field: {"$lt": order}},
+                         {"$set": {**fields, order_field: order}}) for key, order, fields in taken]
+    for start in range(0, len(updates), WRITE_CHUNK):
+        await collection.bulk_write(updates[start:start + WRITE_CHUNK], ordered=False)
 
 
 def mongo_client(uri: str) -> AsyncMongoClient:

@@ -10,6 +10,11 @@ A service whose store round trips dominate may also give a `batch_handler`: it g
 of one fetched partition batch at once (in offset order). If it raises, the batch is handled
 again one event at a time through `handler`, with the retries and the dead-letter rule above,
 so one poison event still costs only itself.
+
+A read model that may lag a little (a directory, statistics) can give `linger_s`: after the
+first records arrive the consumer keeps fetching for that long (or until `max_batch`), so a
+trickle of events costs one store round trip and one offset commit per linger instead of one
+per record.
 """
 from __future__ import annotations
 
@@ -77,8 +82,10 @@ class EventConsumer:
     def __init__(self, settings: CommonSettings, *, group_id: str, topics: list[str],
                  handler: Handler, producer: EventProducer,
                  processed: ProcessedEvents | None = None, max_batch: int = 200,
-                 auto_offset_reset: str = "earliest", batch_handler: BatchHandler | None = None):
+                 auto_offset_reset: str = "earliest", batch_handler: BatchHandler | None = None,
+                 linger_s: float = 0.0):
         self._settings, self._topics, self._handler = settings, topics, handler
+        self._linger_s = linger_s
         self._batch_handler = batch_handler
         self._producer, self._processed, self._max_batch = producer, processed, max_batch
         self.group_id = group_id
@@ -123,7 +130,7 @@ class EventConsumer:
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+                batches = await self._fetch()
             except KafkaError as exc:
                 log.warning("consumer_fetch_failed", group=self.group_id, error=repr(exc))
                 await asyncio.sleep(1)
@@ -146,6 +153,22 @@ class EventConsumer:
                 await self._commit({partition: records[-1].offset + 1
                                     for partition, records in batches.items()})
             await self._report_lag()
+
+    async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """The next records by partition; with a linger, what arrives within it joins them."""
+        batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+        if not batches or self._linger_s <= 0:
+            return batches
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._linger_s
+        fetched = sum(len(records) for records in batches.values())
+        while fetched < self._max_batch and (left := deadline - loop.time()) > 0:
+            more = await self._consumer.getmany(timeout_ms=int(left * 1000) or 1,
+                                                max_records=self._max_batch - fetched)
+            for partition, records in more.items():
+                batches.setdefault(partition, []).extend(records)
+                fetched += len(records)
+        return batches
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:

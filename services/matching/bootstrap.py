@@ -12,7 +12,9 @@ from services.matching.adapters.directory import MongoDirectory
 from services.matching.adapters.feed import KafkaFeed
 from services.matching.adapters.match_store import MongoMatchStore
 from services.matching.adapters.ownership import GroupOwnership
+from services.matching.adapters.snapshots import DirectorySnapshotStore, MongoSnapshotStore
 from services.matching.engine import MatchingEngine
+from services.matching.ports import SnapshotStore
 from services.matching.settings import MatchingSettings, WorkerSettings
 from services.matching.worker.processor import MatchingWorker
 
@@ -43,7 +45,8 @@ class MatchingApi:
         self.producer = EventProducer(settings)
         self.consumer = EventConsumer(settings, group_id=settings.matching_directory_group,
                                       topics=CONSUMED_TOPICS, handler=self._apply_event,
-                                      batch_handler=self._apply_events, producer=self.producer)
+                                      batch_handler=self._apply_events, producer=self.producer,
+                                      linger_s=settings.matching_directory_linger_s)
         self.readiness_checks: dict[str, ReadinessCheck] = {
             "mongodb": mongo_ping(self.mongo), "kafka": kafka_ping(settings),
             "consumer": self._consumer_running}
@@ -72,6 +75,15 @@ class MatchingApi:
         await self.mongo.close()
 
 
+def build_snapshot_store(settings: WorkerSettings, database) -> SnapshotStore | None:
+    """The worker's snapshot store by MATCHING_SNAPSHOT_STORE (None: always a full replay)."""
+    if settings.matching_snapshot_store == "directory":
+        return DirectorySnapshotStore(settings.matching_snapshot_dir)
+    if settings.matching_snapshot_store == "mongo":
+        return MongoSnapshotStore(database)
+    return None
+
+
 class MatchingWorkerProcess:
     """The incremental matcher process: the feed of every item and tenant event, the engine,
     the persisted match set, the producer of match events and the consumer group membership
@@ -81,6 +93,7 @@ class MatchingWorkerProcess:
         self.settings = settings
         self.mongo = mongo_client(settings.mongo_uri)
         self.store = MongoMatchStore(self.mongo[settings.mongo_db])
+        self.snapshots = build_snapshot_store(settings, self.mongo[settings.mongo_db])
         self.producer = EventProducer(settings)
         self.feed = KafkaFeed(settings, topics=CONSUMED_TOPICS,
                               client_id=f"{settings.kafka_client_prefix}-{settings.service_name}")
@@ -89,7 +102,8 @@ class MatchingWorkerProcess:
         self.worker = MatchingWorker(settings=settings,
                                      engine=MatchingEngine(k=settings.matching_top_k),
                                      feed=self.feed, store=self.store, producer=self.producer,
-                                     group=self.group, items_topic=TOPIC_ITEMS)
+                                     group=self.group, items_topic=TOPIC_ITEMS,
+                                     snapshots=self.snapshots)
         self.readiness_checks: dict[str, ReadinessCheck] = {
             "mongodb": mongo_ping(self.mongo), "kafka": kafka_ping(settings),
             "matcher": self._matcher_ready}

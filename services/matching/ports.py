@@ -2,7 +2,8 @@
 
 The worker: the feed of item and tenant events (`EventFeed`), the consumer group that decides
 which partitions it announces for (`GroupMembership`), the persisted match set (`MatchStore`)
-and the producer (`EventPublisher`). The API: the match set and the directory, its read model
+the producer (`EventPublisher`) and the durable snapshots of its state it restarts from
+(`SnapshotStore`). The API: the match set and the directory, its read model
 of tenants, actors and items fed by the events matching consumes (`Directory`).
 """
 from __future__ import annotations
@@ -27,11 +28,16 @@ class FeedRecord:
 
 
 class EventFeed(Protocol):
-    """Every partition of the tenants, actors and items topics, from the beginning."""
+    """Every partition of the tenants, actors and items topics, from the beginning (or, after
+    `seek`, from given offsets)."""
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     def partition_count(self, topic: str) -> int: ...
+    async def beginning_offsets(self) -> dict[tuple[str, int], int]:
+        """Per (topic, partition): the oldest offset still held (retention moves it on)."""
+    async def seek(self, offsets: dict[tuple[str, int], int]) -> None:
+        """Read these partitions from these offsets on (the others stay where they are)."""
     async def next_batch(self, *, max_records: int, timeout_ms: int = 200) -> list[FeedRecord]: ...
     def request_catch_up(self) -> None:
         """From now on, `caught_up` means: everything that existed at this moment was read."""
@@ -77,6 +83,11 @@ class MatchStore(Protocol):
         """Every event of `batch` of `instance` was acknowledged."""
     async def take_ownership(self, instance: str, partitions: Iterable[int]) -> None: ...
     async def owners(self, partitions: Iterable[int]) -> dict[int, str]: ...
+    async def owner_records(self, partitions: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """Per partition: (instance, when it took the partition, as an opaque string); every
+        `take_ownership` writes a new one, so an unchanged record means nobody took it since."""
+    async def written_after(self, partition: int, instance: str, batch: int) -> list[dict[str, Any]]:
+        """Pair documents of `partition` whose last write was a batch of `instance` after `batch`."""
     async def found_fingerprints(self, partitions: Iterable[int]) -> dict[int, dict[str, str]]: ...
     async def uncommitted(self, partitions: Iterable[int], *,
                           partition_count: int) -> list[dict[str, Any]]:
@@ -107,3 +118,26 @@ class Directory(Protocol):
     async def actors_owned_by(self, sub: str) -> list[DirectoryActor]: ...
     async def items_of_actors(self, actor_ids: Sequence[str]) -> list[DirectoryItem]:
         """Every item of these actors, in every status, by id."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A durable copy of the worker's state: `meta` (JSON-able: format version, engine
+    parameters, partition counts, the feed offsets it covers, counts) and named binary
+    `sections` (see services/matching/worker/snapshot.py). Stores treat sections as bytes."""
+
+    meta: dict[str, Any]
+    sections: dict[str, bytes]
+
+    @property
+    def size(self) -> int:
+        return sum(len(section) for section in self.sections.values())
+
+
+class SnapshotStore(Protocol):
+    """Where worker snapshots are kept. A snapshot is either completely saved or not at all
+    (a crash while saving leaves the previous one the latest); the two newest are kept."""
+
+    async def save(self, snapshot: Snapshot) -> None: ...
+    async def latest(self) -> Snapshot | None:
+        """The most recently saved complete snapshot, None when there is none."""

@@ -93,9 +93,10 @@ class NotificationsProcess:
                                        lambda: service.run_digests(deps=deps))),
             asyncio.create_task(_every(settings.pending_lease_s, "waiting_deliveries",
                                        lambda: service.check_waiting_deliveries(deps=deps))),
-            # Also after a restart: reminders whose time passed meanwhile go out at once.
+            # Also after a restart: re-plans a crash interrupted are finished, and reminders
+            # whose time passed meanwhile go out at once.
             asyncio.create_task(_every(settings.reminder_check_interval_s, "reminders",
-                                       lambda: service.send_due_reminders(deps=deps))),
+                                       lambda: service.run_reminder_task(deps=deps))),
         ]
         if settings.coalesce_window_s > 0:
             # Also after a restart: the windows stored before it close and are delivered.

@@ -41,6 +41,18 @@ class PreferenceStore(Protocol):
 
     async def delete_actor(self, actor_id: str) -> None: ...
 
+    # ---- re-planning reminders after a change of `reminder_hours` (service/engagements.py) ----
+
+    async def replans_due(self, *, now: datetime, limit: int) -> list[str]:
+        """Actors whose `reminders_replan_since` is set (at or before `now`), oldest first."""
+
+    async def finish_replan(self, actor_id: str, *, since: datetime) -> bool:
+        """Clear `reminders_replan_since` if it is still `since`; whether it did."""
+
+    async def request_replan(self, actor_id: str, *, since: datetime) -> bool:
+        """Set `reminders_replan_since` to `since` on stored preferences that have none set;
+        whether it did."""
+
 
 class NotificationStore(Protocol):
     async def insert_many(self, notifications: list[Notification]) -> set[str]:
@@ -171,6 +183,10 @@ class EngagementStore(Protocol):
     async def move_signups(self, shift_id: str, *, start: datetime, end: datetime) -> None:
         """The shift's new time on every sign-up of it."""
 
+    async def signups_of_actor(self, actor_id: str, *,
+                               starting_after: datetime) -> list[SignupRow]:
+        """The volunteer's sign-ups (any status) of shifts starting after `starting_after`."""
+
     async def delete_actor(self, actor_id: str) -> None:
         """Forget the actor's sign-ups."""
 
@@ -195,6 +211,14 @@ class ReminderStore(Protocol):
     async def cancel(self, *, signup_id: str | None = None, shift_id: str | None = None,
                      now: datetime) -> int:
         """Cancel the scheduled reminders of the sign-up (or of every sign-up of the shift)."""
+
+    async def cancel_many(self, ids: list[str], *, now: datetime) -> int:
+        """Cancel those of these reminders that are still scheduled; how many."""
+
+    async def reschedule(self, reminder_id: str, *, shift_start: datetime, due_at: datetime,
+                         now: datetime) -> bool:
+        """Schedule a cancelled or skipped reminder again, for this time (never a sent one);
+        whether it did."""
 
     async def due(self, *, now: datetime, limit: int) -> list[Reminder]:
         """Scheduled reminders whose time has come, oldest first."""

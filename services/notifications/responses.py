@@ -64,7 +64,8 @@ class PreferencesView(BaseModel):
     webhook_secret: str | None = Field(description="Only in the answer that made a new secret")
     webhook_secret_set: bool
     reminder_hours: list[int] = Field(description="Hours before a confirmed shift at which "
-                                                  "reminders go out ([] = none)")
+                                                  "reminders go out ([] = none); a change "
+                                                  "re-plans the reminders not yet sent")
 
 
 class PreferencesList(BaseModel):

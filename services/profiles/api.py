@@ -475,7 +475,9 @@ async def person_calendar(token: str, profiles: Profiles):
 
 @router.get("/me/calendar", tags=["me"], responses=answers(CalendarLink))
 async def my_calendar(identity: CurrentIdentity, profiles: Profiles):
+    """The secret URL of the caller's feed (the same every time until renewed)."""
     return await service.my_calendar(store=profiles.store, identity=identity,
+                                     secret=profiles.settings.calendar_key,
                                      base_url=profiles.settings.public_base_url)
 
 
@@ -483,6 +485,7 @@ async def my_calendar(identity: CurrentIdentity, profiles: Profiles):
 async def renew_my_calendar(identity: CurrentIdentity, profiles: Profiles):
     """A new secret URL; the old one answers 404 from now on."""
     return await service.renew_my_calendar(store=profiles.store, identity=identity,
+                                           secret=profiles.settings.calendar_key,
                                            base_url=profiles.settings.public_base_url)
 
 

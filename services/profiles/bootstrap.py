@@ -86,7 +86,7 @@ class ProfilesRelay:
         self.matches_consumer = EventConsumer(
             settings, group_id=settings.stats_consumer_group, topics=[TOPIC_MATCHES],
             handler=self.on_match_event, batch_handler=self.on_match_events,
-            producer=self.dead_letters)
+            producer=self.dead_letters, linger_s=settings.stats_consumer_linger_s)
         self.readiness_checks: dict[str, ReadinessCheck] = {
             "mongo": mongo_ping(self.mongo), "kafka": kafka_ping(settings),
             "relay": self.relay.check_running(), "stats_consumer": self.matches_consumer_running}

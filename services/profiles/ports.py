@@ -12,8 +12,9 @@ from typing import Awaitable, Callable, Literal, Protocol, TypeVar
 
 from platform_common.events import Envelope
 from platform_common.events.models import MatchData
+from services.profiles.domain.calendar_links import CalendarToken
 from services.profiles.domain.contacts import Contact, ContactRole
-from services.profiles.domain.engagements import Shift, Signup
+from services.profiles.domain.engagements import Shift, Signup, SignupTally
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.domain.stats import Fact, FirstMatch
 from services.profiles.domain.suggestions import SuggestionChange
@@ -70,13 +71,14 @@ class Repository(Protocol):
     async def insert_shift(self, shift: Shift) -> None: ...
     async def save_shift(self, shift: Shift, *, expected_version: int) -> None: ...
     async def shifts_of_item(self, item_id: str) -> list[Shift]:
-        """Every shift of an offer or need, by start."""
+        """Every shift of an offer or need (cancelled ones too), by start, then id."""
 
     async def upcoming_shifts(self, tenant: str, *, since: datetime,
                               limit: int) -> list[Shift]:
-        """Scheduled shifts of a tenant that end after `since`, by start."""
+        """Scheduled shifts of a tenant that end after `since`, by start, then id."""
 
-    async def count_shifts(self, tenant: str) -> int: ...
+    async def count_shifts(self, tenant: str) -> int:
+        """Every shift of the tenant, cancelled ones too."""
 
     async def get_signup(self, signup_id: str) -> Signup | None: ...
     async def insert_signup(self, signup: Signup) -> None: ...
@@ -92,14 +94,22 @@ class Repository(Protocol):
     async def signups_of_actor(self, actor_id: str) -> list[Signup]:
         """Every sign-up of a volunteer actor, by id."""
 
-    async def signups_of_tenant(self, tenant: str) -> list[Signup]: ...
+    async def signup_tallies(self, tenant: str) -> list[SignupTally]:
+        """The tenant's sign-ups counted per (status, hours_status, attended), with their hours
+        summed, in no particular order (the statistics; the sign-ups stay in the store)."""
 
-    async def calendar_token_of(self, sub: str) -> str | None:
-        """The hash of the person's calendar token, if they have one."""
+    async def calendar_token_of(self, sub: str) -> CalendarToken | None:
+        """What is stored about the person's calendar token (its hash), if they have one."""
 
-    async def set_calendar_token(self, sub: str, token_hash: str) -> None: ...
+    async def set_calendar_token(self, sub: str, token: CalendarToken) -> None:
+        """Store the person's token, replacing the one before (whose hash then resolves no
+        more)."""
+
     async def calendar_owner(self, token_hash: str) -> str | None:
         """The subject whose calendar token has this hash."""
+
+    async def delete_calendar_token(self, sub: str) -> None:
+        """The person is gone: their feed URL answers 404 from now on."""
 
     async def add_event(self, envelope: Envelope, *, topic: str, key: str) -> None:
         """Put an event into the outbox (only meaningful inside a transaction)."""

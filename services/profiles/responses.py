@@ -197,8 +197,8 @@ class HoursSummary(BaseModel):
 
 
 class CalendarLink(BaseModel):
-    url: str | None = Field(description="The feed's secret URL; shown only when it is made "
-                                        "(stored hashed): null later, renew for a new one")
+    url: str = Field(description="The feed's secret URL, the same every time until it is "
+                                 "renewed (POST /me/calendar/renew)")
     exists: bool
 
 

@@ -1,8 +1,10 @@
 """Issue 13: a Verein adds a date (shift) to its need on the need's page; a volunteer signs up
 there, finds it in the calendar view ("Meine Einsätze"), cancels it and signs up again; the
 Verein sees who is coming, removes a second volunteer with a reason (a third moves up from the
-waiting list) and, after the shift, confirms the hours the volunteer proposed (and issues a
-certificate); the volunteer sees them on "Meine Stunden" and downloads the certificate (a PDF).
+waiting list), moves the date to the next day (the volunteer's calendar follows) and, after the
+shift, confirms the hours the volunteer proposed (and issues a certificate); the volunteer sees
+them on "Meine Stunden" and downloads the certificate (a PDF). Last, the Verein adds a date over
+night, which the volunteer's calendar marks on both days.
 
 The shift has to start in the future to be signed up for and to have started for its hours:
 a test cannot wait days, so after the sign-ups the shift is moved into the past in the store
@@ -25,6 +27,12 @@ from tests.support.api import item_body, unique
 pytestmark = pytest.mark.browser
 BOTTROP = {"lat": 51.5236, "lon": 6.9285}
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def date_groups(form):
+    """The "Beginn" and "Ende" groups (a date and a time each) of a form for a date."""
+    return (form.get_by_role("group", name="Beginn", exact=True),
+            form.get_by_role("group", name="Ende", exact=True))
 
 
 def reload(page) -> None:
@@ -55,24 +63,25 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
     section = org_page.locator("section.shifts")
     expect(section.get_by_role("heading", name="Termine", level=2)).to_be_visible(timeout=SLOW_MS)
     expect(section.get_by_text("Noch keine Termine.")).to_be_visible()
-    form = section.locator("form.shift-form")
-    form.get_by_label("Datum").fill(day.isoformat())
-    form.get_by_label("Uhrzeit Beginn").fill("10:00")
-    form.get_by_label("Uhrzeit Ende").fill("09:00")  # before the start: the API refuses it
+    form = section.get_by_role("form", name="Termin hinzufügen")
+    start_group, end_group = date_groups(form)
+    start_group.get_by_label("Datum").fill(day.isoformat())
+    expect(end_group.get_by_label("Datum")).to_have_value(day.isoformat())  # the same day at first
+    start_group.get_by_label("Uhrzeit").fill("10:00")
+    end_group.get_by_label("Uhrzeit").fill("09:00")  # before the start: refused before sending
     form.get_by_label("Plätze").fill("2")
     form.get_by_label("Ort (optional)").fill("Gemeindehaus St. Cyriakus")
     form.get_by_label("Hinweis (optional)").fill("Bitte feste Schuhe mitbringen.")
     form.get_by_role("button", name="Termin speichern").click()
-    end_field = form.get_by_label("Uhrzeit Ende")
-    expect(end_field).to_have_attribute("aria-invalid", "true", timeout=SLOW_MS)
-    expect(form.locator(".field-error")).to_contain_text("Das Ende muss nach dem Beginn liegen.")
+    expect(end_group).to_have_attribute("aria-invalid", "true", timeout=SLOW_MS)
+    expect(end_group.locator(".field-error")).to_have_text("Das Ende muss nach dem Beginn liegen.")
     expect(form.locator(".error-summary")).to_be_focused()
     check_axe(org_page, "the add-a-date form with an error")
     shoot(org_page, "shift-form-error")
     assert api.http.get(f"/needs/{need_id}/shifts").json()["items"] == [], \
         "a refused date is not stored"
 
-    end_field.fill("13:00")
+    end_group.get_by_label("Uhrzeit").fill("13:00")
     form.get_by_role("button", name="Termin speichern").click()
     shift_card = section.locator("li.shift")
     expect(shift_card).to_have_count(1, timeout=SLOW_MS)
@@ -140,6 +149,11 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
     expect(page.locator("#status")).to_contain_text("Neuer Link erzeugt", timeout=SLOW_MS)
     expect(feed).not_to_have_value(re.compile(re.escape(feed_path) + "$"))
     assert httpx.get(gateway_url + feed_path, timeout=20).status_code == 404
+    # the new link is shown again on the next visit (for a second device)
+    renewed_url = feed.input_value()
+    reload(page)
+    expect(feed).to_have_value(renewed_url, timeout=SLOW_MS)
+    expect(page.get_by_text("Sie finden ihn jederzeit hier wieder")).to_be_visible()
 
     # ---- cancels it there ---------------------------------------------------------
     agenda.get_by_role("button", name=re.compile(r"^Abmelden von")).click()
@@ -198,6 +212,65 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
     assert [(s["status"], s["reason"]) for s in removed] == [
         ("removed", "Der Termin ist für Erwachsene.")]
 
+    # ---- the Verein moves the date to the next day, 14:00 to 17:00 ---------------------
+    moved_day = day + timedelta(days=1)
+    org_card = org_page.locator("li.shift")
+    org_card.get_by_role("button", name=re.compile(r"^Termin ändern:")).click()
+    edit = org_card.get_by_role("form", name="Termin ändern")
+    expect(edit.get_by_role("heading", name="Termin ändern")).to_be_focused()
+    start_group, end_group = date_groups(edit)
+    expect(start_group.get_by_label("Datum")).to_have_value(day.isoformat())  # filled with the date
+    expect(start_group.get_by_label("Uhrzeit")).to_have_value("10:00")
+    expect(end_group.get_by_label("Datum")).to_have_value(day.isoformat())
+    expect(end_group.get_by_label("Uhrzeit")).to_have_value("13:00")
+    expect(edit.get_by_label("Ort (optional)")).to_have_value("Gemeindehaus St. Cyriakus")
+    expect(edit.get_by_label("Hinweis (optional)")).to_have_value("Bitte feste Schuhe mitbringen.")
+    places = edit.get_by_label("Plätze")
+    expect(places).to_have_value("2")
+    # fewer places than people signed up: the API refuses it, next to the field
+    places.fill("1")
+    edit.get_by_role("button", name="Änderungen speichern").click()
+    expect(places).to_have_attribute("aria-invalid", "true", timeout=SLOW_MS)
+    expect(edit.locator(".field-error")).to_have_text(
+        "Bereits angemeldet: 2. Weniger Plätze sind nicht möglich.")
+    check_axe(org_page, "the change-a-date form with an error")
+    shoot(org_page, "shift-form-edit")
+    places.fill("2")
+    # someone else changes the date meanwhile: saving is refused, the current state can be loaded
+    current = api.http.get(f"/shifts/{shift['id']}").json()
+    other_note = "Bitte feste Schuhe und Arbeitshandschuhe mitbringen."
+    changed = api.http.patch(f"/shifts/{shift['id']}", headers=verein.headers,
+                             json={"note": other_note, "version": current["version"]})
+    assert changed.status_code == 200, changed.text
+    start_group.get_by_label("Datum").fill(moved_day.isoformat())
+    expect(end_group.get_by_label("Datum")).to_have_value(moved_day.isoformat())  # follows
+    edit.get_by_role("button", name="Änderungen speichern").click()
+    conflict = edit.locator(".conflict")
+    expect(conflict).to_contain_text("Jemand hat das inzwischen geändert.", timeout=SLOW_MS)
+    expect(conflict).to_be_focused()
+    assert api.http.get(f"/shifts/{shift['id']}").json()["start"] == current["start"]
+    edit.get_by_role("button", name="Aktuellen Stand laden").click()
+    expect(edit.get_by_label("Hinweis (optional)")).to_have_value(other_note, timeout=SLOW_MS)
+    expect(start_group.get_by_label("Datum")).to_have_value(day.isoformat())
+    expect(conflict).to_have_count(0)
+    start_group.get_by_label("Datum").fill(moved_day.isoformat())
+    start_group.get_by_label("Uhrzeit").fill("14:00")
+    end_group.get_by_label("Uhrzeit").fill("17:00")
+    edit.get_by_role("button", name="Änderungen speichern").click()
+    expect(org_page.locator("#status")).to_contain_text(
+        "Termin verschoben auf", timeout=SLOW_MS)
+    expect(edit).to_have_count(0)
+    expect(org_card).to_contain_text("14:00 – 17:00")
+    expect(org_card).to_contain_text(other_note)
+    start = datetime.fromisoformat(
+        api.http.get(f"/shifts/{shift['id']}").json()["start"]).astimezone(BERLIN)
+    assert (start.date(), start.hour) == (moved_day, 14), start
+    # ... and the volunteer's calendar follows
+    reload(page)  # "Meine Einsätze", since signing up again
+    expect(page.locator("li.engagement")).to_contain_text("14:00 – 17:00", timeout=SLOW_MS)
+    expect(page.locator(f"button[data-calendar-day='{moved_day.isoformat()}']")).to_be_visible()
+    expect(page.locator(f"button[data-calendar-day='{day.isoformat()}']")).to_have_count(0)
+
     # ---- after the shift, the Verein confirms the hours -------------------------------
     from pymongo import MongoClient
 
@@ -255,6 +328,46 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
         text = " ".join(subprocess.run(["pdftotext", str(saved), "-"], capture_output=True,
                                        text=True, check=True).stdout.split())  # names may wrap
         assert volunteer.name in text and verein.name in text and "2,5" in text, text
+
+    # ---- a date over night: the end on the next day -----------------------------------
+    evening = (datetime.now(BERLIN) + timedelta(days=10)).date()
+    if (evening + timedelta(days=1)).month != evening.month:
+        evening += timedelta(days=2)  # both days in one month of the calendar below
+    morning = evening + timedelta(days=1)
+    form = section.get_by_role("form", name="Termin hinzufügen")
+    start_group, end_group = date_groups(form)
+    start_group.get_by_label("Datum").fill(evening.isoformat())
+    start_group.get_by_label("Uhrzeit").fill("18:00")
+    end_group.get_by_label("Uhrzeit").fill("10:00")
+    form.get_by_label("Plätze").fill("4")
+    form.get_by_label("Ort (optional)").fill("Zeltplatz am Kanal")
+    save = form.get_by_role("button", name="Termin speichern")
+    save.click()  # ends before it starts (still the same day)
+    expect(end_group.locator(".field-error")).to_have_text("Das Ende muss nach dem Beginn liegen.")
+    end_group.get_by_label("Datum").fill((evening + timedelta(days=2)).isoformat())
+    save.click()  # two nights: longer than the API allows, said at the field
+    expect(end_group.locator(".field-error")).to_have_text(
+        "Ein Termin dauert höchstens 24 Stunden.", timeout=SLOW_MS)
+    end_group.get_by_label("Datum").fill(morning.isoformat())
+    save.click()
+    both_dates = f"{evening:%d.%m.%Y}, 18:00 – {morning:%d.%m.%Y}, 10:00"
+    overnight = section.locator("li.shift").filter(has_text="Zeltplatz am Kanal")
+    expect(overnight).to_contain_text(both_dates, timeout=SLOW_MS)
+    expect(org_page.locator("#status")).to_contain_text("Termin hinzugefügt")
+    overnight.scroll_into_view_if_needed()
+    shoot(org_page, "shift-over-night")
+    overnight_id = overnight.get_attribute("id").removeprefix("shift-")
+    signed = api.http.post(f"/shifts/{overnight_id}/signups", headers=volunteer.headers,
+                           json={"actor_id": volunteer.actor_id})
+    assert signed.status_code == 201, signed.text
+    open_route(page, "#/me/engagements")
+    for night in (evening, morning):
+        expect(page.locator(f"button[data-calendar-day='{night.isoformat()}']")).to_have_attribute(
+            "aria-label", re.compile(r"1 Einsatz"), timeout=SLOW_MS)
+    expect(page.locator("li.engagement").filter(has_text="Zeltplatz am Kanal")).to_contain_text(
+        both_dates)
+    shoot(page, "me-engagements-over-night")
+
     assert not page.problems, page.problems
     assert not org_page.problems, org_page.problems
     assert not third_page.problems, third_page.problems

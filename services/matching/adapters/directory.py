@@ -2,21 +2,19 @@
 
 `directory_tenants`, `directory_actors`, `directory_items`: one document per entity, `_id` =
 its id, with the entity's `version`. A write changes a document only when its version is
-newer: the filter asks for an older version, and when the stored one is as new or newer the
-upsert's insert fails on the duplicate `_id`, which is the "ignore" answer.
+newer: a new entity is inserted; one already stored (the insert fails on the duplicate `_id`)
+is updated on a filter that asks for an older version, so a stored version as new or newer
+is left alone.
 """
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any, Sequence
 
-from pymongo import ASCENDING, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo import ASCENDING
 
+from platform_common.stores import in_chunks, save_newer
 from services.matching.domain.directory import DirectoryActor, DirectoryItem, DirectoryTenant
-
-DUPLICATE_KEY = 11000
-WRITE_CHUNK = 1000
 
 
 class MongoDirectory:
@@ -32,8 +30,9 @@ class MongoDirectory:
 
     # ---- writes -------------------------------------------------------------------------------
     async def save_tenants(self, tenants: Sequence[DirectoryTenant]) -> None:
-        await _save_newer(self._tenants, [
-            (t.id, t.version, {"neighbours": list(t.neighbours)}) for t in tenants])
+        await save_newer(self._tenants, [
+            (t.id, t.version, {"neighbours": list(t.neighbours)}) for t in tenants],
+            order_field="version")
 
     async def save_actors(self, actors: Sequence[DirectoryActor]) -> None:
         rows = []
@@ -43,12 +42,12 @@ class MongoDirectory:
             if actor.type is not None:  # an erasure names no type: keep the known one
                 fields["type"] = actor.type
             rows.append((actor.id, actor.version, fields))
-        await _save_newer(self._actors, rows)
+        await save_newer(self._actors, rows, order_field="version")
 
     async def save_items(self, items: Sequence[DirectoryItem]) -> None:
-        await _save_newer(self._items, [
+        await save_newer(self._items, [
             (i.id, i.version, {k: v for k, v in asdict(i).items() if k not in ("id", "version")})
-            for i in items])
+            for i in items], order_field="version")
 
     # ---- reads --------------------------------------------------------------------------------
     async def tenant(self, tenant_id: str) -> DirectoryTenant | None:
@@ -69,28 +68,10 @@ class MongoDirectory:
 
     async def items_of_actors(self, actor_ids: Sequence[str]) -> list[DirectoryItem]:
         found: list[DirectoryItem] = []
-        ids = list(actor_ids)
-        for start in range(0, len(ids), WRITE_CHUNK):
-            cursor = self._items.find({"actor_id": {"$in": ids[start:start + WRITE_CHUNK]}})
+        for chunk in in_chunks(list(actor_ids)):
+            cursor = self._items.find({"actor_id": {"$in": chunk}})
             found += [_item(doc) async for doc in cursor]
         return sorted(found, key=lambda item: item.id)
-
-
-async def _save_newer(collection, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
-    """Upsert (id, version, fields) unless the stored version is as new or newer."""
-    newest: dict[str, tuple[str, int, dict[str, Any]]] = {}
-    for row in rows:  # one operation per document: an unordered bulk may reorder them
-        if row[0] not in newest or row[1] > newest[row[0]][1]:
-            newest[row[0]] = row
-    operations = [UpdateOne({"_id": entity_id, "version": {"$lt": version}},
-                            {"$set": {**fields, "version": version}}, upsert=True)
-                  for entity_id, version, fields in newest.values()]
-    for start in range(0, len(operations), WRITE_CHUNK):
-        try:
-            await collection.bulk_write(operations[start:start + WRITE_CHUNK], ordered=False)
-        except BulkWriteError as exc:
-            if any(error["code"] != DUPLICATE_KEY for error in exc.details["writeErrors"]):
-                raise
 
 
 def _tenant(doc: dict[str, Any]) -> DirectoryTenant:

@@ -2,7 +2,8 @@
 
 A plain consumer without a group (manual assignment): each worker instance holds the whole
 index, so each reads everything. No offsets are committed; a start replays the topics
-(bounded in production by compacting `items`, see README.md).
+(bounded in production by compacting `items`, see README.md), or, restored from a snapshot,
+`seek`s to the offsets the snapshot covers and reads only the tail.
 
 "Caught up" is judged by the high watermark the broker reports in fetch responses. The
 local broker's ListOffsets (end_offsets) is wrong for multi-record batches (STACK.md); the
@@ -66,6 +67,17 @@ class KafkaFeed:
 
     def partition_count(self, topic: str) -> int:
         return sum(1 for tp in self._positions if tp.topic == topic)
+
+    async def beginning_offsets(self) -> dict[tuple[str, int], int]:
+        found = await self._consumer.beginning_offsets(list(self._positions))
+        return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
+
+    async def seek(self, offsets: dict[tuple[str, int], int]) -> None:
+        for tp in self._positions:
+            offset = offsets.get((tp.topic, tp.partition))
+            if offset is not None:
+                self._consumer.seek(tp, offset)
+                self._positions[tp] = offset
 
     async def next_batch(self, *, max_records: int, timeout_ms: int = 200) -> list[FeedRecord]:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)

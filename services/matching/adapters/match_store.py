@@ -5,10 +5,12 @@ with its state ("found" / "withdrawn"), score, reasons, both sides, the fingerpr
 worker compares, and the last announced event (id, type, time, trace) so that an event
 whose publishing was interrupted is published again with the same id.
 `instances`: per worker process, the last batch whose events were all acknowledged.
-`owners`: per partition, the worker instance that last took responsibility for it.
+`owners`: per partition, the worker instance that last took responsibility for it (when, and a
+token new with every take).
 """
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
@@ -74,7 +76,10 @@ class MongoMatchStore:
 
     async def take_ownership(self, instance: str, partitions: Iterable[int]) -> None:
         now = utcnow()
-        operations = [UpdateOne({"_id": p}, {"$set": {"instance": instance, "since": now}},
+        # `take` is new with every take (a restart from a snapshot compares it, see the port).
+        take = uuid.uuid4().hex
+        operations = [UpdateOne({"_id": p}, {"$set": {"instance": instance, "since": now,
+                                                      "take": take}},
                                 upsert=True) for p in partitions]
         if operations:
             await self._owners.bulk_write(operations, ordered=False)
@@ -82,6 +87,16 @@ class MongoMatchStore:
     async def owners(self, partitions: Iterable[int]) -> dict[int, str]:
         cursor = self._owners.find({"_id": {"$in": list(partitions)}})
         return {doc["_id"]: doc["instance"] async for doc in cursor}
+
+    async def owner_records(self, partitions: Iterable[int]) -> dict[int, tuple[str, str]]:
+        cursor = self._owners.find({"_id": {"$in": list(partitions)}})
+        return {doc["_id"]: (doc["instance"], doc.get("take") or doc["since"].isoformat())
+                async for doc in cursor}
+
+    async def written_after(self, partition: int, instance: str, batch: int) -> list[dict[str, Any]]:
+        """(answered from the `partition_batch` index)"""
+        return await self._matches.find({"need_partition": partition, "batch.instance": instance,
+                                         "batch.n": {"$gt": batch}}).to_list(None)
 
     async def found_fingerprints(self, partitions: Iterable[int]) -> dict[int, dict[str, str]]:
         """Per partition: pair key -> fingerprint of every stored pair in state "found"."""

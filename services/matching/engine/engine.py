@@ -67,6 +67,8 @@ import multiprocessing
 import os
 from array import array
 from bisect import insort
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
@@ -78,7 +80,7 @@ from .model import (DEFAULT_MAX_TOMBSTONES, DEFAULT_TOMBSTONE_RETENTION_S, Diff,
                     VersionLedger, event_seconds)
 from .rules import NEED, OFFER, VIS_REGION, VIS_STATE, Prepared, TenantDirectory
 
-__all__ = ["MatchingEngine", "Diff"]
+__all__ = ["MatchingEngine", "Diff", "EngineState"]
 
 _NEG_INF = -math.inf
 # Upper bounds carry float noise far below 1e-9; exact scores are rounded to 1e-6, so:
@@ -138,6 +140,22 @@ def _bulk_worker(engine: "MatchingEngine", share: list[int], sender) -> None:
         "counters": {k: engine.counters[k] - before[k] for k in before},
     })
     sender.close()
+
+
+@dataclass
+class EngineState:
+    """Everything an engine holds, detached from it (`MatchingEngine.export_state`), so that
+    `MatchingEngine.from_state` rebuilds an engine that behaves exactly like the original.
+
+    `parameters`: what the engine was built with (k, buffer size, grid, tombstone bounds);
+    `arrays`: the numpy state (index row templates, buffers, the reverse index in CSR form,
+    every bucket's rows concatenated); `objects`: the Python structures (prepared items,
+    slot and tenant tables, interned bits, the version ledger). Plain data: how it is written
+    to bytes is the caller's business (services/matching/worker/snapshot.py)."""
+
+    parameters: dict
+    arrays: dict[str, np.ndarray]
+    objects: dict
 
 
 class _Event:
@@ -471,6 +489,110 @@ class MatchingEngine:
                 for i, (x, j) in enumerate(members):
                     self._set_pos(x, j, i)
         self._rebuild_buffers(list(self._slot_of.values()), progress, workers)
+
+    # ------------------------------------------------------------------ state (snapshots)
+
+    def parameters(self) -> dict:
+        """What the engine was built with; an `EngineState` fits only an engine built alike."""
+        return {"k": self.k, "buffer_extra": self._L - self.k,
+                "cell_deg": [self._grid.cell_lat, self._grid.cell_lon],
+                "tombstone_retention_s": self._ledger._retention,
+                "max_tombstones": self._ledger._max}
+
+    def export_state(self) -> EngineState:
+        """A detached copy of the whole state (call it between events). Arrays are copied
+        and mutable containers flattened, so the engine may go on at once while the copy is
+        written elsewhere; prepared items and tenant infos are immutable and shared."""
+        cap = self._cap
+        rev_lens = np.zeros(cap, np.int64)
+        rev_present = np.zeros(cap, np.bool_)
+        chunks = []
+        for x, a in enumerate(self._rev):
+            if a is not None:
+                rev_present[x] = True
+                rev_lens[x] = len(a)
+                chunks.append(a.tobytes())
+        arrays = {
+            "row": self._row.copy(), "pos": self._pos.copy(), "cell": self._cell.copy(),
+            "blen": self._blen.copy(), "bex": self._bex.copy(), "bslot": self._bslot.copy(),
+            "bscore": self._bscore.copy(), "free": np.array(self._free, np.int64),
+            "rev_lens": rev_lens, "rev_present": rev_present,
+            "rev_data": np.frombuffer(b"".join(chunks), np.int32).copy(),
+        }
+        for name, buckets in (("cb", self._cb), ("vb", self._vb)):
+            keys = list(buckets)
+            arrays[f"{name}_keys"] = np.array(keys, np.int64)
+            arrays[f"{name}_n"] = np.array([buckets[key].n for key in keys], np.int64)
+            parts = [buckets[key].data[: buckets[key].n] for key in keys]
+            arrays[f"{name}_rows"] = np.concatenate(parts) if parts else np.zeros((0, _NB))
+        ledger = self._ledger
+        objects = {
+            "tenants": list(self._tenants._infos.values()),
+            "tnames": list(self._tnames),
+            "registries": [dict(r._ids) for r in (self._catreg, self._skillreg, self._reqreg, self._langreg)],
+            "actors": dict(self._actors),
+            "slot_of": dict(self._slot_of),
+            "prep": list(self._prep),
+            "pos_extra": dict(self._pos_extra),
+            "tombstones": list(ledger._tombstones.items()),
+            "watermark": ledger._now,
+            "counters": dict(self.counters),
+        }
+        return EngineState(self.parameters(), arrays, objects)
+
+    @classmethod
+    def from_state(cls, state: EngineState) -> "MatchingEngine":
+        """The engine `state` was exported from, as it was then (same answers, same diffs
+        for the events that follow)."""
+        params, arrays, objects = state.parameters, state.arrays, state.objects
+        engine = cls(k=params["k"], buffer_extra=params["buffer_extra"],
+                     cell_deg=tuple(params["cell_deg"]),
+                     tombstone_retention=params["tombstone_retention_s"],
+                     max_tombstones=params["max_tombstones"])
+        engine._tenants = TenantDirectory(objects["tenants"])
+        engine._tnames = list(objects["tnames"])
+        engine._tcode = {name: code for code, name in enumerate(engine._tnames)}
+        engine._rebuild_tenant_tables()
+        for registry, ids in zip((engine._catreg, engine._skillreg, engine._reqreg, engine._langreg),
+                                 objects["registries"]):
+            registry._ids = dict(ids)
+        engine._actors = objects["actors"]
+        engine._slot_of = objects["slot_of"]
+        engine._prep = objects["prep"]
+        engine._pos_extra = objects["pos_extra"]
+        engine._free = arrays["free"].tolist()
+        engine._row = arrays["row"]
+        engine._rowu = engine._row.view(np.uint64)
+        engine._pos, engine._cell = arrays["pos"], arrays["cell"]
+        engine._blen, engine._bex = arrays["blen"], arrays["bex"]
+        engine._bslot, engine._bscore = arrays["bslot"], arrays["bscore"]
+        engine._cap = len(engine._row)
+        if not (len(engine._prep) == len(engine._blen) == engine._cap):
+            raise ValueError("inconsistent engine state: slot tables of different lengths")
+        rev: list[array | None] = [None] * engine._cap
+        data = arrays["rev_data"].astype(np.int32, copy=False).tobytes()
+        ends = np.cumsum(arrays["rev_lens"]).tolist()
+        starts = [0] + ends[:-1]
+        for x in np.flatnonzero(arrays["rev_present"]).tolist():
+            a = rev[x] = array("i")
+            a.frombytes(data[4 * starts[x]: 4 * ends[x]])
+        engine._rev = rev
+        engine._cb, engine._cgroups, engine._vb = {}, {}, {}
+        for name, spatial in (("cb", True), ("vb", False)):
+            rows = arrays[f"{name}_rows"]
+            start = 0
+            for key, n in zip(arrays[f"{name}_keys"].tolist(), arrays[f"{name}_n"].tolist()):
+                bucket = Bucket(_NB, 1)
+                # a view of the concatenated rows: appends beyond it grow into a new array
+                bucket.data = rows[start: start + n] if n else bucket.data
+                bucket.n = n
+                start += n
+                engine._add_bucket(spatial, key, bucket)
+        ledger = engine._ledger
+        ledger._tombstones = OrderedDict(objects["tombstones"])
+        ledger._now = objects["watermark"]
+        engine.counters = dict(objects["counters"])
+        return engine
 
     def memory_bytes(self) -> int:
         """Bytes held by the arrays of the engine (rows, buffers, buckets, reverse index;

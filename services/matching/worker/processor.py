@@ -10,6 +10,10 @@ event that announces it, stamped with (instance, batch number) -> publish the ev
 for the broker's acks -> record the batch as committed. After a crash, the next owner
 publishes the events of uncommitted batches again (same event ids, so consumers deduplicate)
 and reconciles the engine's view with the stored pairs. README.md has the whole argument.
+
+With a snapshot store, the worker starts from the latest snapshot of its state (engine,
+open items, tenant versions, the feed offsets it covers) and replays only the tail of the
+topics; while live it writes a new snapshot now and then (worker/snapshot.py).
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import signal
 import time
 import uuid
 from contextlib import suppress
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,11 +48,12 @@ from services.matching.domain.pairs import (
 )
 from services.matching.engine.model import Diff, Match
 from services.matching.ports import (
-    EventFeed, EventPublisher, FeedRecord, GroupMembership, MatchStore,
+    EventFeed, EventPublisher, FeedRecord, GroupMembership, MatchStore, SnapshotStore,
 )
 from services.matching.settings import WorkerSettings
 from services.matching.translate import is_open, to_item, to_tenant
 from services.matching.worker import metrics
+from services.matching.worker import snapshot as snapshots
 
 log = get_logger(__name__)
 SOURCE = "matching"
@@ -116,10 +121,12 @@ class Ownership:
 
 class MatchingWorker:
     def __init__(self, *, settings: WorkerSettings, engine, feed: EventFeed, store: MatchStore,
-                 producer: EventPublisher, group: GroupMembership | None, items_topic: str):
+                 producer: EventPublisher, group: GroupMembership | None, items_topic: str,
+                 snapshots: SnapshotStore | None = None):
         self.settings = settings
         self.engine = engine
         self.feed, self.store, self.producer = feed, store, producer
+        self.snapshots = snapshots  # None: no snapshots, every start replays in full
         # Joined once the engine caught up (None: announce for nothing, e.g. in a test).
         self.group = group
         self.items_topic = items_topic
@@ -141,6 +148,24 @@ class MatchingWorker:
         self._lock = asyncio.Lock()
         self._settled = asyncio.Event()
         self._task: asyncio.Task | None = None
+        # Per feed (topic, partition): the offset after the last record applied (a batch is
+        # fetched before it is applied, so the feed's own position may be ahead).
+        self.applied_offsets: dict[tuple[str, int], int] = {}
+        self.records_applied = 0
+        self.topic_partitions: dict[str, int] = {}   # known once a snapshot store is asked
+        self.startup: dict[str, Any] = {}            # how the last start went (tests, bench)
+        self.last_reconcile: dict[str, Any] = {}     # what the last take-over did
+        self.events_since_snapshot = 0
+        self.last_snapshot_at: float | None = None   # monotonic; None: due once live
+        self._snapshot_saved_at: float | None = None  # wall clock, for the age metric
+        self._snapshot_task: asyncio.Task | None = None
+        metrics.SNAPSHOT_AGE.set_function(self._snapshot_age)
+        # Per partition we took: the token of our owner record (snapshots carry it).
+        self.takes: dict[int, str] = {}
+        # Restored from a snapshot, until the first take-over: what its instance announced, and
+        # every pair whose state changed in an event applied since (key -> (partition, need)).
+        self._announced: snapshots.Announced | None = None
+        self._changed_since_snapshot: dict[str, tuple[int, str]] | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -152,10 +177,11 @@ class MatchingWorker:
         self._task = asyncio.create_task(self._run(), name="matching-worker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError, Exception):  # it ended either way
-                await self._task
+        for task in (self._task, self._snapshot_task):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError, Exception):  # it ended either way
+                    await task
         report_lag(self.settings.service_name, {}, self._lag_partitions)
 
     @property
@@ -166,13 +192,20 @@ class MatchingWorker:
 
     async def _run(self) -> None:
         try:
-            # Everything comes from the topics, replayed from their beginning.
+            # From the latest snapshot plus the tail of the topics, or everything replayed
+            # from their beginning.
+            started = time.monotonic()
+            self.phase = "restoring"
+            restored = await self._restore()
             self.phase = "catching_up"
+            applied_before = self.records_applied
             self.feed.request_catch_up()
             while not self.feed.caught_up:
                 await self._step()
-            await self._bulk_load()
-            log.info("matcher_loaded", open_items=len(self.items), tenants=len(self.tenant_versions))
+            if self.staging is not None:
+                await self._bulk_load()
+            self._loaded(restored, self.records_applied - applied_before,
+                         time.monotonic() - started)
             # Join the group only now: partitions go to instances that can announce at once.
             if self.group is not None:
                 await self.group.start(self.partitions, on_assigned=self.on_assigned,
@@ -185,6 +218,7 @@ class MatchingWorker:
                     raise RuntimeError("the consumer group membership crashed")
                 await self._take_over()
                 await self._step()
+                await self._maybe_snapshot()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -194,6 +228,150 @@ class MatchingWorker:
             self.phase = "failed"
             os.kill(os.getpid(), signal.SIGTERM)
             raise
+
+    def _loaded(self, restored: int | None, replayed: int, seconds: float) -> None:
+        """`restored`: the open items a snapshot gave (None: a full replay)."""
+        self.startup = {"from_snapshot": restored is not None, "restored_items": restored or 0,
+                        "replayed_events": replayed, "seconds": round(seconds, 3)}
+        metrics.STARTUP_SECONDS.set(seconds)
+        metrics.STARTUP_REPLAYED.set(replayed)
+        metrics.STARTUP_RESTORED_ITEMS.set(restored or 0)
+        log.info("matcher_loaded", open_items=len(self.items), tenants=len(self.tenant_versions),
+                 **self.startup)
+        # After a full replay the next start should not need one: snapshot once live.
+        self.last_snapshot_at = time.monotonic() if restored is not None else None
+        self.events_since_snapshot = replayed
+
+    # ---- snapshots ----------------------------------------------------------------------------
+    async def _restore(self) -> int | None:
+        """Restore the latest snapshot (engine, open items, tenant versions) and point the feed
+        at the offsets it covers; returns the open items restored. None (the state untouched,
+        a full replay follows) when there is no snapshot or it does not fit, reason logged."""
+        if self.snapshots is None:
+            return None
+        started = time.monotonic()
+        try:
+            earliest = await self.feed.beginning_offsets()
+            self.topic_partitions = dict(Counter(topic for topic, _ in earliest))
+            snapshot = await self.snapshots.latest()
+        except Exception as exc:
+            log.warning("snapshot_ignored", reason=f"unreadable: {exc!r}")
+            return None
+        if snapshot is None:
+            log.info("snapshot_none", detail="no snapshot yet: full replay")
+            return None
+        reason = snapshots.unusable(snapshot.meta, engine_parameters=self.engine.parameters(),
+                                    partitions=self.topic_partitions,
+                                    owner_partitions=self.partitions)
+        if reason is None:
+            gone = [f"{topic}[{partition}] {offset} < {earliest.get((topic, partition), 0)}"
+                    for topic, partition, offset in snapshot.meta["offsets"]
+                    if offset < earliest.get((topic, partition), 0)]
+            if gone:
+                reason = ("the topics no longer hold every record after the snapshot "
+                          f"(retention): {', '.join(gone[:3])}")
+        if reason is not None:
+            log.warning("snapshot_ignored", reason=reason, taken_at=snapshot.meta.get("taken_at"))
+            return None
+        size = snapshot.size
+        try:
+            engine, state, items, needs = await asyncio.to_thread(self._decode, snapshot)
+        except Exception as exc:
+            log.error("snapshot_ignored", reason=f"cannot be restored: {exc!r}", exc_info=exc)
+            return None
+        self.engine, self.staging = engine, None
+        self.items, self.needs_by_partition = items, needs
+        self.tenant_versions = state.tenant_versions
+        self.applied_offsets = dict(state.offsets)
+        self._announced = state.announced
+        self._changed_since_snapshot = {} if state.announced is not None else None
+        await self.feed.seek(state.offsets)
+        metrics.ENGINE_ITEMS.set(len(self.items))
+        log.info("snapshot_restored", taken_at=snapshot.meta["taken_at"], bytes=size,
+                 open_items=len(items), seconds=round(time.monotonic() - started, 3))
+        return len(items)
+
+    def _decode(self, snapshot):
+        """(in a thread) The engine, the worker's state, its open items and its needs by
+        partition, from a snapshot (whose bytes are released once read)."""
+        state = snapshots.decode(snapshot)
+        snapshot.sections.clear()
+        engine = type(self.engine).from_state(state.engine)
+        items = {row[0]: OpenItem(Side(*row[:4]), row[4], row[5], row[6]) for row in state.items}
+        needs: dict[int, set[str]] = defaultdict(set)
+        for item_id, item in items.items():
+            if item.kind == "need":
+                needs[item.partition].add(item_id)
+        return engine, state, items, needs
+
+    def _snapshot_age(self) -> float:
+        if self._snapshot_saved_at is None:
+            return float("nan")
+        return time.time() - self._snapshot_saved_at
+
+    def _snapshot_due(self) -> bool:
+        # Only once the first assignment was taken over: then the snapshot also carries what
+        # this instance announced for (README: the take-over after a restore).
+        if (self.snapshots is None or self.phase != "live" or not self.took_over_once
+                or not self.events_since_snapshot):
+            return False
+        if self._snapshot_task is not None and not self._snapshot_task.done():
+            return False
+        if self.last_snapshot_at is None:
+            return True
+        interval = self.settings.matching_snapshot_interval_s
+        every = self.settings.matching_snapshot_every_events
+        return bool((interval and time.monotonic() - self.last_snapshot_at >= interval)
+                    or (every and self.events_since_snapshot >= every))
+
+    async def _maybe_snapshot(self) -> None:
+        """Copy the state between two batches (the pause), then encode and save it in the
+        background while the matcher goes on."""
+        if not self._snapshot_due():
+            return
+        async with self._lock:
+            started = time.monotonic()
+            # Between two batches every batch is committed and, for each owned partition, the
+            # stored pairs are what the engine holds (README: restart from a snapshot).
+            owned = [p for p in sorted(self.ownership.owned) if p in self.takes]
+            announced = snapshots.Announced(
+                instance=self.instance, batch=self.batch_no,
+                takes={p: self.takes[p] for p in owned},
+                stored={p: dict(self.stored.get(p, {})) for p in owned})
+            state = snapshots.WorkerState(
+                engine=self.engine.export_state(), items=list(self.items.values()),
+                tenant_versions=dict(self.tenant_versions), offsets=dict(self.applied_offsets),
+                partitions=dict(self.topic_partitions), owner_partitions=self.partitions,
+                instance=self.instance, taken_at=utcnow(), announced=announced)
+            pause = time.monotonic() - started
+        self.events_since_snapshot = 0
+        self.last_snapshot_at = time.monotonic()
+        self._snapshot_task = asyncio.create_task(self._save_snapshot(state, pause),
+                                                  name="matching-snapshot")
+
+    async def _save_snapshot(self, state: snapshots.WorkerState, pause: float) -> None:
+        started = time.monotonic()
+        try:
+            snapshot = await asyncio.to_thread(snapshots.encode, state)
+            encoded = time.monotonic()
+            await self.snapshots.save(snapshot)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # The next one is due after the interval; replaying a longer tail is the cost.
+            metrics.SNAPSHOTS.labels("failed").inc()
+            log.warning("snapshot_failed", error=repr(exc))
+            return
+        saved = time.monotonic()
+        self._snapshot_saved_at = time.time()
+        metrics.SNAPSHOTS.labels("saved").inc()
+        metrics.SNAPSHOT_BYTES.set(snapshot.size)
+        for stage, seconds in (("pause", pause), ("encode", encoded - started),
+                               ("save", saved - encoded)):
+            metrics.SNAPSHOT_SECONDS.labels(stage).set(seconds)
+        log.info("snapshot_saved", bytes=snapshot.size, open_items=len(state.items),
+                 pause_s=round(pause, 3), encode_s=round(encoded - started, 3),
+                 save_s=round(saved - encoded, 3))
 
     # ---- the group's decisions (called by faust during a rebalance) ---------------------------
     async def on_revoked(self) -> None:
@@ -314,6 +492,10 @@ class MatchingWorker:
             await self._retry("forget erased titles", self.store.forget_titles, erased_items)
         for record, error in poison:
             await self._dead_letter(record, error)
+        for record in records:
+            self.applied_offsets[(record.topic, record.partition)] = record.offset + 1
+        self.records_applied += len(records)
+        self.events_since_snapshot += len(records)
         await asyncio.sleep(0)
 
     def _apply_tenant(self, data: TenantData, *, changes: dict | None = None) -> bool:
@@ -390,20 +572,28 @@ class MatchingWorker:
 
     def _collect(self, diff: Diff, *, cause: Cause | None, changes: dict[str, PairChange],
                  gone: Side | None = None) -> None:
-        """Keep the newest change of every pair this instance announces for."""
+        """Keep the newest change of every pair this instance announces for (and, restored
+        from a snapshot, note every changed pair for the first take-over)."""
+        changed = self._changed_since_snapshot
+        if changed is not None:
+            for match in (*diff.found, *diff.withdrawn):
+                changed[pair_key(match.offer_id, match.need_id)] = (
+                    self._partition_of(match.need_id), match.need_id)
         owned = self.ownership.owned
         if not owned:
             return
         for found, matches in ((True, diff.found), (False, diff.withdrawn)):
             for match in matches:
-                need = self.items.get(match.need_id)
-                partition = need.partition if need is not None else owner_partition(
-                    match.need_id, self.partitions)
+                partition = self._partition_of(match.need_id)
                 if partition not in owned:
                     continue
                 changes[pair_key(match.offer_id, match.need_id)] = PairChange(
                     match, found, self._side(match.offer_id, gone), self._side(match.need_id, gone),
                     partition, cause)
+
+    def _partition_of(self, need_id: str) -> int:
+        need = self.items.get(need_id)
+        return need.partition if need is not None else owner_partition(need_id, self.partitions)
 
     # ---- deciding and announcing ------------------------------------------------------------
     def _decide(self, changes: dict[str, PairChange]) -> list[Announcement]:
@@ -513,9 +703,17 @@ class MatchingWorker:
         engine's view. False when a rebalance began meanwhile (the partitions stay not ours)."""
         started = time.monotonic()
         log.info("reconcile_started", partitions=sorted(partitions))
+        resumable = await self._resumable(partitions)  # read before our take replaces them
         await self._retry("take ownership", self.store.take_ownership, self.instance, partitions)
-        self.stored.update(await self._retry("load stored pairs", self.store.found_fingerprints,
-                                             partitions))
+        records = await self._retry("read owner records", self.store.owner_records, partitions)
+        self.takes.update({p: take for p, (instance, take) in records.items()
+                           if instance == self.instance})
+        if partitions - resumable:
+            self.stored.update(await self._retry("load stored pairs", self.store.found_fingerprints,
+                                                 partitions - resumable))
+        # Partitions nobody took since our snapshot: only pairs changed since need a look.
+        to_check = {p: await self._resume_view(p) for p in sorted(resumable)}
+        self._announced = self._changed_since_snapshot = None  # for the first take-over only
         # Events of an interrupted batch may be missing from the topic: publish them again.
         unfinished = await self._retry("load uncommitted pairs", self._uncommitted, partitions)
         if not await self._announce([_announcement_from_doc(doc) for doc in unfinished],
@@ -524,9 +722,13 @@ class MatchingWorker:
         metrics.REPUBLISHED.inc(len(unfinished))
         wanted: dict[str, tuple[int, Match]] = {}
         for partition in partitions:
-            for count, need_id in enumerate(list(self.needs_by_partition.get(partition, ()))):
+            keys = to_check.get(partition)
+            needs = set(keys.values()) if keys is not None else self.needs_by_partition.get(partition, ())
+            for count, need_id in enumerate(list(needs)):
                 for match in self.engine.matches_for(need_id):
-                    wanted[pair_key(match.offer_id, match.need_id)] = (partition, match)
+                    key = pair_key(match.offer_id, match.need_id)
+                    if keys is None or key in keys:
+                        wanted[key] = (partition, match)
                 if count % 500 == 499:
                     await asyncio.sleep(0)  # long takeovers must not starve /healthz
         announcements = []
@@ -539,15 +741,50 @@ class MatchingWorker:
                 announcements.append(self._announcement(
                     "match.found", key=key, partition=partition, match=match, offer=offer,
                     need=need, cause=None, caused_at=changed_at))
-        gone = [key for partition in partitions for key in self.stored.get(partition, {})
-                if key not in wanted]
+        gone = [key for partition in partitions
+                for key in to_check.get(partition, self.stored.get(partition, {}))
+                if key in self.stored.get(partition, {}) and key not in wanted]
         for doc in await self._retry("load withdrawn pairs", self.store.get_many, gone):
             announcements.append(_withdrawal_from_doc(doc))
         if not await self._announce(announcements, interruptible=True):
             return self._reconcile_interrupted(partitions)
-        log.info("reconcile_finished", partitions=sorted(partitions), republished=len(unfinished),
-                 announced=len(announcements), seconds=round(time.monotonic() - started, 3))
+        self.last_reconcile = {
+            "partitions": sorted(partitions), "republished": len(unfinished),
+            "announced": len(announcements), "seconds": round(time.monotonic() - started, 3),
+            # partition -> pairs checked, where the snapshot spared checking the others
+            "from_snapshot": {p: len(keys) for p, keys in to_check.items()}}
+        log.info("reconcile_finished", **self.last_reconcile)
         return True
+
+    async def _resumable(self, partitions: set[int]) -> set[int]:
+        """The partitions whose owner record is still the one the snapshot's instance left:
+        since the snapshot nobody else took them, so only that instance wrote their pairs."""
+        announced = self._announced
+        if announced is None:
+            return set()
+        records = await self._retry("read owner records", self.store.owner_records, partitions)
+        return {p for p in partitions if p in announced.takes
+                and records.get(p) == (announced.instance, announced.takes[p])}
+
+    async def _resume_view(self, partition: int) -> dict[str, str]:
+        """The stored found pairs of a partition taken over from the snapshot's instance: its
+        view then, updated with the pairs it wrote after. Returns the pairs that may differ
+        from the engine's view (pair key -> need id): those written since the snapshot and
+        those changed by an event applied since. Every other pair was stored as the snapshot's
+        engine held it, and no event changed it since."""
+        announced = self._announced
+        view = dict(announced.stored.get(partition, {}))
+        to_check = {key: need for key, (p, need) in self._changed_since_snapshot.items()
+                    if p == partition}
+        for doc in await self._retry("load pairs written since the snapshot", self.store.written_after,
+                                     partition, announced.instance, announced.batch):
+            to_check[doc["_id"]] = doc["need_id"]
+            if doc["state"] == "found":
+                view[doc["_id"]] = doc["fingerprint"]
+            else:
+                view.pop(doc["_id"], None)
+        self.stored[partition] = view
+        return to_check
 
     def _reconcile_interrupted(self, partitions: set[int]) -> bool:
         for partition in partitions:

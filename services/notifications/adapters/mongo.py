@@ -102,6 +102,8 @@ async def _merged_page(collection, actor_ids: list[str], extra: dict[str, Any], 
 
 async def create_indexes(db: AsyncDatabase) -> None:
     await db.recipients.create_index([("owners", ASCENDING)])
+    # The reminder task's look for preferences whose reminders wait for a re-plan.
+    await db.preferences.create_index([("reminders_replan_since", ASCENDING)])
     await db.notifications.create_index([("dedupe_key", ASCENDING)], unique=True)
     await db.notifications.create_index([("actor_id", ASCENDING), ("created_at", DESCENDING),
                                          ("_id", DESCENDING)])
@@ -190,6 +192,27 @@ class MongoPreferences:
 
     async def delete_actor(self, actor_id: str) -> None:
         await self._collection.delete_one({"_id": actor_id})
+
+    async def replans_due(self, *, now: datetime, limit: int) -> list[str]:
+        # A range with both bounds: answered from the index on the local store too (it scans
+        # the collection for a one-sided range).
+        cursor = self._collection.find(
+            {"reminders_replan_since": {"$gte": EARLIEST, "$lte": now}},
+            projection={"_id": 1}).sort("reminders_replan_since", ASCENDING).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+    async def finish_replan(self, actor_id: str, *, since: datetime) -> bool:
+        result = await self._collection.update_one(
+            {"_id": actor_id, "reminders_replan_since": since},
+            {"$set": {"reminders_replan_since": None}})
+        return result.modified_count > 0
+
+    async def request_replan(self, actor_id: str, *, since: datetime) -> bool:
+        # `None` matches a missing field too (preferences stored before the field existed).
+        result = await self._collection.update_one(
+            {"_id": actor_id, "reminders_replan_since": None},
+            {"$set": {"reminders_replan_since": since}})
+        return result.modified_count > 0
 
 
 class MongoNotifications:
@@ -458,6 +481,13 @@ class MongoEngagements:
         await self._signups.update_many({"shift_id": shift_id},
                                         {"$set": {"shift_start": start, "shift_end": end}})
 
+    async def signups_of_actor(self, actor_id: str, *,
+                               starting_after: datetime) -> list[SignupRow]:
+        # The (actor_id) index narrows it to the person's sign-ups; few per person.
+        cursor = self._signups.find(
+            {"actor_id": actor_id, "shift_start": {"$gt": starting_after}}).sort("_id", ASCENDING)
+        return [SignupRow.model_validate(_from_doc(doc, "signup_id")) async for doc in cursor]
+
     async def delete_actor(self, actor_id: str) -> None:
         await self._signups.delete_many({"actor_id": actor_id})
 
@@ -505,6 +535,23 @@ class MongoReminders:
             {**query, "status": "scheduled"},
             {"$set": {"status": "cancelled", "updated_at": now}})
         return result.modified_count
+
+    async def cancel_many(self, ids: list[str], *, now: datetime) -> int:
+        cancelled = 0
+        for chunk in in_chunks(ids):
+            result = await self._collection.update_many(
+                {"_id": {"$in": chunk}, "status": "scheduled"},
+                {"$set": {"status": "cancelled", "updated_at": now}})
+            cancelled += result.modified_count
+        return cancelled
+
+    async def reschedule(self, reminder_id: str, *, shift_start: datetime, due_at: datetime,
+                         now: datetime) -> bool:
+        result = await self._collection.update_one(
+            {"_id": reminder_id, "status": {"$in": ["cancelled", "skipped"]}},
+            {"$set": {"status": "scheduled", "shift_start": shift_start, "due_at": due_at,
+                      "sent_at": None, "updated_at": now}})
+        return result.modified_count > 0
 
     async def due(self, *, now: datetime, limit: int) -> list[Reminder]:
         # Equality and a range with both bounds: answered from the (status, due_at) index on

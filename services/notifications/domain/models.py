@@ -22,9 +22,10 @@ DeliveryStatus = Literal["pending", "sent", "retrying", "failed", "deferred", "d
 NotificationType = Literal["match.found", "contact.requested", "contact.accepted", "contact.declined",
                            "item.hidden", "signup.promoted", "signup.removed", "shift.cancelled",
                            "shift.changed", "shift.reminder"]
-# pending: waits for its time; sent: told (or found told); cancelled: the sign-up or shift was
-# cancelled; skipped: not sent (the shift had started, the person turned the offset off, or a
-# later reminder of the same sign-up was due as well).
+# scheduled: waits for its time; sent: told (or found told); cancelled: the sign-up or shift
+# was cancelled, or the person took the offset out of reminder_hours; skipped: not sent when
+# due (the shift had started or was cancelled, the sign-up was cancelled, the person turned the
+# offset off, or a later reminder of the same sign-up was due as well).
 ReminderStatus = Literal["scheduled", "sent", "cancelled", "skipped"]
 DEFAULT_REMINDER_HOURS = (24, 2)
 
@@ -67,6 +68,10 @@ class Preferences(Model):
     webhook_secret: str | None = None
     # Hours before a confirmed shift at which the volunteer is reminded ([] = never).
     reminder_hours: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDER_HOURS))
+    # Set (to the time of the change) when `reminder_hours` changed and the person's upcoming
+    # reminders are not yet re-planned for it; cleared once they are. Stored with the change
+    # itself, so a crash before the re-plan leaves it for the reminder task to finish.
+    reminders_replan_since: datetime | None = None
 
     @classmethod
     def default(cls, actor_id: str) -> "Preferences":

@@ -13,6 +13,7 @@ the key taken and sends nothing.
     coalescing   the windows that make a burst of pairs for one item one notification
     sending      render, send, record; the retry task's rounds
     engagements  shifts and sign-ups: their notifications, the read model, the reminders
+                 (re-planned when a person changes reminder_hours)
     digests      the daily digest
     inbox        the owners' inbox, deliveries and export
     preferences  channels, frequency, webhook, unsubscribe
@@ -20,7 +21,7 @@ the key taken and sends nothing.
 from services.notifications.service.deps import Deps, utc_now
 from services.notifications.service.digests import run_digests
 from services.notifications.service.engagements import (
-    on_shift, on_signup, reminder_view, send_due_reminders,
+    on_shift, on_signup, reminder_view, replan_reminders, run_reminder_task, send_due_reminders,
 )
 from services.notifications.service.handlers import (
     HANDLERS, apply_actor, erase_actor, handle_event, handle_events, on_contact, on_item_hidden,
@@ -47,7 +48,8 @@ __all__ = [
     "handle_events", "list_deliveries", "list_notifications", "mark_all_read", "mark_read",
     "notification_view", "notify", "notify_many", "on_contact", "on_item_hidden",
     "on_match_found", "on_match_withdrawn", "on_matches_found", "on_shift", "on_signup",
-    "preferences_view", "record_attempt", "reminder_view", "retry_due_deliveries",
-    "run_digests", "send_delivery", "send_due_reminders", "send_jobs",
+    "preferences_view", "record_attempt", "reminder_view", "replan_reminders",
+    "retry_due_deliveries", "run_digests", "run_reminder_task", "send_delivery",
+    "send_due_reminders", "send_jobs",
     "unsubscribe", "update_preferences", "utc_now",
 ]

@@ -30,9 +30,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from prometheus_client import Counter, Histogram
+
 from services.notifications.domain import rules
 from services.notifications.domain.models import Notification, Preferences
 from services.notifications.service.deps import Deps
+
+# What the monitoring team watches to see coalescing work (README, "Metrics"): each pair once,
+# when it takes its place in a window (`led`: it opened one; `joined`: it joined one), and the
+# size of each window when it closes and is told as one notification (`_count`: windows told).
+COALESCED_PAIRS = Counter("notifications_coalescing_pairs_total",
+                          "Match pairs placed in a coalescing window", ["placement"])
+WINDOW_PAIRS = Histogram("notifications_coalesced_pairs",
+                         "Pairs told together by one closed coalescing window",
+                         buckets=(1, 2, 3, 5, 10, 20, 50, 100))
+for _placement in ("led", "joined"):  # both series exist from the start, at 0
+    COALESCED_PAIRS.labels(_placement)
 
 
 def coalesces(deps: Deps, notification: Notification) -> bool:
@@ -106,6 +119,8 @@ async def join_placed(*, deps: Deps, placed: Placed, inserted: set[str],
         else:
             orphans += [by_id[pair_id] for pair_id in ids]
     await store.update_many(settled, joining_since=None)
+    COALESCED_PAIRS.labels("led").inc(len(placed.new_leads.keys() & inserted))
+    COALESCED_PAIRS.labels("joined").inc(len(settled))
     groups: dict[str, list[tuple[Notification, bool]]] = {}
     for notification, in_inbox in orphans:
         groups.setdefault(window_of(notification), []).append((notification, in_inbox))
@@ -123,6 +138,7 @@ async def _join(deps: Deps, window: str, members: list[Notification], *, in_inbo
         await store.update_many(ids, group_id=lead.id)
         if await store.join_window(lead.id, ids):
             await store.update_many(ids, joining_since=None)
+            COALESCED_PAIRS.labels("joined").inc(len(ids))
             return
     # No open window (or it was sealed meanwhile): the first pair leads a new one. Its pairs
     # name it before it lists them, so a crash in between leaves nothing that looks covered.
@@ -132,6 +148,8 @@ async def _join(deps: Deps, window: str, members: list[Notification], *, in_inbo
         [first.id], window=window, member_ids=ids, sealed=False, in_inbox=in_inbox,
         closes_at=now + timedelta(seconds=deps.settings.coalesce_window_s), joining_since=None)
     await store.update_many(ids[1:], joining_since=None)
+    COALESCED_PAIRS.labels("led").inc()
+    COALESCED_PAIRS.labels("joined").inc(len(ids) - 1)
 
 
 async def repair_joining(*, deps: Deps, limit: int = 200) -> int:

@@ -58,6 +58,7 @@ async def on_signup(*, deps: Deps, signup: SignupData, type_: str, event_at: dat
     if current is not None and current.version >= signup.version:
         return
     shift = await deps.engagements.get_shift(signup.shift_id)
+    hours: list[int] | None = None  # the reminder hours scheduled with, if any
     if type_ in ("signup.confirmed", "signup.promoted"):
         if type_ == "signup.promoted":
             title, body = messages.promoted_texts(
@@ -65,11 +66,11 @@ async def on_signup(*, deps: Deps, signup: SignupData, type_: str, event_at: dat
                 place_name=shift.place_name if shift else None)
             await _tell(deps, signup, shift, type_, title, body, event_at)
         if shift is None or shift.status != "cancelled":
+            hours = await _reminder_hours(deps, volunteer)
             await deps.reminders.schedule(rules.reminders_for(
                 signup_id=signup.id, shift_id=signup.shift_id, actor_id=volunteer,
-                tenant=signup.tenant, shift_start=signup.shift_start,
-                hours=await _reminder_hours(deps, volunteer), since=event_at,
-                now=deps.clock()))
+                tenant=signup.tenant, shift_start=signup.shift_start, hours=hours,
+                since=event_at, now=deps.clock()))
     elif type_ in ("signup.cancelled", "signup.removed"):
         if type_ == "signup.removed":
             title, body = messages.removed_texts(
@@ -82,6 +83,10 @@ async def on_signup(*, deps: Deps, signup: SignupData, type_: str, event_at: dat
         signup_id=signup.id, shift_id=signup.shift_id, actor_id=volunteer, tenant=signup.tenant,
         item_id=signup.item_id, status=signup.status, reason=signup.reason,
         shift_start=signup.shift_start, shift_end=signup.shift_end, version=signup.version))
+    if hours is not None and await _reminder_hours(deps, volunteer) != hours:
+        # The person changed their hours while these reminders were scheduled; a re-plan that
+        # ran meanwhile could not see this sign-up yet (it is stored just now): plan again.
+        await deps.preferences.request_replan(volunteer, since=deps.clock())
 
 
 async def _tell(deps: Deps, signup: SignupData, shift: ShiftRow | None, type_: str, title,
@@ -169,15 +174,75 @@ async def _move_reminders(deps: Deps, shift: ShiftRow) -> None:
                                         status="scheduled", sent_at=None, updated_at=now)
 
 
+# ---- re-planning when the person changes reminder_hours ------------------------------------------
+
+async def replan_reminders(*, deps: Deps, actor_id: str) -> bool:
+    """Make the person's upcoming reminders follow their stored `reminder_hours`, if a change
+    waits for it (`reminders_replan_since`, stored with the change): on every confirmed sign-up
+    of a shift starting after the change, the scheduled reminders of offsets no longer wanted
+    are cancelled, and the offsets newly wanted are scheduled (or a cancelled one again) unless
+    their time had passed at the change. A sent reminder is never touched (and its dedupe key
+    would not let it out twice). Idempotent, so it runs in the request that changed the hours
+    and again from the reminder task should that request have died before finishing; whether
+    there was a change to plan."""
+    preferences = await deps.preferences.get(actor_id)
+    if preferences is None or preferences.reminders_replan_since is None:
+        return False
+    since, wanted = preferences.reminders_replan_since, preferences.reminder_hours
+    now = deps.clock()
+    for signup in await deps.engagements.signups_of_actor(actor_id, starting_after=since):
+        if signup.status != "confirmed":
+            continue
+        shift = await deps.engagements.get_shift(signup.shift_id)
+        if shift is not None and shift.status == "cancelled":
+            continue
+        existing = {r.offset_hours: r for r in await deps.reminders.of_signup(signup.signup_id)}
+        await deps.reminders.cancel_many(
+            [r.id for offset, r in existing.items() if offset not in wanted], now=now)
+        await deps.reminders.schedule(rules.reminders_for(
+            signup_id=signup.signup_id, shift_id=signup.shift_id, actor_id=actor_id,
+            tenant=signup.tenant, shift_start=signup.shift_start,
+            hours=[offset for offset in wanted if offset not in existing], since=since, now=now))
+        for offset in wanted:
+            due_at = rules.reminder_due(signup.shift_start, offset)
+            if offset in existing and due_at > since:  # turned off once, wanted again
+                await deps.reminders.reschedule(existing[offset].id, due_at=due_at,
+                                                shift_start=signup.shift_start, now=now)
+    if not await deps.preferences.finish_replan(actor_id, since=since):
+        # The hours changed again meanwhile, and a re-plan of that change may have finished
+        # before our writes: unless we planned what is stored now, plan once more.
+        current = await deps.preferences.get(actor_id)
+        if current is not None and current.reminder_hours != wanted:
+            await deps.preferences.request_replan(actor_id, since=since)
+    return True
+
+
+async def replan_waiting_reminders(*, deps: Deps, limit: int = 100) -> int:
+    """The re-plans a crash left undone (the change stored, its re-plan not finished)."""
+    replanned = 0
+    for actor_id in await deps.preferences.replans_due(now=deps.clock(), limit=limit):
+        replanned += await replan_reminders(deps=deps, actor_id=actor_id)
+    return replanned
+
+
 # ---- the reminder task ---------------------------------------------------------------------------
 
+async def run_reminder_task(*, deps: Deps) -> dict[str, int]:
+    """One round of the periodic reminder task: finish waiting re-plans first (so that a
+    changed offset is not sent, nor a new one missed), then send what is due."""
+    replanned = await replan_waiting_reminders(deps=deps)
+    return {"replanned": replanned, **await send_due_reminders(deps=deps)}
+
+
 async def send_due_reminders(*, deps: Deps, limit: int = 200) -> dict[str, int]:
-    """The periodic reminder task: tell each due reminder once, by the person's channels, at
-    once (never into a digest). Each goes through `notify_many` under its dedupe key, which
-    stores the notification and claims its deliveries before sending: a crash after that is
-    finished by the retry task, and a second run (or instance) finds the key taken. Skipped:
-    reminders whose shift has started, whose offset the person turned off, and the earlier of
-    several due at once for one sign-up (after downtime only the latest goes out)."""
+    """Tell each due reminder once, by the person's channels, at once (never into a digest).
+    Each goes through `notify_many` under its dedupe key, which stores the notification and
+    claims its deliveries before sending: a crash after that is finished by the retry task, and
+    a second run (or instance) finds the key taken. Skipped: reminders whose shift has started
+    or was cancelled, whose sign-up was cancelled or removed, whose offset the person turned
+    off, and the earlier of several due at once for one sign-up: after downtime over both the
+    24 h and the 2 h moment only the 2 h one goes out (saying how long is really left), not two
+    mails at once of which the first is stale."""
     now = deps.clock()
     due = await deps.reminders.due(now=now, limit=limit)
     if not due:
@@ -189,18 +254,23 @@ async def send_due_reminders(*, deps: Deps, limit: int = 200) -> dict[str, int]:
     preferences = await deps.preferences.get_many(actor_ids)
     shifts = {shift_id: await deps.engagements.get_shift(shift_id)
               for shift_id in sorted({r.shift_id for r in due})}
+    # A re-plan racing a cancellation can leave a reminder scheduled on a cancelled sign-up.
+    signups = {signup_id: await deps.engagements.get_signup(signup_id) for signup_id in by_signup}
     to_send: list[Reminder] = []
     skipped: list[Reminder] = []
-    for reminders in by_signup.values():
-        *earlier, latest = sorted(reminders, key=lambda r: (r.due_at, r.id))
-        skipped += earlier
-        hours = (preferences.get(latest.actor_id)
-                 or Preferences.default(latest.actor_id)).reminder_hours
-        shift = shifts.get(latest.shift_id)
-        if (latest.shift_start <= now or latest.offset_hours not in hours
-                or (shift is not None and shift.status == "cancelled")):
-            skipped.append(latest)
-        else:
+    for signup_id, reminders in by_signup.items():
+        first = reminders[0]
+        hours = (preferences.get(first.actor_id)
+                 or Preferences.default(first.actor_id)).reminder_hours
+        shift, signup = shifts.get(first.shift_id), signups.get(signup_id)
+        off = ((shift is not None and shift.status == "cancelled")
+               or (signup is not None and signup.status in ("cancelled", "removed")))
+        wanted = sorted((r for r in reminders if not off and r.shift_start > now
+                         and r.offset_hours in hours), key=lambda r: (r.due_at, r.id))
+        skipped += [r for r in reminders if r not in wanted]
+        if wanted:  # only the latest of several due at once goes out
+            *earlier, latest = wanted
+            skipped += earlier
             to_send.append(latest)
     drafts = []
     for reminder in to_send:

@@ -252,4 +252,6 @@ async def close_windows(*, deps: Deps, limit: int = 500) -> dict[str, int]:
             (lead, [members[i] for i in (lead.member_ids or [lead.id]) if i in members])
             for lead in leads])
         await store.update_many([lead.id for lead in leads], closes_at=None)
+        for lead in leads:
+            coalescing.WINDOW_PAIRS.observe(len(lead.member_ids or [lead.id]))
     return {"closed": len(leads), "repaired": repaired}

@@ -12,6 +12,7 @@ from services.notifications.domain.models import Channels, Preferences
 from services.notifications.domain.signing import new_webhook_secret, read_unsubscribe_token
 from services.notifications.domain.webhooks import validate_webhook_url
 from services.notifications.service.deps import Deps
+from services.notifications.service.engagements import replan_reminders
 from services.notifications.service.inbox import (
     owned_actor_ids, owned_recipient, preferences_view,
 )
@@ -41,8 +42,9 @@ async def update_preferences(*, deps: Deps, identity: Identity, actor_id: str | 
                              rotate_webhook_secret: bool = False,
                              reminder_hours: list[int] | None = None) -> dict[str, Any]:
     """Change what is given; a new webhook URL (or a rotation) makes a new secret, shown once.
-    `reminder_hours` applies to sign-ups made from now on (and stops due reminders of the
-    offsets left out)."""
+    New `reminder_hours` apply to the person's upcoming reminders too: the change is stored
+    marked for a re-plan, which runs here and, should this process die first, in the reminder
+    task (`engagements.replan_reminders`)."""
     hours = None
     if reminder_hours is not None:
         hours = rules.validate_reminder_hours(reminder_hours)
@@ -61,8 +63,9 @@ async def update_preferences(*, deps: Deps, identity: Identity, actor_id: str | 
         updated.channels = Channels(**{**current.channels.model_dump(), **channels})
     if frequency is not None:
         updated.frequency = frequency
-    if hours is not None:
+    if hours is not None and hours != current.reminder_hours:
         updated.reminder_hours = hours
+        updated.reminders_replan_since = deps.clock()
     new_secret = None
     if webhook_url is not UNSET and webhook_url != current.webhook_url:
         if webhook_url is None:
@@ -75,6 +78,8 @@ async def update_preferences(*, deps: Deps, identity: Identity, actor_id: str | 
     if updated.channels.webhook and not updated.webhook_url:
         raise invalid(["webhook_url"], "is required when the webhook channel is on")
     await deps.preferences.save(updated)
+    if updated.reminders_replan_since is not None:  # this change's, or one a crash left
+        await replan_reminders(deps=deps, actor_id=actor_id)
     return preferences_view(updated, new_secret=new_secret)
 
 

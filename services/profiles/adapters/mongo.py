@@ -27,8 +27,9 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from platform_common.events import Envelope, utcnow
 from services.profiles.adapters.mongo_stats import MongoStats
+from services.profiles.domain.calendar_links import CalendarToken
 from services.profiles.domain.contacts import ACTIVE_STATUSES, Contact, ContactRole
-from services.profiles.domain.engagements import MAX_SHIFT_LENGTH, Shift, Signup
+from services.profiles.domain.engagements import MAX_SHIFT_LENGTH, Shift, Signup, SignupTally
 from platform_common.errors import Busy, Conflict
 from services.profiles.domain.records import Actor, Item, Tenant
 from services.profiles.domain import rules
@@ -36,6 +37,8 @@ from services.profiles.domain.rules import ALL_STATUSES, ALL_VISIBILITIES, ONGOI
 from services.profiles.ports import ExportCollection, OutboxRecord
 
 T = TypeVar("T")
+# Shifts with the same start come in id order (the sort and its index end with the id).
+BY_START = [("start", ASCENDING), ("_id", ASCENDING)]
 LEASE_ID = "outbox-relay"
 # More combinations than this are asked as one `$in` query (answered right, if slowly, by the
 # local server): one query per combination would cost more round trips than the scan.
@@ -192,7 +195,7 @@ class MongoRepository:
         await self._save(self._shifts, shift, expected_version)
 
     async def shifts_of_item(self, item_id: str) -> list[Shift]:
-        cursor = self._shifts.find({"item_id": item_id}, session=self._s).sort("start", ASCENDING)
+        cursor = self._shifts.find({"item_id": item_id}, session=self._s).sort(BY_START)
         return [_from_doc(Shift, doc) async for doc in cursor]
 
     async def upcoming_shifts(self, tenant: str, *, since: datetime,
@@ -200,7 +203,7 @@ class MongoRepository:
         # A lower bound on the indexed start (a shift lasts at most MAX_SHIFT_LENGTH).
         cursor = self._shifts.find(
             {"tenant": tenant, "status": "scheduled", "start": {"$gte": since - MAX_SHIFT_LENGTH}},
-            session=self._s).sort("start", ASCENDING)
+            session=self._s).sort(BY_START)
         found = []
         async for doc in cursor:
             shift = _from_doc(Shift, doc)
@@ -250,23 +253,38 @@ class MongoRepository:
                                     session=self._s).sort("_id", ASCENDING)
         return [_from_doc(Signup, doc) async for doc in cursor]
 
-    async def signups_of_tenant(self, tenant: str) -> list[Signup]:
-        cursor = self._signups.find({"tenant": tenant}, session=self._s).sort("_id", ASCENDING)
-        return [_from_doc(Signup, doc) async for doc in cursor]
+    async def signup_tallies(self, tenant: str) -> list[SignupTally]:
+        # Counted in the store: one row per combination, not one per sign-up.
+        cursor = await self._signups.aggregate([
+            {"$match": {"tenant": tenant}},
+            {"$group": {"_id": {"status": "$status", "hours_status": "$hours_status",
+                                "attended": "$attended"},
+                        "count": {"$sum": 1}, "hours": {"$sum": "$hours"}}},
+        ], session=self._s)
+        return [SignupTally(status=row["_id"]["status"],
+                            hours_status=row["_id"].get("hours_status"),
+                            attended=row["_id"].get("attended"), count=row["count"],
+                            hours=float(row["hours"] or 0))
+                async for row in cursor]
 
     # ---- calendar tokens (only their hashes are stored) ----------------------------------------
-    async def calendar_token_of(self, sub: str) -> str | None:
+    async def calendar_token_of(self, sub: str) -> CalendarToken | None:
         doc = await self._db.calendar_tokens.find_one({"_id": sub}, session=self._s)
-        return doc["token_hash"] if doc else None
+        # Tokens stored before they were derived have no generation.
+        return CalendarToken(doc.get("generation"), doc["token_hash"]) if doc else None
 
-    async def set_calendar_token(self, sub: str, token_hash: str) -> None:
+    async def set_calendar_token(self, sub: str, token: CalendarToken) -> None:
         await self._db.calendar_tokens.update_one(
-            {"_id": sub}, {"$set": {"token_hash": token_hash, "updated_at": utcnow()}},
+            {"_id": sub}, {"$set": {"generation": token.generation, "token_hash": token.token_hash,
+                                    "updated_at": utcnow()}},
             upsert=True, session=self._s)
 
     async def calendar_owner(self, token_hash: str) -> str | None:
         doc = await self._db.calendar_tokens.find_one({"token_hash": token_hash}, session=self._s)
         return doc["_id"] if doc else None
+
+    async def delete_calendar_token(self, sub: str) -> None:
+        await self._db.calendar_tokens.delete_one({"_id": sub}, session=self._s)
 
     # ---- outbox ----------------------------------------------------------------------------
     async def add_event(self, envelope: Envelope, *, topic: str, key: str) -> None:
@@ -381,9 +399,8 @@ class MongoProfileStore:
                                             ("_id", ASCENDING)])
         await db.contacts.create_index([("offer_id", ASCENDING), ("need_id", ASCENDING),
                                         ("status", ASCENDING)])
-        await db.shifts.create_index([("item_id", ASCENDING), ("start", ASCENDING)])
-        await db.shifts.create_index([("tenant", ASCENDING), ("status", ASCENDING),
-                                      ("start", ASCENDING)])
+        await db.shifts.create_index([("item_id", ASCENDING), *BY_START])
+        await db.shifts.create_index([("tenant", ASCENDING), ("status", ASCENDING), *BY_START])
         await db.signups.create_index([("shift_id", ASCENDING), ("status", ASCENDING),
                                        ("number", ASCENDING)])
         await db.signups.create_index([("shift_id", ASCENDING), ("volunteer_actor_id", ASCENDING),

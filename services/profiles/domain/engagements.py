@@ -381,14 +381,37 @@ def certificate_rows(signups: Iterable[Signup], *, year: int | None,
 
 
 # ---- statistics ------------------------------------------------------------------------------
-def engagement_figures(*, shifts: int, signups: Iterable[Signup]) -> dict:
+@dataclass(frozen=True)
+class SignupTally:
+    """How many of a tenant's sign-ups share these values, and their hours summed: the store
+    counts, so the statistics never load every sign-up."""
+
+    status: SignupStatus
+    hours_status: HoursStatus | None
+    attended: bool | None
+    count: int
+    hours: float  # the sum of their recorded hours (none recorded: 0)
+
+
+def tally_signups(signups: Iterable[Signup]) -> list[SignupTally]:
+    """The tallies of these sign-ups (in no particular order)."""
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    for signup in signups:
+        groups[(signup.status, signup.hours_status, signup.attended)].append(signup.hours or 0.0)
+    return [SignupTally(status, hours_status, attended, len(hours), sum(hours))
+            for (status, hours_status, attended), hours in groups.items()]
+
+
+def engagement_figures(*, shifts: int, tallies: Iterable[SignupTally]) -> dict:
     figures = {"shifts": shifts, "signups": 0, "waitlisted": 0, "no_shows": 0,
                "hours_confirmed": 0.0}
-    for signup in signups:
-        figures["signups"] += 1
-        figures["waitlisted"] += signup.status == "waitlisted"
-        if signup.hours_status == "confirmed" and signup.attended is False:
-            figures["no_shows"] += 1
-        figures["hours_confirmed"] += counts(signup)
+    for tally in tallies:
+        figures["signups"] += tally.count
+        if tally.status == "waitlisted":
+            figures["waitlisted"] += tally.count
+        if tally.hours_status == "confirmed" and tally.attended is False:
+            figures["no_shows"] += tally.count
+        if tally.hours_status == "confirmed" and tally.attended:  # as `counts` per sign-up
+            figures["hours_confirmed"] += tally.hours
     figures["hours_confirmed"] = round(figures["hours_confirmed"], 2)
     return figures

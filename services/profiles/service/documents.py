@@ -1,20 +1,19 @@
 """What people download: iCalendar feeds (per item, per person, per municipality) and the
 certificate of confirmed hours (Engagementnachweis) as PDF.
 
-A person's feed is reached by a secret token in its URL (calendar apps cannot sign in). Only
-the token's SHA-256 is stored, so the URL is shown once, when it is made; renewing it makes a
-new one and the old URL answers 404 from then on.
+A person's feed is reached by a secret token in its URL (calendar apps cannot sign in). The
+token is derived from a server secret, the person and a generation (domain/calendar_links.py),
+so the URL can be shown every time while only the token's SHA-256 is stored; renewing bumps the
+generation and the old URL answers 404 from then on.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 
 from platform_common.errors import Forbidden, NotFound
 from platform_common.events.models import ItemKind
 from platform_common.identity import Identity
-from services.profiles.domain import engagements, rules
+from services.profiles.domain import calendar_links, engagements, rules
 from services.profiles.domain.certificate import (
     CertificateData, OrganisationHours, render_certificate,
 )
@@ -60,36 +59,46 @@ async def tenant_calendar(*, store: ProfileStore, tenant_id: str, now: datetime)
     return render_calendar(name=tenant.branding.display_name or tenant.name, events=entries)
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _calendar_link(token: str, base_url: str) -> dict:
+    return {"url": base_url.rstrip("/") + CALENDAR_PATH.format(token=token), "exists": True}
 
 
-def _calendar_url(token: str, base_url: str) -> str:
-    return base_url.rstrip("/") + CALENDAR_PATH.format(token=token)
+async def my_calendar(*, store: ProfileStore, identity: Identity, secret: bytes,
+                      base_url: str) -> dict:
+    """The person's feed URL, the same every time until it is renewed. Stored (its hash) on
+    the first request, and again when the stored one is of the old random kind or the server
+    secret changed."""
+    stored = await store.read.calendar_token_of(identity.sub)
+    token, wanted = calendar_links.current(stored, secret=secret, sub=identity.sub)
+    if stored == wanted:
+        return _calendar_link(token, base_url)  # the usual case: nothing to write
+
+    async def work(repo: Repository) -> str:
+        # Again inside the transaction: a renewal may have come first.
+        token, wanted = calendar_links.current(await repo.calendar_token_of(identity.sub),
+                                               secret=secret, sub=identity.sub)
+        await repo.set_calendar_token(identity.sub, wanted)
+        return token
+
+    return _calendar_link(await store.run_in_transaction(work), base_url)
 
 
-async def my_calendar(*, store: ProfileStore, identity: Identity, base_url: str) -> dict:
-    """The person's feed URL: made on first request. Later only its existence is known (the
-    token is stored hashed); `renew_my_calendar` makes a new URL."""
-    if await store.read.calendar_token_of(identity.sub) is not None:
-        return {"url": None, "exists": True}
-    return await renew_my_calendar(store=store, identity=identity, base_url=base_url)
+async def renew_my_calendar(*, store: ProfileStore, identity: Identity, secret: bytes,
+                            base_url: str) -> dict:
+    """A new URL (the next generation); the old one answers 404 from then on."""
+    async def work(repo: Repository) -> str:
+        token, renewed = calendar_links.renewed(await repo.calendar_token_of(identity.sub),
+                                                secret=secret, sub=identity.sub)
+        await repo.set_calendar_token(identity.sub, renewed)
+        return token
 
-
-async def renew_my_calendar(*, store: ProfileStore, identity: Identity, base_url: str) -> dict:
-    token = secrets.token_urlsafe(32)
-
-    async def work(repo: Repository) -> None:
-        await repo.set_calendar_token(identity.sub, _hash(token))
-
-    await store.run_in_transaction(work)
-    return {"url": _calendar_url(token, base_url), "exists": True}
+    return _calendar_link(await store.run_in_transaction(work), base_url)
 
 
 async def person_calendar(*, store: ProfileStore, token: str) -> bytes:
     """The active sign-ups of the person whose token this is."""
     repo = store.read
-    sub = await repo.calendar_owner(_hash(token)) if token else None
+    sub = await repo.calendar_owner(calendar_links.hash_token(token)) if token else None
     if sub is None:
         raise NotFound("This calendar does not exist (any more).")
     entries = []

@@ -88,6 +88,8 @@ async def erase_me(*, store: ProfileStore, identity: Identity, now: datetime) ->
             closed.extend(item_ids)
         elif outcome == "left":
             left.append(candidate.id)
+    if erased:  # the person's own feed lists their sign-ups: its URL goes with them
+        await store.run_in_transaction(lambda repo: repo.delete_calendar_token(identity.sub))
     return {"erased_actors": erased, "left_actors": left, "closed_items": closed}
 
 

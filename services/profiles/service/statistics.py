@@ -22,7 +22,7 @@ async def tenant_stats(*, store: ProfileStore, stats: StatsStore, identity: Iden
     figures = stats_domain.tenant_stats(tenant=tenant_id, facts=facts, first_matches=firsts)
     return {**figures, **engagements.engagement_figures(
         shifts=await store.read.count_shifts(tenant_id),
-        signups=await store.read.signups_of_tenant(tenant_id))}
+        tallies=await store.read.signup_tallies(tenant_id))}
 
 
 async def record_match_events(*, stats: StatsStore, suggestions: SuggestionStore,

@@ -84,6 +84,31 @@ class MatchStoreContract:
         await store.take_ownership(second, partitions[1:])
         assert await store.owners(partitions) == {partitions[0]: first, partitions[1]: second}
 
+    async def test_every_take_leaves_a_new_owner_record(self, store):
+        first, second = unique("worker"), unique("worker")
+        partition = 4000 + uuid.uuid4().int % 100000
+        await store.take_ownership(first, [partition])
+        taken = await store.owner_records([partition, partition + 1])
+        assert list(taken) == [partition] and taken[partition][0] == first
+        assert await store.owner_records([partition]) == taken  # reading changes nothing
+        await store.take_ownership(second, [partition])
+        await store.take_ownership(first, [partition])  # taken back: a record of its own
+        again = await store.owner_records([partition])
+        assert again[partition][0] == first and again[partition] != taken[partition]
+
+    async def test_pairs_written_after_a_batch_of_an_instance(self, store):
+        instance, other = unique("worker"), unique("worker")
+        partition = 5000 + uuid.uuid4().int % 100000
+        before = pair_doc(unique("o"), unique("n"), partition=partition, batch=(instance, 3))
+        after = pair_doc(unique("o"), unique("n"), partition=partition, batch=(instance, 4))
+        by_other = pair_doc(unique("o"), unique("n"), partition=partition, batch=(other, 9))
+        elsewhere = pair_doc(unique("o"), unique("n"), partition=partition + 1, batch=(instance, 7))
+        docs = [before, after, by_other, elsewhere]
+        await store.write(docs, new_keys={d["_id"] for d in docs})
+        written = await store.written_after(partition, instance, 3)
+        assert [d["_id"] for d in written] == [after["_id"]]
+        assert written[0]["state"] == "found" and written[0]["fingerprint"] == after["fingerprint"]
+
     async def test_only_pairs_of_batches_not_committed_are_unfinished(self, store):
         instance = unique("worker")
         partition = 3000 + uuid.uuid4().int % 100000

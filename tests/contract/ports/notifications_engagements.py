@@ -61,3 +61,17 @@ class EngagementStoreContract:
         await engagements.delete_actor(actor_id)
         assert [s.signup_id for s in await engagements.signups_of_shift(shift_id)] == \
             [other.signup_id]
+
+    async def test_signups_of_actor_are_those_of_shifts_starting_after_the_time(self, engagements):
+        actor_id = new_id("a")
+        sooner = signup_row(new_id("shift"), actor_id=actor_id)
+        later = signup_row(new_id("shift"), actor_id=actor_id, status="cancelled").model_copy(
+            update={"shift_start": at(7200), "shift_end": at(9000)})
+        for row in (sooner, later, signup_row(new_id("shift"))):
+            await engagements.apply_signup(row)
+        assert {s.signup_id: s.status for s in await engagements.signups_of_actor(
+            actor_id, starting_after=at(0))} == {sooner.signup_id: "confirmed",
+                                                 later.signup_id: "cancelled"}
+        assert [s.signup_id for s in await engagements.signups_of_actor(
+            actor_id, starting_after=at(3600))] == [later.signup_id]  # strictly after
+        assert await engagements.signups_of_actor(new_id("a"), starting_after=at(0)) == []

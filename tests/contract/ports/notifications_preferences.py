@@ -6,7 +6,7 @@ import pytest
 
 from services.notifications.domain.models import Channels, Preferences
 from services.notifications.ports import PreferenceStore
-from tests.contract.ports.notifications_builders import new_id
+from tests.contract.ports.notifications_builders import at, new_id
 
 
 class PreferenceStoreContract:
@@ -56,3 +56,25 @@ class PreferenceStoreContract:
         await preferences.delete_actor(new_id("never-stored"))
         assert await preferences.get(gone) is None
         assert await preferences.get(kept) == Preferences(actor_id=kept)
+
+    async def test_a_replan_is_requested_listed_and_finished_once(self, preferences):
+        waiting, sooner, idle = new_id("actor"), new_id("actor"), new_id("actor")
+        await preferences.save(Preferences(actor_id=waiting, reminder_hours=[5],
+                                           reminders_replan_since=at(20)))
+        await preferences.save(Preferences(actor_id=sooner, reminders_replan_since=at(10)))
+        await preferences.save(Preferences(actor_id=idle))
+        due = await preferences.replans_due(now=at(30), limit=100)
+        assert [a for a in due if a in {waiting, sooner, idle}] == [sooner, waiting]
+        assert waiting not in await preferences.replans_due(now=at(15), limit=100)
+
+        assert not await preferences.finish_replan(waiting, since=at(19))  # another change's
+        assert await preferences.finish_replan(waiting, since=at(20))
+        assert not await preferences.finish_replan(waiting, since=at(20))
+        stored = await preferences.get(waiting)
+        assert (stored.reminders_replan_since, stored.reminder_hours) == (None, [5])
+        assert waiting not in await preferences.replans_due(now=at(30), limit=100)
+
+        assert await preferences.request_replan(idle, since=at(25))
+        assert not await preferences.request_replan(idle, since=at(26))  # one is waiting
+        assert not await preferences.request_replan(new_id("never-stored"), since=at(25))
+        assert (await preferences.get(idle)).reminders_replan_since == at(25)

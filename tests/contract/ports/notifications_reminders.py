@@ -91,3 +91,35 @@ class ReminderStoreContract:
         await reminders.delete_actor(actor_id)
         assert await reminders.for_actors([actor_id]) == []
         assert [r.id for r in await reminders.for_actors([other.actor_id])] == [other.id]
+
+    async def test_cancel_many_touches_only_the_scheduled_ones_named(self, reminders):
+        one, two, sent, untouched = (reminder(), reminder(), reminder(status="sent"),
+                                     reminder())
+        await reminders.schedule([one, two, sent, untouched])
+        assert await reminders.cancel_many([one.id, two.id, sent.id, "never-stored"],
+                                           now=at(1)) == 2
+        statuses = {r.id: r.status for r in await reminders.get_many(
+            [one.id, two.id, sent.id, untouched.id])}
+        assert statuses == {one.id: "cancelled", two.id: "cancelled", sent.id: "sent",
+                            untouched.id: "scheduled"}
+        assert await reminders.cancel_many([], now=at(2)) == 0
+
+    async def test_reschedule_revives_a_cancelled_or_skipped_one_never_a_sent_one(self, reminders):
+        cancelled, skipped = reminder(status="cancelled"), reminder(status="skipped")
+        sent, scheduled = reminder(status="sent"), reminder(due_at=at(5))
+        await reminders.schedule([cancelled, skipped, sent, scheduled])
+        for revived in (cancelled, skipped):
+            assert await reminders.reschedule(revived.id, shift_start=at(100), due_at=at(90),
+                                              now=at(1))
+        for kept in (sent, scheduled):
+            assert not await reminders.reschedule(kept.id, shift_start=at(100), due_at=at(90),
+                                                  now=at(1))
+        assert not await reminders.reschedule("never-stored", shift_start=at(100),
+                                              due_at=at(90), now=at(1))
+        found = {r.id: (r.status, r.due_at, r.shift_start) for r in await reminders.get_many(
+            [cancelled.id, skipped.id, sent.id, scheduled.id])}
+        assert found[cancelled.id] == found[skipped.id] == ("scheduled", at(90), at(100))
+        assert found[sent.id] == ("sent", sent.due_at, sent.shift_start)
+        assert found[scheduled.id] == ("scheduled", at(5), scheduled.shift_start)
+        assert [r.id for r in await reminders.due(now=at(95), limit=10)
+                if r.id in {cancelled.id, skipped.id}] == sorted([cancelled.id, skipped.id])

@@ -2,8 +2,10 @@
 
 What the use cases rely on: records come back as written; an insert of a taken id and a save
 over a version that is no longer stored are conflicts; lists are in id order and page with
-`after` and `limit`; the filters of lists, expiry, export and contact requests; deletes; and a
-transaction keeps its records and outbox events together (all or nothing).
+`after` and `limit`; the filters of lists, expiry, export and contact requests; deletes; shifts
+by start and sign-ups in the order they signed up, with their filters and counts; calendar
+tokens found by their hash, a new one replacing the old; and a transaction keeps its records
+and outbox events together (all or nothing).
 
 A concrete subclass provides the `store` fixture (an empty store) and `outbox_events(store)`:
 the (topic, key, envelope) of the events its transactions committed, oldest first.
@@ -16,8 +18,10 @@ import pytest
 
 from platform_common.errors import Conflict
 from platform_common.events import make_event
-from services.profiles.domain import contacts, records, rules
+from services.profiles.domain import contacts, engagements, records, rules
+from services.profiles.domain.calendar_links import CalendarToken
 from services.profiles.domain.contacts import ContactCreate
+from services.profiles.domain.engagements import ShiftCreate, SignupTally
 from tests.unit.profiles.factories import NOW, actor, item, tenant
 
 
@@ -27,6 +31,26 @@ def contact(contact_id: str, requester, recipient, *, offer_id: str = "offer-1",
                                 contact_id=contact_id, requester=requester, recipient=recipient,
                                 now=NOW)
     return made.model_copy(update={"status": status})
+
+
+def shift(shift_id: str = "s-1", *, item_id: str = "item-1", tenant_id: str = "coesfeld",
+          start=None, hours: float = 3, status: str = "scheduled") -> engagements.Shift:
+    """A shift of a need of `tenant_id`; `start` may be in the past (stored as if long made)."""
+    start = start or NOW + timedelta(days=7)
+    need = item("need", actor(tenant_id=tenant_id), item_id=item_id)
+    made = engagements.new_shift(
+        ShiftCreate(start=NOW + timedelta(days=1), end=NOW + timedelta(days=1, hours=1),
+                    places=2, place_name="Tafel, Marktplatz 1", note="Bitte pünktlich"),
+        shift_id=shift_id, item=need, now=NOW)
+    return made.model_copy(update={"start": start, "end": start + timedelta(hours=hours),
+                                   "status": status})
+
+
+def signup(signup_id: str, of_shift: engagements.Shift, volunteer: str = "helper-1", *,
+           number: int = 1, status: str = "confirmed", **extra) -> engagements.Signup:
+    made, _counted = engagements.new_signup(of_shift, signup_id=signup_id,
+                                            volunteer_actor_id=volunteer, now=NOW)
+    return made.model_copy(update={"number": number, "status": status, **extra})
 
 
 def event(subject: str):
@@ -60,10 +84,11 @@ class ProfileStoreContract:
         for missing in ("get_tenant", "get_actor", "get_item", "get_contact"):
             assert await getattr(store.read, missing)("nope") is None
 
-    @pytest.mark.parametrize("what", ["tenant", "actor", "item", "contact"])
+    @pytest.mark.parametrize("what", ["tenant", "actor", "item", "contact", "shift", "signup"])
     async def test_an_insert_of_a_taken_id_is_a_conflict(self, store, what):
         record = {"tenant": tenant(), "actor": actor(), "item": item(),
-                  "contact": contact("c-1", actor(actor_id="a"), actor(actor_id="b"))}[what]
+                  "contact": contact("c-1", actor(actor_id="a"), actor(actor_id="b")),
+                  "shift": shift(), "signup": signup("su-1", shift())}[what]
         insert = lambda repo: getattr(repo, f"insert_{what}")(record)  # noqa: E731
         await self.write(store, insert)
         with pytest.raises(Conflict) as refused:
@@ -257,6 +282,182 @@ class ProfileStoreContract:
         assert removed == [2]
         assert await store.read.get_actor("anna") is None
         assert [c.id for c in await store.read.list_contacts(actor_ids=["bernd", "carla"])] == ["c-3"]
+
+    # ---- shifts and sign-ups -------------------------------------------------------------------
+    async def test_shifts_and_signups_come_back_as_written(self, store):
+        made = shift(status="cancelled")
+        signed = signup("su-1", made, hours=2.5, attended=True, hours_status="proposed",
+                        worked_on=made.start)
+        await self.write(store, lambda r: r.insert_shift(made), lambda r: r.insert_signup(signed))
+        assert await store.read.get_shift("s-1") == made
+        assert await store.read.get_signup("su-1") == signed
+        assert await store.read.get_shift("nope") is None
+        assert await store.read.get_signup("nope") is None
+
+    @pytest.mark.parametrize("what", ["shift", "signup"])
+    async def test_a_shift_or_signup_saved_over_a_stale_version_is_a_conflict(self, store, what):
+        first = shift() if what == "shift" else signup("su-1", shift())
+        change = {"note": "Neu"} if what == "shift" else {"status": "cancelled"}
+        second = first.model_copy(update={**change, "version": 2,
+                                          "updated_at": NOW + timedelta(seconds=1)})
+        await self.write(store, lambda r: getattr(r, f"insert_{what}")(first))
+        save = lambda r: getattr(r, f"save_{what}")(second, expected_version=1)  # noqa: E731
+        await self.write(store, save)
+        with pytest.raises(Conflict) as refused:
+            await self.write(store, save)
+        assert refused.value.code == "concurrent_change"
+        assert await getattr(store.read, f"get_{what}")(first.id) == second
+        unknown = second.model_copy(update={"id": "unknown"})
+        with pytest.raises(Conflict):
+            await self.write(store, lambda r: getattr(r, f"save_{what}")(unknown,
+                                                                         expected_version=1))
+        assert await getattr(store.read, f"get_{what}")("unknown") is None
+
+    async def test_the_shifts_of_an_item_by_start_then_id_cancelled_ones_too(self, store):
+        day = NOW + timedelta(days=7)
+        made = [shift("s-c", start=day + timedelta(days=2)), shift("s-b", start=day),
+                shift("s-a", start=day, status="cancelled"),
+                shift("s-0", item_id="other-item", start=day - timedelta(days=1))]
+        await self.write(store, *[lambda r, s=s: r.insert_shift(s) for s in made])
+        assert [s.id for s in await store.read.shifts_of_item("item-1")] == ["s-a", "s-b", "s-c"]
+        assert await store.read.shifts_of_item("no-such-item") == []
+
+    async def test_upcoming_shifts_are_scheduled_ones_of_the_tenant_ending_after_since(self, store):
+        since = NOW + timedelta(days=7)
+        made = [shift("ended", start=since - timedelta(hours=3), hours=3),  # ends at `since`
+                shift("running", start=since - timedelta(hours=23), hours=24),
+                shift("b-later", start=since + timedelta(days=1)),
+                shift("a-later", start=since + timedelta(days=1)),
+                shift("soon", start=since + timedelta(hours=1)),
+                shift("cancelled", start=since + timedelta(hours=2), status="cancelled"),
+                shift("elsewhere", start=since + timedelta(hours=2), tenant_id="duelmen")]
+        await self.write(store, *[lambda r, s=s: r.insert_shift(s) for s in made])
+        upcoming = lambda **kw: store.read.upcoming_shifts("coesfeld", **kw)  # noqa: E731
+        assert [s.id for s in await upcoming(since=since, limit=10)] == \
+            ["running", "soon", "a-later", "b-later"]
+        assert [s.id for s in await upcoming(since=since, limit=2)] == ["running", "soon"]
+        later = since + timedelta(hours=2)
+        assert [s.id for s in await upcoming(since=later, limit=10)] == \
+            ["soon", "a-later", "b-later"]
+        assert [s.id for s in await store.read.upcoming_shifts(
+            "duelmen", since=since, limit=10)] == ["elsewhere"]
+
+    async def test_shifts_are_counted_per_tenant_cancelled_ones_too(self, store):
+        made = [shift("s-1"), shift("s-2", status="cancelled"),
+                shift("s-3", tenant_id="duelmen")]
+        await self.write(store, *[lambda r, s=s: r.insert_shift(s) for s in made])
+        assert await store.read.count_shifts("coesfeld") == 2
+        assert await store.read.count_shifts("duelmen") == 1
+        assert await store.read.count_shifts("nowhere") == 0
+
+    async def test_the_signups_of_a_shift_in_the_order_they_signed_up(self, store):
+        main, other = shift("s-1"), shift("s-2")
+        made = [signup("su-a", main, "a", number=3, status="waitlisted"),
+                signup("su-b", main, "b", number=2),
+                signup("su-c", main, "c", number=1),
+                signup("su-d", main, "d", number=4, status="cancelled"),
+                signup("su-e", main, "e", number=5, status="waitlisted"),
+                signup("su-0", other, "a", number=1)]
+        await self.write(store, *[lambda r, s=s: r.insert_signup(s) for s in made])
+        ids = lambda found: [s.id for s in found]  # noqa: E731
+        of_shift = store.read.signups_of_shift
+        assert ids(await of_shift("s-1")) == ["su-c", "su-b", "su-a", "su-d", "su-e"]
+        assert ids(await of_shift("s-1", statuses=["waitlisted", "confirmed"])) == \
+            ["su-c", "su-b", "su-a", "su-e"]
+        assert ids(await of_shift("s-1", statuses=["waitlisted"])) == ["su-a", "su-e"]
+        assert ids(await of_shift("s-1", statuses=["removed"])) == []
+        assert ids(await of_shift("s-1", statuses=[])) == []
+        assert ids(await of_shift("no-such-shift")) == []
+
+    async def test_the_active_signup_is_the_confirmed_or_waitlisted_one(self, store):
+        main, other = shift("s-1"), shift("s-2")
+        made = [signup("su-1", main, "anna", number=1, status="cancelled"),
+                signup("su-2", main, "anna", number=2),
+                signup("su-3", main, "bernd", number=3, status="waitlisted"),
+                signup("su-4", main, "carla", number=4, status="removed"),
+                signup("su-5", other, "carla", number=1, status="cancelled")]
+        await self.write(store, *[lambda r, s=s: r.insert_signup(s) for s in made])
+        active = store.read.active_signup
+        assert (await active("s-1", "anna")).id == "su-2"
+        assert (await active("s-1", "bernd")).id == "su-3"
+        assert await active("s-1", "carla") is None
+        assert await active("s-2", "carla") is None
+        assert await active("s-2", "anna") is None
+
+    async def test_the_signups_of_a_volunteer_by_id_across_shifts_and_statuses(self, store):
+        first, second = shift("s-1"), shift("s-2", tenant_id="duelmen")
+        made = [signup("su-3", first, "anna", status="cancelled"),
+                signup("su-1", second, "anna", status="waitlisted"),
+                signup("su-2", first, "bernd", number=2),
+                signup("su-4", first, "anna", number=3)]
+        await self.write(store, *[lambda r, s=s: r.insert_signup(s) for s in made])
+        assert [s.id for s in await store.read.signups_of_actor("anna")] == \
+            ["su-1", "su-3", "su-4"]
+        assert await store.read.signups_of_actor("nobody") == []
+
+    async def test_deleting_a_signup_leaves_the_others(self, store):
+        made = shift()
+        await self.write(store, lambda r: r.insert_signup(signup("su-1", made, "anna")),
+                         lambda r: r.insert_signup(signup("su-2", made, "bernd", number=2)))
+        await self.write(store, lambda r: r.delete_signup("su-1"),
+                         lambda r: r.delete_signup("no-such-signup"))
+        assert await store.read.get_signup("su-1") is None
+        assert [s.id for s in await store.read.signups_of_shift("s-1")] == ["su-2"]
+
+    async def test_signups_are_tallied_per_tenant_status_and_hours(self, store):
+        here, there = shift("s-1"), shift("s-2", tenant_id="duelmen")
+        came = dict(hours_status="confirmed", attended=True)
+        made = [signup("su-1", here, "a", **came, hours=2.5),
+                signup("su-2", here, "b", number=2, **came, hours=1.25),
+                signup("su-3", here, "c", number=3, hours_status="confirmed", attended=False),
+                signup("su-4", here, "d", number=4, hours_status="proposed", attended=True,
+                       hours=3.0),
+                signup("su-5", here, "e", number=5, status="waitlisted"),
+                signup("su-6", here, "f", number=6, status="cancelled"),
+                signup("su-7", there, "a", **came, hours=8.0)]
+        await self.write(store, *[lambda r, s=s: r.insert_signup(s) for s in made])
+        assert set(await store.read.signup_tallies("coesfeld")) == {
+            SignupTally("confirmed", "confirmed", True, count=2, hours=3.75),
+            SignupTally("confirmed", "confirmed", False, count=1, hours=0.0),
+            SignupTally("confirmed", "proposed", True, count=1, hours=3.0),
+            SignupTally("waitlisted", None, None, count=1, hours=0.0),
+            SignupTally("cancelled", None, None, count=1, hours=0.0)}
+        assert await store.read.signup_tallies("duelmen") == \
+            [SignupTally("confirmed", "confirmed", True, count=1, hours=8.0)]
+        assert await store.read.signup_tallies("nowhere") == []
+
+    # ---- calendar tokens ---------------------------------------------------------------------
+    async def test_a_calendar_token_is_found_by_its_hash_until_replaced(self, store):
+        assert await store.read.calendar_token_of("anna") is None
+        assert await store.read.calendar_owner("hash-a1") is None
+        first, bernds = CalendarToken(1, "hash-a1"), CalendarToken(4, "hash-b4")
+        await self.write(store, lambda r: r.set_calendar_token("anna", first),
+                         lambda r: r.set_calendar_token("bernd", bernds))
+        assert await store.read.calendar_token_of("anna") == first
+        assert await store.read.calendar_owner("hash-a1") == "anna"
+        assert await store.read.calendar_owner("hash-b4") == "bernd"
+
+        renewed = CalendarToken(2, "hash-a2")
+        await self.write(store, lambda r: r.set_calendar_token("anna", renewed))
+        assert await store.read.calendar_token_of("anna") == renewed
+        assert await store.read.calendar_owner("hash-a1") is None  # the old URL is dead
+        assert await store.read.calendar_owner("hash-a2") == "anna"
+        assert await store.read.calendar_token_of("bernd") == bernds
+
+    async def test_a_deleted_calendar_token_leads_nowhere(self, store):
+        await self.write(store, lambda r: r.set_calendar_token("anna", CalendarToken(1, "hash-a1")),
+                         lambda r: r.set_calendar_token("bernd", CalendarToken(1, "hash-b1")))
+        await self.write(store, lambda r: r.delete_calendar_token("anna"),
+                         lambda r: r.delete_calendar_token("nobody"))
+        assert await store.read.calendar_token_of("anna") is None
+        assert await store.read.calendar_owner("hash-a1") is None
+        assert await store.read.calendar_owner("hash-b1") == "bernd"
+
+    async def test_a_calendar_token_of_the_old_kind_has_no_generation(self, store):
+        legacy = CalendarToken(None, "hash-random")
+        await self.write(store, lambda r: r.set_calendar_token("anna", legacy))
+        assert await store.read.calendar_token_of("anna") == legacy
+        assert await store.read.calendar_owner("hash-random") == "anna"
 
     # ---- transactions and the outbox ----------------------------------------------------------
     async def test_a_transaction_keeps_its_records_and_events_together(self, store):

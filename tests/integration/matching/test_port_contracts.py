@@ -9,9 +9,12 @@ import pytest
 
 from platform_common.stores import mongo_client
 from services.matching.adapters.directory import MongoDirectory
+from services.matching.adapters import snapshots as snapshot_adapters
 from services.matching.adapters.match_store import MongoMatchStore
+from services.matching.adapters.snapshots import MongoSnapshotStore
 from tests.contract.ports.matching_directory import DirectoryContract
 from tests.contract.ports.matching_match_store import MatchStoreContract
+from tests.contract.ports.matching_snapshots import SnapshotStoreContract, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +47,39 @@ class TestMongoDirectory(DirectoryContract):
         directory = MongoDirectory(db)
         await directory.ensure_indexes()
         return directory
+
+
+class TestMongoSnapshotStore(SnapshotStoreContract):
+    @pytest.fixture
+    def snapshots(self, db, monkeypatch):
+        # Small chunks: sections span chunk boundaries, as the large ones of a real snapshot do.
+        monkeypatch.setattr(snapshot_adapters, "CHUNK_BYTES", 100_000)
+        return MongoSnapshotStore(db)
+
+    async def kept(self, snapshots) -> int:
+        return await snapshots._manifests.count_documents({"state": "complete"})
+
+    async def test_a_write_that_crashed_midway_is_never_the_latest_and_is_cleared_later(
+            self, snapshots, monkeypatch):
+        await snapshots.save(snapshot(1))
+        written = []
+        real_write = snapshots._write_chunk
+
+        async def crash_after_two_chunks(snapshot_id, n, data):
+            if len(written) == 2:
+                raise ConnectionError("the worker died here")
+            written.append(snapshot_id)
+            await real_write(snapshot_id, n, data)
+
+        monkeypatch.setattr(snapshots, "_write_chunk", crash_after_two_chunks)
+        with pytest.raises(ConnectionError):
+            await snapshots.save(snapshot(2, big=500_000))
+        monkeypatch.undo()
+        assert (await snapshots.latest()).meta["n"] == 1
+        # Once two newer snapshots exist, what the crashed writer left is gone.
+        await snapshots.save(snapshot(3))
+        await snapshots.save(snapshot(4))
+        assert await snapshots._manifests.count_documents({}) == 2
+        crashed = written[0]
+        assert await snapshots._chunks.count_documents(
+            {"_id": {"$gte": f"{crashed}:", "$lt": f"{crashed};"}}) == 0

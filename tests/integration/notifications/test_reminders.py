@@ -26,12 +26,13 @@ async def store(notifications):
     await client.close()
 
 
-async def publish_confirmed_signup(platform, volunteer) -> tuple[str, datetime]:
-    """A shift starting in 24 h + LEAD and the volunteer's confirmed sign-up; (signup id, due
+async def publish_confirmed_signup(platform, volunteer,
+                                   lead: timedelta = LEAD) -> tuple[str, datetime]:
+    """A shift starting in 24 h + `lead` and the volunteer's confirmed sign-up; (signup id, due
     time of the 24 h reminder)."""
     shift_id, signup_id, item_id = new_id("shift"), new_id("signup"), new_id("offer")
     now = datetime.now(timezone.utc)
-    start = (now + timedelta(hours=24) + LEAD).replace(microsecond=0)
+    start = (now + timedelta(hours=24) + lead).replace(microsecond=0)
     end = start + timedelta(hours=3)
     shift = ShiftData(id=shift_id, tenant=TENANT, item_id=item_id, item_kind="offer",
                       item_title=TITLE, actor_id=new_id("actor"), start=start, end=end,
@@ -111,3 +112,28 @@ async def test_reminder_hours_are_a_preference_checked_on_put(platform):
     saved = await platform.api.put(put, headers=volunteer.headers,
                                    json={"actor_id": volunteer.id, "reminder_hours": [2, 48]})
     assert saved.status_code == 200 and saved.json()["reminder_hours"] == [48, 2]
+
+
+async def test_changed_reminder_hours_replan_the_pending_reminders(platform, store):
+    """A person's new reminder_hours reach the reminders already scheduled for their sign-up."""
+    volunteer = await platform.register()
+    # Far enough ahead that no reminder falls due during the test.
+    signup_id, due_24h = await publish_confirmed_signup(platform, volunteer,
+                                                        lead=timedelta(days=1))
+    await stored_reminder(store, signup_id)
+    # The sign-up's copy is stored after its reminders: the re-plan starts from it.
+    await eventually(lambda: store.signups.find_one({"_id": signup_id}), timeout_s=30,
+                     message="the sign-up's copy")
+    start = due_24h + timedelta(hours=24)
+    saved = await platform.api.put("/me/notification-preferences", headers=volunteer.headers,
+                                   json={"actor_id": volunteer.id, "reminder_hours": [5, 2]})
+    assert saved.status_code == 200 and saved.json()["reminder_hours"] == [5, 2]
+    planned = {doc["offset_hours"]: (doc["status"], doc["due_at"])
+               async for doc in store.reminders.find({"signup_id": signup_id})}
+    assert planned == {24: ("cancelled", due_24h), 5: ("scheduled", start - timedelta(hours=5)),
+                       2: ("scheduled", start - timedelta(hours=2))}
+    assert (await store.preferences.find_one({"_id": volunteer.id}))[
+        "reminders_replan_since"] is None  # finished in the request
+    exported = await platform.api.get("/me/export", headers=volunteer.headers)
+    [actor] = exported.json()["actors"]
+    assert sorted(r["offset_hours"] for r in actor["reminders"]) == [2, 5]  # the scheduled

@@ -292,3 +292,34 @@ async def test_publish_many_keeps_the_order_per_key_and_reports_each_ack(setting
     for key in {event.subject for event in events}:
         sent_in_order = [str(event.id) for event in events if event.subject == key]
         assert [event_id for k, event_id in received if k == key] == sent_in_order, key
+
+
+async def test_a_lingering_consumer_takes_a_trickle_of_events_in_few_batches(settings, producer):
+    """A read model with `linger_s` writes once per linger, not once per event (and loses none)."""
+    topic = await fresh_topic(settings, 1)
+    batches: list[list[str]] = []
+
+    async def handle_batch(events: list[ConsumedEvent]):
+        batches.append([event.data.id for event in events])
+
+    async def handle(event: ConsumedEvent):
+        batches.append([event.data.id])
+
+    consumer = EventConsumer(settings, group_id=f"g-{uuid.uuid4().hex}", topics=[topic],
+                             handler=handle, batch_handler=handle_batch, producer=producer,
+                             linger_s=2.0)
+    await consumer.start()
+    sent = [f"stadt-{i}" for i in range(8)]
+    try:
+        await producer.publish(tenant_event("Warm-up", "warm-up"), topic=topic)
+        await eventually(lambda: asyncio.sleep(0, bool(batches)), message="the first event")
+        batches.clear()
+        for tenant in sent:  # one every 50 ms: without a linger, one batch each
+            await producer.publish(tenant_event(tenant, tenant), topic=topic)
+            await asyncio.sleep(0.05)
+        await eventually(lambda: asyncio.sleep(0, sum(map(len, batches)) >= len(sent)),
+                         message="every event of the trickle")
+    finally:
+        await consumer.stop()
+    assert [tenant for batch in batches for tenant in batch] == sent
+    assert len(batches) <= 3, f"a trickle of 8 events came in {len(batches)} batches"

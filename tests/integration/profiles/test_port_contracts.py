@@ -11,8 +11,10 @@ import pytest
 from platform_common.events import Envelope
 from platform_common.stores import mongo_client
 from services.profiles.adapters.mongo import MongoOutbox, MongoProfileStore
+from services.profiles.adapters.mongo_stats import MongoStats
 from services.profiles.adapters.mongo_suggestions import MongoSuggestions
 from tests.contract.ports.profiles_outbox import OutboxContract
+from tests.contract.ports.profiles_stats import StatsStoreContract
 from tests.contract.ports.profiles_store import ProfileStoreContract
 from tests.contract.ports.profiles_suggestions import SuggestionStoreContract
 
@@ -60,3 +62,12 @@ class TestMongoOutbox(OutboxContract):
         store = MongoProfileStore(client, name, transaction_attempts=5)
         await store.ensure_indexes()
         return store, MongoOutbox(client, name)
+
+
+class TestMongoStats(StatsStoreContract):
+    @pytest.fixture
+    async def stores(self, database):
+        client, name = database
+        store = MongoProfileStore(client, name, transaction_attempts=5)
+        await store.ensure_indexes()  # the statistics' indexes too
+        return store, MongoStats(client[name])

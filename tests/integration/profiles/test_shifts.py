@@ -246,14 +246,28 @@ async def test_calendars_and_the_secret_feed(town):
     municipal = await town.http.get(f"/tenants/{town.tenant['id']}/calendar.ics")
     assert shift["id"] in municipal.text.replace("\r\n ", "")
 
-    link = (await town.http.get("/me/calendar", headers=headers)).json()
-    assert link["url"].endswith(".ics")
-    token_path = link["url"].split("/api/v1", 1)[1]  # the gateway's public URL
+    async def feed_path(headers: dict, *, renew: bool = False) -> str:
+        answer = await (town.http.post("/me/calendar/renew", headers=headers) if renew
+                        else town.http.get("/me/calendar", headers=headers))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["url"].endswith(".ics")
+        return answer.json()["url"].split("/api/v1", 1)[1]  # the gateway's public URL
+
+    token_path = await feed_path(headers)
     personal = await town.http.get(token_path)
     assert personal.status_code == 200 and shift["id"] in personal.text.replace("\r\n ", "")
-    renewed = (await town.http.post("/me/calendar/renew", headers=headers)).json()
+    assert await feed_path(headers) == token_path  # shown again (a second device)
+    # Another person's link opens their own feed, never this one.
+    other_path = await feed_path((await town.volunteer("Otto Other"))[0])
+    assert other_path != token_path
+    other = await town.http.get(other_path)
+    assert other.status_code == 200 and shift["id"] not in other.text.replace("\r\n ", "")
+
+    renewed_path = await feed_path(headers, renew=True)
+    assert renewed_path != token_path
     assert (await town.http.get(token_path)).status_code == 404
-    assert (await town.http.get(renewed["url"].split("/api/v1", 1)[1])).status_code == 200
+    assert (await town.http.get(renewed_path)).status_code == 200
+    assert await feed_path(headers) == renewed_path
 
 
 async def test_export_and_erasure_cover_signups(town, profiles_db):
@@ -264,8 +278,12 @@ async def test_export_and_erasure_cover_signups(town, profiles_db):
     waiting_signup = (await town.sign_up(shift, waiting_headers, waiting)).json()
     exported = (await town.http.get("/me/export", headers=leaving_headers)).json()
     assert len(exported["signups"]) == 1
+    calendar = await town.http.get("/me/calendar", headers=leaving_headers)
+    feed = calendar.json()["url"].split("/api/v1", 1)[1]
+    assert (await town.http.get(feed)).status_code == 200
     erased = await town.http.delete("/me", headers=leaving_headers)
     assert erased.status_code == 200, erased.text
+    assert (await town.http.get(feed)).status_code == 404, "the feed URL goes with the person"
     assert await profiles_db.signups.count_documents({"volunteer_actor_id": leaving["id"]}) == 0
     mine = (await town.http.get("/me/signups", headers=waiting_headers)).json()["items"]
     assert [(s["id"], s["status"]) for s in mine] == [(waiting_signup["id"], "confirmed")]

@@ -40,7 +40,7 @@ UID = 10001
 # Secrets the manifests may reference: by name only, created out of band (deploy/k8s/README.md),
 # or by Strimzi (the cluster CA, one Secret per KafkaUser).
 KNOWN_SECRETS = {"engage-mongo", "engage-notifications", "engage-overrides", "engage-redis",
-                 "engage-redis-ca", "engage-elasticsearch-ca", "engage-service-keys",
+                 "engage-redis-ca", "engage-elasticsearch-ca", "engage-service-keys", "engage-profiles",
                  "engage-kafka-cluster-ca-cert", "kafka-profiles-relay", "kafka-search",
                  "kafka-matching", "kafka-matching-worker", "kafka-notifications"}
 METRICS_PORT = 9464
@@ -385,7 +385,8 @@ def test_required_secrets_are_not_optional():
     for name, deployment in BASE_DEPLOYMENTS.items():
         for key, item in env_of(deployment).items():
             ref = item.get("valueFrom", {}).get("secretKeyRef")
-            if ref and key in {"MONGO_URI", "JWT_DEV_SECRET", "NOTIFICATIONS_SECRET"}:
+            if ref and key in {"MONGO_URI", "JWT_DEV_SECRET", "NOTIFICATIONS_SECRET",
+                                      "CALENDAR_SECRET"}:
                 assert not ref.get("optional"), f"{name}: {key} must fail loudly when missing"
 
 

@@ -3,11 +3,13 @@ contract suite as the real adapter (tests/contract/ports/matching_*.py)."""
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
 from platform_common.events import utcnow
 from services.matching.domain.directory import DirectoryActor, DirectoryItem, DirectoryTenant
+from services.matching.ports import Snapshot
 
 
 class MemoryMatchStore:
@@ -15,6 +17,8 @@ class MemoryMatchStore:
         self.matches: dict[str, dict[str, Any]] = {}
         self.instances: dict[str, int] = {}     # instance -> last committed batch
         self.owner_of: dict[int, str] = {}
+        self.owner_since: dict[int, str] = {}
+        self.takes = 0
 
     async def ensure_indexes(self) -> None:
         return None
@@ -30,11 +34,21 @@ class MemoryMatchStore:
         self.instances[instance] = batch
 
     async def take_ownership(self, instance: str, partitions: Iterable[int]) -> None:
+        self.takes += 1
         for partition in partitions:
             self.owner_of[partition] = instance
+            self.owner_since[partition] = f"take-{self.takes}"
 
     async def owners(self, partitions: Iterable[int]) -> dict[int, str]:
         return {p: self.owner_of[p] for p in partitions if p in self.owner_of}
+
+    async def owner_records(self, partitions: Iterable[int]) -> dict[int, tuple[str, str]]:
+        return {p: (self.owner_of[p], self.owner_since[p]) for p in partitions if p in self.owner_of}
+
+    async def written_after(self, partition: int, instance: str, batch: int) -> list[dict[str, Any]]:
+        return [copy.deepcopy(doc) for doc in self.matches.values()
+                if doc["need_partition"] == partition and "batch" in doc
+                and doc["batch"]["instance"] == instance and doc["batch"]["n"] > batch]
 
     async def found_fingerprints(self, partitions: Iterable[int]) -> dict[int, dict[str, str]]:
         result: dict[int, dict[str, str]] = {p: {} for p in partitions}
@@ -70,6 +84,23 @@ class MemoryMatchStore:
         offers, needs = set(offer_ids), set(need_ids)
         return [copy.deepcopy(self.matches[key]) for key in sorted(self.matches)
                 if self.matches[key]["offer_id"] in offers or self.matches[key]["need_id"] in needs]
+
+
+class MemorySnapshotStore:
+    """Keeps the two newest snapshots; meta goes through JSON as in the real stores."""
+
+    def __init__(self):
+        self.saved: list[Snapshot] = []
+
+    async def save(self, snapshot: Snapshot) -> None:
+        kept = Snapshot(meta=json.loads(json.dumps(snapshot.meta)), sections=dict(snapshot.sections))
+        self.saved = (self.saved + [kept])[-2:]
+
+    async def latest(self) -> Snapshot | None:
+        if not self.saved:
+            return None
+        newest = self.saved[-1]  # a copy, as a real store reads it anew
+        return Snapshot(meta=copy.deepcopy(newest.meta), sections=dict(newest.sections))
 
 
 class MemoryDirectory:

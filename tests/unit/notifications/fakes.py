@@ -88,6 +88,26 @@ class PreferenceStore:
     async def delete_actor(self, actor_id):
         self.items.pop(actor_id, None)
 
+    async def replans_due(self, *, now, limit):
+        waiting = sorted((p.reminders_replan_since, p.actor_id) for p in self.items.values()
+                         if p.reminders_replan_since is not None
+                         and p.reminders_replan_since <= now)
+        return [actor_id for _, actor_id in waiting[:limit]]
+
+    async def finish_replan(self, actor_id, *, since):
+        found = self.items.get(actor_id)
+        if found is None or found.reminders_replan_since != since:
+            return False
+        found.reminders_replan_since = None
+        return True
+
+    async def request_replan(self, actor_id, *, since):
+        found = self.items.get(actor_id)
+        if found is None or found.reminders_replan_since is not None:
+            return False
+        found.reminders_replan_since = since
+        return True
+
 
 class Notifications:
     def __init__(self):
@@ -383,6 +403,11 @@ class Engagements:
                 self.signups[key] = row.model_copy(update={"shift_start": start,
                                                            "shift_end": end})
 
+    async def signups_of_actor(self, actor_id, *, starting_after):
+        return [_copy(self.signups[k]) for k in sorted(self.signups)
+                if self.signups[k].actor_id == actor_id
+                and self.signups[k].shift_start > starting_after]
+
     async def delete_actor(self, actor_id):
         self.signups = {k: s for k, s in self.signups.items() if s.actor_id != actor_id}
 
@@ -429,6 +454,20 @@ class Reminders:
         for identifier in hit:
             await self.update(identifier, status="cancelled", updated_at=now)
         return len(hit)
+
+    async def cancel_many(self, ids, *, now):
+        hit = [i for i in ids if i in self.items and self.items[i].status == "scheduled"]
+        for identifier in hit:
+            await self.update(identifier, status="cancelled", updated_at=now)
+        return len(hit)
+
+    async def reschedule(self, reminder_id, *, shift_start, due_at, now):
+        found = self.items.get(reminder_id)
+        if found is None or found.status not in ("cancelled", "skipped"):
+            return False
+        await self.update(reminder_id, status="scheduled", shift_start=shift_start,
+                          due_at=due_at, sent_at=None, updated_at=now)
+        return True
 
     async def due(self, *, now, limit):
         due = sorted((r for r in self.items.values()

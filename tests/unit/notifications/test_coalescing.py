@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from prometheus_client import REGISTRY
 
 from platform_common.identity import Identity
 from services.notifications import service
@@ -323,3 +324,37 @@ async def test_a_new_pair_behind_a_redelivered_one_is_told_when_no_window_is_ope
             if d.actor_id == "club" for i in d.notification_ids]
     assert told == ["o1:n1", "o2:n1"]
     assert all(n.joining_since is None for n in deps.notifications.items.values())
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def coalescing_metrics() -> dict[str, float]:
+    """The coalescing metrics (process-wide counters: tests compare before and after)."""
+    return {
+        "led": metric("notifications_coalescing_pairs_total", placement="led"),
+        "joined": metric("notifications_coalescing_pairs_total", placement="joined"),
+        "windows": metric("notifications_coalesced_pairs_count"),
+        "pairs_told": metric("notifications_coalesced_pairs_sum"),
+        "single": metric("notifications_coalesced_pairs_bucket", le="1.0"),
+        "up_to_3": metric("notifications_coalesced_pairs_bucket", le="3.0"),
+    }
+
+
+async def test_metrics_count_the_pairs_placed_in_windows_and_the_windows_told():
+    deps = await setup()
+    before = coalescing_metrics()
+    await burst(deps, [("o1", "n1"), ("o2", "n1")], prefix="a")
+    deps.clock.advance(seconds=1)
+    await burst(deps, [("o3", "n1")], prefix="b")  # joins the club's open window
+    await burst(deps, [("o1", "n1")], prefix="a")  # redelivered: placed before, not again
+    await close(deps)
+    after = coalescing_metrics()
+    moved = {name: after[name] - before[name] for name in after}
+    # The club's need: one window led by o1, joined by o2 and o3; the helper's three offers:
+    # three windows of one pair each.
+    assert moved == {"led": 4, "joined": 2, "windows": 4, "pairs_told": 6, "single": 3,
+                     "up_to_3": 4}
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject.startswith("3 neue Vorschläge")

@@ -333,3 +333,156 @@ async def test_a_reminder_follows_the_persons_channels():
     assert not anna.in_inbox and len(w.mails("anna@example.org")) == 1
     [ben] = w.inbox("ben", "shift.reminder")
     assert ben.in_inbox and w.mails("ben@example.org") == []
+
+
+# ---- reminder_hours changed: the upcoming reminders follow -------------------------------------
+
+ANNA = Identity(sub="user-anna", tenant="koeln", roles=frozenset({"member"}))
+
+
+async def change_hours(w: World, hours: list[int], owner: Identity = ANNA) -> dict:
+    return await service.update_preferences(deps=w.deps, identity=owner, actor_id=None,
+                                            channels=None, frequency=None, reminder_hours=hours)
+
+
+def statuses(w: World, signup_id: str = "signup-anna") -> dict[int, str]:
+    return {r.offset_hours: r.status for r in w.deps.reminders.items.values()
+            if r.signup_id == signup_id}
+
+
+def reminded_offsets(w: World, actor_id: str = "anna") -> list[int]:
+    told = sorted(w.inbox(actor_id, "shift.reminder"), key=lambda n: n.created_at)
+    return [n.data["offset_hours"] for n in told]
+
+
+async def test_changed_reminder_hours_replan_the_upcoming_reminders():
+    w = await world()
+    await w.signup("anna", "signup.confirmed")
+    await change_hours(w, [48, 2])
+    assert statuses(w) == {48: "scheduled", 24: "cancelled", 2: "scheduled"}
+    [new] = [r for r in w.deps.reminders.items.values() if r.offset_hours == 48]
+    assert new.due_at == w.start - timedelta(hours=48)
+    assert (await w.deps.preferences.get("anna")).reminders_replan_since is None  # done
+    await w.run_reminders_until(w.start, step=timedelta(hours=1))
+    assert reminded_offsets(w) == [48, 2]
+    assert len(w.mails("anna@example.org")) == 2
+
+
+async def test_a_sent_reminder_is_not_sent_again_and_a_new_one_already_past_is_not_sent():
+    w = await world()
+    await w.signup("anna", "signup.confirmed")
+    await w.run_reminders_until(w.start - timedelta(hours=20), step=timedelta(hours=1))
+    assert reminded_offsets(w) == [24]
+    await change_hours(w, [36, 24, 1])  # 36 h before the shift lies behind us
+    assert statuses(w) == {24: "sent", 2: "cancelled", 1: "scheduled"}
+    await w.run_reminders_until(w.start, step=timedelta(minutes=30))
+    assert reminded_offsets(w) == [24, 1]
+
+
+async def test_an_offset_turned_off_and_on_again_is_scheduled_again():
+    w = await world()
+    await w.signup("anna", "signup.confirmed")
+    await change_hours(w, [24])
+    assert statuses(w) == {24: "scheduled", 2: "cancelled"}
+    await change_hours(w, [24, 2])
+    assert statuses(w) == {24: "scheduled", 2: "scheduled"}
+    await w.run_reminders_until(w.start, step=timedelta(hours=1))
+    assert reminded_offsets(w) == [24, 2]
+
+
+async def test_only_confirmed_signups_of_shifts_ahead_get_reminders_back():
+    w = await world()
+    await w.signup("ben", "signup.waitlisted")
+    await w.signup("cem", "signup.confirmed")
+    await w.signup("cem", "signup.cancelled")
+    for volunteer in ("ben", "cem"):
+        owner = Identity(sub=f"user-{volunteer}", tenant="koeln", roles=frozenset({"member"}))
+        await change_hours(w, [48], owner=owner)
+    assert statuses(w, "signup-ben") == {}
+    assert statuses(w, "signup-cem") == {24: "cancelled", 2: "cancelled"}
+    await w.run_reminders_until(w.start, step=timedelta(hours=1))
+    assert w.inbox("ben") == [] and w.inbox("cem") == []
+
+
+async def test_a_replan_a_crash_left_half_done_is_finished_by_the_reminder_task():
+    w = await world()
+    await w.signup("anna", "signup.confirmed")
+    schedule = w.deps.reminders.schedule
+
+    async def crash(reminders):  # the process dies after cancelling, before scheduling
+        raise ConnectionError("killed")
+
+    w.deps.reminders.schedule = crash
+    with pytest.raises(ConnectionError):
+        await change_hours(w, [5])
+    w.deps.reminders.schedule = schedule
+    assert (await w.deps.preferences.get("anna")).reminder_hours == [5]  # the change is stored
+    assert statuses(w) == {24: "cancelled", 2: "cancelled"}  # half done
+
+    w.deps.clock.advance(minutes=1)
+    assert (await service.run_reminder_task(deps=w.deps))["replanned"] == 1
+    assert statuses(w) == {24: "cancelled", 2: "cancelled", 5: "scheduled"}
+    assert (await service.run_reminder_task(deps=w.deps))["replanned"] == 0  # once
+    await w.run_reminders_until(w.start, step=timedelta(hours=1))
+    assert reminded_offsets(w) == [5]
+
+
+async def test_a_replan_overtaken_by_a_newer_change_is_planned_again_from_the_stored_hours():
+    w = await world()
+    await w.signup("anna", "signup.confirmed")
+    schedule = w.deps.reminders.schedule
+
+    async def newer_change_finished_meanwhile(reminders):
+        # Another request stored [7] and finished its re-plan while this one still plans [5].
+        await w.deps.preferences.save(Preferences(actor_id="anna", reminder_hours=[7]))
+        return await schedule(reminders)
+
+    w.deps.reminders.schedule = newer_change_finished_meanwhile
+    await change_hours(w, [5])
+    w.deps.reminders.schedule = schedule
+    assert (await w.deps.preferences.get("anna")).reminders_replan_since is not None
+    await service.run_reminder_task(deps=w.deps)
+    assert statuses(w) == {24: "cancelled", 5: "cancelled", 2: "cancelled", 7: "scheduled"}
+
+
+async def test_hours_changed_while_a_signup_is_confirmed_are_followed_by_it_too():
+    w = await world()
+    schedule = w.deps.reminders.schedule
+
+    async def hours_changed_meanwhile(reminders):
+        # The change and its re-plan ran before this sign-up was stored: it saw nothing.
+        await w.deps.preferences.save(Preferences(actor_id="anna", reminder_hours=[6]))
+        return await schedule(reminders)
+
+    w.deps.reminders.schedule = hours_changed_meanwhile
+    await w.signup("anna", "signup.confirmed")
+    w.deps.reminders.schedule = schedule
+    await service.run_reminder_task(deps=w.deps)
+    assert statuses(w) == {24: "cancelled", 2: "cancelled", 6: "scheduled"}
+
+
+async def test_a_reminder_left_scheduled_on_a_cancelled_signup_is_not_sent():
+    """A re-plan that read the sign-up just before its cancellation may schedule after it."""
+    w = await world()
+    await w.signup("anna", "signup.confirmed")
+    await w.signup("anna", "signup.cancelled")
+    [late] = [r for r in w.deps.reminders.items.values() if r.offset_hours == 2]
+    await w.deps.reminders.reschedule(late.id, shift_start=late.shift_start, due_at=late.due_at,
+                                      now=w.deps.clock())
+    await w.run_reminders_until(w.start, step=timedelta(hours=1))
+    assert w.inbox("anna") == [] and statuses(w) == {24: "cancelled", 2: "skipped"}
+
+
+async def test_after_downtime_over_both_moments_only_the_2h_reminder_goes_out():
+    """Down over the 24 h and the 2 h moment: one mail, the 2 h one, telling the time really
+    left, rather than two at once of which the first says "in 24 hours" an hour before."""
+    w = await world()
+    await w.signup("anna", "signup.confirmed")
+    w.deps.clock.now = w.start - timedelta(minutes=90)  # back up
+    assert await service.send_due_reminders(deps=w.deps) == {"sent": 1, "skipped": 1}
+    assert statuses(w) == {24: "skipped", 2: "sent"}
+    [told] = w.inbox("anna", "shift.reminder")
+    assert told.data["offset_hours"] == 2 and "In 2 Stunden beginnt" in told.body.de
+    assert w.mails("anna@example.org") == [told.title.de]
+    await w.run_reminders_until(w.start, step=timedelta(minutes=10))
+    assert len(w.inbox("anna")) == 1

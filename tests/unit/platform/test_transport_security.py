@@ -196,7 +196,8 @@ async def test_matching_worker_reports_consumer_lag_per_partition_and_clears_it_
 
     worker = MatchingWorker.__new__(MatchingWorker)
     worker.settings = WorkerSettings(service_name="matching-worker-lag-test")
-    worker.feed, worker._lag_partitions, worker._task = Feed(), set(), None
+    worker.feed, worker._lag_partitions, worker._task, worker._snapshot_task = (
+        Feed(), set(), None, None)
     await worker._step()
     assert _series("matching-worker-lag-test") == {("items", "0"), ("tenants", "0")}
     await worker.stop()

@@ -12,7 +12,8 @@ import copy
 from datetime import datetime, timedelta, timezone
 
 from platform_common.errors import Conflict
-from services.profiles.domain import rules
+from services.profiles.domain import engagements, rules
+from services.profiles.domain.stats import Fact, FirstMatch
 from services.profiles.domain.suggestions import SuggestionChange, latest_per_pair
 from services.profiles.ports import OutboxRecord
 
@@ -180,19 +181,22 @@ class MemoryRepository:
         return [s.model_copy(deep=True) for _, s in sorted(self._data["signups"].items())
                 if s.volunteer_actor_id == actor_id]
 
-    async def signups_of_tenant(self, tenant):
-        return [s.model_copy(deep=True) for _, s in sorted(self._data["signups"].items())
-                if s.tenant == tenant]
+    async def signup_tallies(self, tenant):
+        return engagements.tally_signups(s for s in self._data["signups"].values()
+                                         if s.tenant == tenant)
 
     async def calendar_token_of(self, sub):
         return self._data["calendar_tokens"].get(sub)
 
-    async def set_calendar_token(self, sub, token_hash):
-        self._data["calendar_tokens"][sub] = token_hash
+    async def set_calendar_token(self, sub, token):
+        self._data["calendar_tokens"][sub] = token
 
     async def calendar_owner(self, token_hash):
         return next((sub for sub, stored in self._data["calendar_tokens"].items()
-                     if stored == token_hash), None)
+                     if stored.token_hash == token_hash), None)
+
+    async def delete_calendar_token(self, sub):
+        self._data["calendar_tokens"].pop(sub, None)
 
     async def add_event(self, envelope, *, topic, key):
         self._data["outbox"].append((topic, key, envelope))
@@ -222,6 +226,55 @@ class MemoryStore:
 
     async def ensure_indexes(self) -> None:
         return None
+
+
+class MemoryStats:
+    """The statistics' facts: items and contact requests from a MemoryStore, and what
+    `record_matches_found` kept (like the MongoDB adapter: a pair's time is the one first
+    recorded, an item's first match the earliest)."""
+
+    def __init__(self, store: MemoryStore):
+        self._store = store
+        self.pairs: dict[str, tuple[list[str], Fact]] = {}  # pair -> (tenants, its fact)
+        self.firsts: dict[str, tuple[str, FirstMatch]] = {}  # item id -> (tenant, first match)
+
+    def _categories(self, *item_ids: str) -> tuple[str, ...]:
+        items = self._store.data["items"]
+        return tuple(dict.fromkeys(c for i in item_ids if i in items
+                                   for c in items[i].categories))
+
+    async def record_matches_found(self, found):
+        batch: dict[str, tuple[list[str], Fact]] = {}
+        for match_data, at in found:
+            pair = f"{match_data.offer.id}:{match_data.need.id}"
+            if pair not in batch or at < batch[pair][1].at:
+                tenants = list(dict.fromkeys([match_data.offer.tenant, match_data.need.tenant]))
+                batch[pair] = (tenants, Fact("matches_found", at, self._categories(
+                    match_data.offer.id, match_data.need.id)))
+            for item_id in (match_data.offer.id, match_data.need.id):
+                made = self._store.data["items"].get(item_id)
+                if made is None:
+                    continue
+                known = self.firsts.get(item_id)
+                if known is None or at < known[1].matched_at:
+                    self.firsts[item_id] = (made.tenant, FirstMatch(
+                        made.created_at, at, tuple(made.categories)))
+        for pair, recorded in batch.items():
+            self.pairs.setdefault(pair, recorded)
+
+    async def facts(self, tenant):
+        data = self._store.data
+        facts = [Fact("items_published", i.created_at, tuple(i.categories))
+                 for i in data["items"].values() if i.tenant == tenant]
+        facts += [fact for tenants, fact in self.pairs.values() if tenant in tenants]
+        for c in data["contacts"].values():
+            if tenant not in (c.requester_tenant, c.recipient_tenant):
+                continue
+            categories = self._categories(c.offer_id, c.need_id)
+            facts.append(Fact("contacts_requested", c.created_at, categories))
+            if c.status == "accepted" and c.decided_at:
+                facts.append(Fact("contacts_accepted", c.decided_at, categories))
+        return facts, [first for owner, first in self.firsts.values() if owner == tenant]
 
 
 class MemorySuggestions:

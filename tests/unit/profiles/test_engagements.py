@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from platform_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.profiles import service
-from services.profiles.domain import engagements
+from services.profiles.domain import calendar_links, engagements
+from services.profiles.domain.calendar_links import CalendarToken
 from services.profiles.domain.contacts import ContactCreate
 from services.profiles.domain.engagements import (
     HoursReport, ShiftCreate, ShiftPatch, SignupCancel, SignupCreate,
@@ -327,6 +328,19 @@ class EmptyStats:
         return [], []
 
 
+def test_engagement_figures_from_the_stores_tallies():
+    def tally(status, hours_status=None, attended=None, count=1, hours=0.0):
+        return engagements.SignupTally(status, hours_status, attended, count, hours)
+
+    figures = engagements.engagement_figures(shifts=4, tallies=[
+        tally("confirmed", "confirmed", True, count=3, hours=7.5),
+        tally("confirmed", "confirmed", False, count=2, hours=1.0),  # no-shows: no hours
+        tally("confirmed", "proposed", True, hours=4.0),  # not confirmed yet
+        tally("waitlisted", count=2), tally("cancelled"), tally("removed")])
+    assert figures == {"shifts": 4, "signups": 10, "waitlisted": 2, "no_shows": 2,
+                       "hours_confirmed": 7.5}
+
+
 async def test_the_card_threshold_is_a_tenant_setting(town):
     tenant = town.data["tenants"]["coesfeld"]
     updated = await service.update_tenant(
@@ -351,18 +365,66 @@ async def test_erasure_removes_signups_and_promotes_the_waitlisted(town):
     assert "signup.promoted" in [e[2] for e in events(town)]
 
 
-async def test_the_person_calendar_needs_its_token_and_renewing_revokes_it(town):
+SECRET = b"a-test-secret-of-more-than-32-characters"
+
+
+async def calendar_link(store, identity, *, renew=False, secret=SECRET) -> str:
+    use_case = service.renew_my_calendar if renew else service.my_calendar
+    link = await use_case(store=store, identity=identity, secret=secret, base_url="")
+    assert link["exists"] is True
+    return link["url"]
+
+
+async def feed_of(store, url: str) -> bytes:
+    token = url.removeprefix("/api/v1/calendars/").removesuffix(".ics")
+    return (await service.person_calendar(store=store, token=token)).replace(b"\r\n ", b"")
+
+
+async def test_the_person_calendar_link_is_shown_again_until_renewed(town):
     shift = await new_shift(town)
     await sign_up(town, ANNA, shift)
-    link = await service.my_calendar(store=town, identity=ANNA, base_url="")
-    token = link["url"].removeprefix("/api/v1/calendars/").removesuffix(".ics")
+    url = await calendar_link(town, ANNA)
+    assert url.startswith("/api/v1/calendars/") and url.endswith(".ics")
+    assert shift["id"].encode() in await feed_of(town, url)
+    token = url.removeprefix("/api/v1/calendars/").removesuffix(".ics")
     assert token not in str(town.data["calendar_tokens"])  # stored hashed
-    feed = await service.person_calendar(store=town, token=token)
-    assert shift["id"].encode() in feed.replace(b"\r\n ", b"")
-    assert (await service.my_calendar(store=town, identity=ANNA, base_url=""))["url"] is None
-    await service.renew_my_calendar(store=town, identity=ANNA, base_url="")
+    assert await calendar_link(town, ANNA) == url  # the phone and the laptop get the same
+
+    renewed = await calendar_link(town, ANNA, renew=True)
+    assert renewed != url
     with pytest.raises(NotFound):
-        await service.person_calendar(store=town, token=token)
+        await feed_of(town, url)
+    assert shift["id"].encode() in await feed_of(town, renewed)
+    assert await calendar_link(town, ANNA) == renewed
+
+
+async def test_a_person_calendar_link_never_opens_another_persons_feed(town):
+    shift = await new_shift(town)
+    await sign_up(town, ANNA, shift)
+    bernds = await calendar_link(town, BERND)
+    annas = await calendar_link(town, ANNA)
+    assert bernds != annas
+    assert shift["id"].encode() not in await feed_of(town, bernds)
+    assert shift["id"].encode() in await feed_of(town, annas)
+    await calendar_link(town, BERND, renew=True)
+    assert shift["id"].encode() in await feed_of(town, annas)  # Bernd's renewal leaves Anna's
+    # A link made with another server secret opens nothing.
+    with pytest.raises(NotFound):
+        await feed_of(town, await calendar_link(MemoryStore(), ANNA, secret=b"x" * 40))
+
+
+async def test_a_random_link_of_the_old_kind_gives_way_to_a_derived_one(town):
+    shift = await new_shift(town)
+    await sign_up(town, ANNA, shift)
+    old = "/api/v1/calendars/an-old-random-token.ics"
+    await town.run_in_transaction(lambda repo: repo.set_calendar_token(
+        "anna", CalendarToken(None, calendar_links.hash_token("an-old-random-token"))))
+    assert shift["id"].encode() in await feed_of(town, old)  # until the person looks again
+    url = await calendar_link(town, ANNA)
+    assert url != old and shift["id"].encode() in await feed_of(town, url)
+    with pytest.raises(NotFound):
+        await feed_of(town, old)
+    assert await calendar_link(town, ANNA) == url
 
 
 async def test_the_item_feed_keeps_berlin_times_across_the_dst_change(town):

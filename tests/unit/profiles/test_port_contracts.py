@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.contract.ports.profiles_outbox import OutboxContract
+from tests.contract.ports.profiles_stats import StatsStoreContract
 from tests.contract.ports.profiles_store import ProfileStoreContract
 from tests.contract.ports.profiles_suggestions import SuggestionStoreContract
-from tests.unit.profiles.memory_store import MemoryOutbox, MemoryStore, MemorySuggestions
+from tests.unit.profiles.memory_store import (
+    MemoryOutbox, MemoryStats, MemoryStore, MemorySuggestions,
+)
 
 
 class TestMemoryProfileStore(ProfileStoreContract):
@@ -30,3 +33,10 @@ class TestMemoryOutbox(OutboxContract):
     def outbox(self):
         store = MemoryStore()
         return store, MemoryOutbox(store)
+
+
+class TestMemoryStats(StatsStoreContract):
+    @pytest.fixture
+    def stores(self):
+        store = MemoryStore()
+        return store, MemoryStats(store)

@@ -18,6 +18,7 @@ registerTexts({
     "error.already_signed_up": "Sie sind für diesen Termin schon angemeldet.",
     "error.contact_required": "Für diesen Termin können Sie sich erst anmelden, wenn die Organisation Ihre Kontaktanfrage angenommen hat.",
     "error.cancel_cutoff": "Die Frist zum Abmelden ist vorbei.",
+    "error.shift_cancelled": "Der Termin ist abgesagt und kann nicht mehr geändert werden.",
   },
   en: {
     sh_status_confirmed: "Signed up", sh_status_waitlisted: "Waiting list, place {n}",
@@ -32,6 +33,7 @@ registerTexts({
     "error.already_signed_up": "You are already signed up for this date.",
     "error.contact_required": "You can sign up for this date once the organisation has accepted your contact request.",
     "error.cancel_cutoff": "The deadline for cancelling has passed.",
+    "error.shift_cancelled": "The date is cancelled and can no longer be changed.",
   },
 });
 
@@ -69,6 +71,25 @@ export function berlinDay(value) {
   if (Number.isNaN(date.getTime())) return "";
   return new Intl.DateTimeFormat("sv-SE", { timeZone: TIME_ZONE, year: "numeric", month: "2-digit",
     day: "2-digit" }).format(date);
+}
+
+/**
+ * The Berlin days a shift touches, from its start to its end ("2027-03-27", "2027-03-28" for a
+ * night from Saturday to Sunday); an end at midnight does not touch the next day.
+ */
+export function daysOf(shift) {
+  const first = berlinDay(shift.start);
+  if (!first) return [];
+  const endMs = new Date(shift.end).getTime();
+  const last = Number.isNaN(endMs) ? first : berlinDay(endMs - 1);
+  const days = [first];
+  // Dates as UTC noon: adding a day never trips over a daylight-saving change.
+  const next = new Date(`${first}T12:00:00Z`);
+  while (days.length < 31 && days[days.length - 1] < last) {
+    next.setUTCDate(next.getUTCDate() + 1);
+    days.push(next.toISOString().slice(0, 10));
+  }
+  return days;
 }
 
 /** "Angemeldet", "Warteliste Platz 2", "Abgemeldet" … for a SignupView. */

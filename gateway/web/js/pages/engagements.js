@@ -6,7 +6,7 @@ import { api, itemsOf } from "../core/api.js";
 import { formatNumber, formatRange, WEEKDAYS, weekdayName } from "../core/format.js";
 import { lang } from "../core/i18n.js";
 import { clearErrors, showErrors } from "../core/forms.js";
-import { ACTIVE, berlinDay, hasStarted, problemText, shiftHours, shiftWasCancelled, statusBadge } from "../core/shifts.js";
+import { ACTIVE, berlinDay, daysOf, hasStarted, problemText, shiftHours, shiftWasCancelled, statusBadge } from "../core/shifts.js";
 import { errorBox, itemHref, loading, signInNeeded } from "../core/ui.js";
 
 export const TEXTS = {
@@ -31,8 +31,7 @@ export const TEXTS = {
     en_proposed: "Vorgeschlagen: {hours} Stunden – wartet auf die Bestätigung der Organisation.",
     en_confirmed: "Bestätigt: {hours} Stunden", en_no_show: "Laut Organisation nicht erschienen.",
     en_proposed_ok: "Ihre Stunden wurden der Organisation vorgeschlagen.",
-    en_feed_once: "Der Link wird nur jetzt angezeigt. Kopieren Sie ihn in Ihr Kalenderprogramm.",
-    en_feed_hidden: "Ihr Kalender-Link wurde schon erzeugt. Aus Sicherheitsgründen wird er nur einmal angezeigt. Wenn Sie ihn nicht mehr haben, erzeugen Sie einen neuen Link.",
+    en_feed_hint: "Kopieren Sie den Link in Ihr Kalenderprogramm. Sie finden ihn jederzeit hier wieder, auch für ein weiteres Gerät.",
   },
   en: {
     en_title: "My engagements", en_intro: "Your sign-ups for dates and shifts.",
@@ -55,8 +54,7 @@ export const TEXTS = {
     en_proposed: "Proposed: {hours} hours – waiting for the organisation to confirm.",
     en_confirmed: "Confirmed: {hours} hours", en_no_show: "Did not come, says the organisation.",
     en_proposed_ok: "Your hours have been proposed to the organisation.",
-    en_feed_once: "The link is shown only now. Copy it into your calendar app.",
-    en_feed_hidden: "Your calendar link has been created already. For security it is shown only once. If you no longer have it, create a new link.",
+    en_feed_hint: "Copy the link into your calendar app. You can find it here again at any time, for another device too.",
   },
 };
 
@@ -130,19 +128,22 @@ export async function render(ctx) {
     if (focus) main.querySelector(focus)?.focus();
   }
 
+  // A shift over midnight marks each of its days.
   function byDay() {
     const days = new Map();
     for (const signup of state.signups || []) {
-      const day = berlinDay(shiftOf(signup).start);
-      if (!days.has(day)) days.set(day, []);
-      days.get(day).push(signup);
+      for (const day of daysOf(shiftOf(signup))) {
+        if (!days.has(day)) days.set(day, []);
+        days.get(day).push(signup);
+      }
     }
     return days;
   }
 
   function goToDay(day) {
-    // The first entry of that day in the agenda: its link (or its title without one).
-    (main.querySelector(`li[data-day="${day}"] h3 a`) || main.querySelector(`li[data-day="${day}"] h3 [tabindex]`))?.focus();
+    // The first entry on that day in the agenda: its link (or its title without one).
+    const entry = `li[data-days~="${day}"]`;
+    (main.querySelector(`${entry} h3 a`) || main.querySelector(`${entry} h3 [tabindex]`))?.focus();
   }
 
   function monthView() {
@@ -246,7 +247,8 @@ export async function render(ctx) {
     const name = titleOf(signup);
     const cancellable = ACTIVE.includes(signup.status) && !hasStarted(shift) && shift.status !== "cancelled";
     const error = state.errors.get(signup.id);
-    return html`<li class="card engagement" id=${`signup-${signup.id}`} data-day=${berlinDay(shift.start)}>
+    return html`<li class="card engagement" id=${`signup-${signup.id}`} data-day=${berlinDay(shift.start)}
+        data-days=${daysOf(shift).join(" ")}>
       <h3>${kind ? html`<a href=${itemHref(kind, signup.item_id)}>${name}</a>` : html`<span tabindex="-1">${name}</span>`}</h3>
       <p><strong>${whenOf(signup)}</strong>${shift.place_name ? html` · ${shift.place_name}` : nothing}</p>
       <p>${statusBadge(signup)}</p>
@@ -261,7 +263,7 @@ export async function render(ctx) {
   function agendaView() {
     const key = monthKey(state.year, state.month);
     const name = monthName(state.year, state.month);
-    const entries = (state.signups || []).filter((s) => berlinDay(shiftOf(s).start).startsWith(key));
+    const entries = (state.signups || []).filter((s) => daysOf(shiftOf(s)).some((day) => day.startsWith(key)));
     const next = (state.signups || []).find((s) => ACTIVE.includes(s.status) && !hasStarted(shiftOf(s))
       && !berlinDay(shiftOf(s).start).startsWith(key));
     const nextDay = next ? berlinDay(shiftOf(next).start) : "";
@@ -310,18 +312,17 @@ export async function render(ctx) {
   }
 
   function feedView() {
-    // The link is shown once, when it is made (the server keeps only a hash of its secret);
-    // afterwards only a new link can be shown.
+    // The same link every time until it is renewed (the server derives it from a secret of
+    // its own), so a phone and a laptop can subscribe one after the other.
     const url = feedUrl();
     return html`<section class="card stacked feed" aria-labelledby="en-feed">
       <h2 id="en-feed">${t("en_feed")}</h2>
       <p>${t("en_feed_text")}</p>
       ${state.feedError ? errorBox(state.feedError, { retry: loadFeed }) : state.feed === null ? loading() : html`
         ${url ? html`<div class="field"><label for="en-feed-url">${t("en_feed_label")}</label>
-            <span class="hint" id="en-feed-once">${t("en_feed_once")}</span>
-            <input id="en-feed-url" type="text" readonly .value=${url} aria-describedby="en-feed-once"
-              @focus=${(event) => event.target.select()}></div>`
-          : html`<p class="notice" id="en-feed-hidden" tabindex="-1">${t("en_feed_hidden")}</p>`}
+            <span class="hint" id="en-feed-hint">${t("en_feed_hint")}</span>
+            <input id="en-feed-url" type="text" readonly .value=${url} aria-describedby="en-feed-hint"
+              @focus=${(event) => event.target.select()}></div>` : nothing}
         <div class="actions">
           ${url ? html`<button type="button" class="primary" @click=${copy}>${t("en_copy")}</button>` : nothing}
           <button type="button" ?disabled=${state.renewing} aria-describedby="en-renew-text" @click=${renew}>${t("en_renew")}</button>

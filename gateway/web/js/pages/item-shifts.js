@@ -1,10 +1,11 @@
 // The "Termine" section of an offer's or need's page (not a route of its own): the item's shifts
 // for everyone; for a signed-in person sign-up, waitlist and cancelling; for the item's owners a
 // form to add a shift, and per shift who is coming, with "remove" (with a reason), hours to
-// confirm after the start, and cancelling the shift.
+// confirm after the start, changing (moving) and cancelling the shift. A shift may run past
+// midnight: start and end each have a date and a time.
 import { html, render as draw, nothing } from "/static/vendor/lit-html/lit-html.js";
 import { api, apiBlob, itemsOf } from "../core/api.js";
-import { formatNumber, formatRange } from "../core/format.js";
+import { formatNumber, formatRange, toLocalInput } from "../core/format.js";
 import { registerTexts, t } from "../core/i18n.js";
 import { plural } from "../core/items.js";
 import { clearErrors, showErrors } from "../core/forms.js";
@@ -25,13 +26,20 @@ registerTexts({
     is_cancelled_ok: "Sie haben sich abgemeldet: {when}.",
     is_your_status: "Ihr Status:",
     // owner
-    is_add: "Termin hinzufügen", is_start: "Beginn", is_date: "Datum", is_start_time: "Uhrzeit Beginn",
-    is_end: "Uhrzeit Ende", is_end_hint: "Am selben Tag wie der Beginn.", is_places: "Plätze", is_place: "Ort (optional)",
+    is_add: "Termin hinzufügen", is_start: "Beginn", is_end: "Ende", is_date: "Datum", is_time: "Uhrzeit",
+    is_end_hint: "Das Ende ist zunächst am Tag des Beginns. Ein Termin darf über Mitternacht gehen und dauert höchstens 24 Stunden.",
+    is_places: "Plätze", is_place: "Ort (optional)",
     is_place_hint: "Zum Beispiel Treffpunkt oder Raum.", is_note: "Hinweis (optional)",
     is_policy: "Anmeldung", is_policy_open: "Alle können sich direkt anmelden",
     is_policy_contact: "Nur nach angenommener Kontaktanfrage",
     is_cutoff: "Abmelden möglich bis … Stunden vor Beginn", is_cutoff_hint: "0 bedeutet: bis zum Beginn.",
     is_add_button: "Termin speichern", is_added: "Termin hinzugefügt: {when}.",
+    is_edit: "Ändern", is_edit_label: "Termin ändern: {when}", is_edit_title: "Termin ändern",
+    is_edit_notify: "Wenn Sie Beginn oder Ende ändern, werden die Angemeldeten benachrichtigt; ihre Erinnerungen verschieben sich mit.",
+    is_places_taken: "Mindestens {n}: so viele sind angemeldet.", is_places_waiting: "Mit mehr Plätzen rücken Wartende nach.",
+    is_save_changes: "Änderungen speichern", is_changed_ok: "Termin geändert: {when}.",
+    is_moved_ok: "Termin verschoben auf {when}. Die Angemeldeten werden benachrichtigt.", is_unchanged: "Nichts geändert.",
+    is_reload: "Aktuellen Stand laden", is_reloaded: "Der aktuelle Stand ist geladen. Bitte nehmen Sie Ihre Änderung erneut vor.",
     is_cancel_shift: "Termin absagen", is_cancel_shift_label: "Termin absagen: {when}",
     is_cancel_shift_confirm: "Diesen Termin wirklich absagen? Alle Angemeldeten werden benachrichtigt.",
     is_shift_cancelled_ok: "Termin abgesagt: {when}.",
@@ -57,13 +65,20 @@ registerTexts({
     is_signed_up: "You are signed up: {when}.", is_waitlisted: "You are on the waiting list (place {n}): {when}.",
     is_cancelled_ok: "You have cancelled your sign-up: {when}.",
     is_your_status: "Your status:",
-    is_add: "Add a date", is_start: "Start", is_date: "Date", is_start_time: "Start time",
-    is_end: "End time", is_end_hint: "On the same day as the start.", is_places: "Places", is_place: "Place (optional)",
+    is_add: "Add a date", is_start: "Start", is_end: "End", is_date: "Date", is_time: "Time",
+    is_end_hint: "The end is on the day of the start at first. A date may run past midnight and lasts at most 24 hours.",
+    is_places: "Places", is_place: "Place (optional)",
     is_place_hint: "For example meeting point or room.", is_note: "Note (optional)",
     is_policy: "Sign-up", is_policy_open: "Anyone can sign up directly",
     is_policy_contact: "Only after an accepted contact request",
     is_cutoff: "Cancelling possible until … hours before the start", is_cutoff_hint: "0 means: until the start.",
     is_add_button: "Save date", is_added: "Date added: {when}.",
+    is_edit: "Change", is_edit_label: "Change date: {when}", is_edit_title: "Change date",
+    is_edit_notify: "If you change the start or end, everyone signed up is told and their reminders move with it.",
+    is_places_taken: "At least {n}: that many are signed up.", is_places_waiting: "With more places, people on the waiting list move up.",
+    is_save_changes: "Save changes", is_changed_ok: "Date changed: {when}.",
+    is_moved_ok: "Date moved to {when}. Everyone signed up is told.", is_unchanged: "Nothing changed.",
+    is_reload: "Load the current state", is_reloaded: "The current state is loaded. Please make your change again.",
     is_cancel_shift: "Cancel date", is_cancel_shift_label: "Cancel date: {when}",
     is_cancel_shift_confirm: "Really cancel this date? Everyone signed up is notified.",
     is_shift_cancelled_ok: "Date cancelled: {when}.",
@@ -87,7 +102,8 @@ const hoursText = (hours) => t("sh_hours_value", { hours: formatNumber(hours, 2)
 export function mountShifts(ctx, container, { item, kind, owner }) {
   const { session } = ctx;
   const state = { shifts: null, error: null, person: undefined, signups: new Map(), errors: new Map(),
-    busy: new Set(), removing: null, adding: false };
+    busy: new Set(), removing: null, adding: false,
+    editing: null, saving: false, conflict: null }; // the shift being changed; a 409 while saving it
   const base = `/${plural(kind)}/${encodeURIComponent(item.id)}/shifts`;
   const when = (shift) => formatRange(shift.start, shift.end);
   const redraw = () => { if (ctx.isCurrent() && container.isConnected) draw(view(), container); };
@@ -173,28 +189,73 @@ export function mountShifts(ctx, container, { item, kind, owner }) {
             @click=${() => signUp(shift)}>${t(full ? "is_waitlist" : "is_signup")}</button>`}</div>` : nothing}`;
   }
 
-  // ---- owner: add and cancel shifts -----------------------------------------------------------
+  // ---- owner: add, change and cancel shifts ---------------------------------------------------
+  /** The form's values as the API wants them (start and end as Berlin times with their offset). */
+  function formValues(form) {
+    const data = new FormData(form);
+    const text = (name) => String(data.get(name) || "").trim();
+    const number = (name) => (text(name) === "" ? undefined : Number(text(name)));
+    const startDate = text("start_date");
+    return {
+      start: berlinIso(startDate, text("start_time")) || undefined,
+      // Without an end date the shift ends on the day it starts.
+      end: berlinIso(text("end_date") || startDate, text("end_time")) || undefined,
+      places: number("places"),
+      place_name: text("place_name"),
+      note: text("note"),
+      signup_policy: text("signup_policy") || "open",
+      cancel_cutoff_hours: number("cancel_cutoff_hours") ?? 0,
+    };
+  }
+
+  /** What can be told before asking the server, as problems in the API's 422 shape. */
+  function check(values) {
+    const problems = [];
+    if (!values.start) problems.push({ field: "start", type: "missing", message: "" });
+    if (!values.end) problems.push({ field: "end", type: "missing", message: "" });
+    else if (values.start && Date.parse(values.end) <= Date.parse(values.start)) {
+      problems.push({ field: "end", type: "value_error", message: "must be after start" });
+    }
+    if (values.places === undefined) problems.push({ field: "places", type: "missing", message: "" });
+    return problems;
+  }
+
+  // The end date follows the start date: the same day at first, and a moved start keeps the
+  // number of days to the end (a shift from Saturday night to Sunday stays overnight).
+  function startDateChanged(event) {
+    const start = event.target;
+    const end = start.form.elements.end_date;
+    const before = start.dataset.before ?? start.defaultValue;
+    start.dataset.before = start.value;
+    if (!start.value) return;
+    const day = 86400000;
+    const days = Math.round((Date.parse(end.value) - Date.parse(before)) / day); // NaN when either is empty
+    end.value = new Date(Date.parse(start.value) + (days > 0 ? days : 0) * day).toISOString().slice(0, 10);
+  }
+
+  /** Back to the values the form was drawn with (after saving, or with a reloaded shift). */
+  function resetForm(form) {
+    clearErrors(form);
+    form.reset();
+    delete form.elements.start_date.dataset.before;
+  }
+
   async function addShift(event) {
     event.preventDefault();
     const form = event.target;
     clearErrors(form);
-    const data = new FormData(form);
-    const date = String(data.get("date") || "");
-    const number = (name) => { const v = String(data.get(name) || "").trim(); return v === "" ? undefined : Number(v); };
-    const body = {
-      start: berlinIso(date, String(data.get("start_time") || "")) || undefined,
-      end: berlinIso(date, String(data.get("end") || "")) || undefined,
-      places: number("places"),
-      place_name: String(data.get("place_name") || "").trim() || undefined,
-      note: String(data.get("note") || "").trim() || undefined,
-      signup_policy: String(data.get("signup_policy") || "open"),
-      cancel_cutoff_hours: number("cancel_cutoff_hours") ?? 0,
-    };
+    const values = formValues(form);
+    const problems = check(values);
+    if (problems.length) {
+      showErrors(form, { code: "validation_error", status: 422, details: problems });
+      return;
+    }
+    const body = { ...values, place_name: values.place_name || undefined, note: values.note || undefined };
     state.adding = true; redraw();
     try {
       const shift = await api(base, { method: "POST", body });
       state.adding = false;
-      form.reset();
+      resetForm(form);
       ctx.announce(t("is_added", { when: when(shift) }));
       await load();
     } catch (error) {
@@ -202,6 +263,94 @@ export function mountShifts(ctx, container, { item, kind, owner }) {
       if (error.name === "AbortError") return;
       showErrors(form, error);
     }
+  }
+
+  /** The fields of `values` that differ from `shift` (a PATCH sends only those). */
+  function changesOf(shift, values) {
+    const changes = {};
+    for (const name of ["start", "end"]) {
+      if (Date.parse(values[name]) !== Date.parse(shift[name])) changes[name] = values[name];
+    }
+    if (values.places !== shift.places) changes.places = values.places;
+    if (values.place_name !== (shift.place_name || "")) changes.place_name = values.place_name || null;
+    if (values.note !== (shift.note || "")) changes.note = values.note;
+    if (values.signup_policy !== shift.signup_policy) changes.signup_policy = values.signup_policy;
+    if (values.cancel_cutoff_hours !== shift.cancel_cutoff_hours) changes.cancel_cutoff_hours = values.cancel_cutoff_hours;
+    return changes;
+  }
+
+  const editForm = (id) => container.querySelector(`#shift-${id} form.shift-form`);
+
+  function startEdit(shift) {
+    state.editing = shift.id; state.conflict = null; redraw();
+    container.querySelector(`#shift-${shift.id} form.shift-form h4`)?.focus();
+  }
+
+  function stopEdit(id) {
+    state.editing = null; state.conflict = null; redraw();
+    container.querySelector(`#shift-${id} .edit-button`)?.focus();
+  }
+
+  async function saveShift(event, shift) {
+    event.preventDefault();
+    const form = event.target;
+    clearErrors(form);
+    state.conflict = null;
+    const values = formValues(form);
+    const problems = check(values);
+    if (problems.length) {
+      redraw();
+      showErrors(form, { code: "validation_error", status: 422, details: problems });
+      return;
+    }
+    const changes = changesOf(shift, values);
+    if (!Object.keys(changes).length) {
+      stopEdit(shift.id);
+      ctx.announce(t("is_unchanged"));
+      return;
+    }
+    state.saving = true; redraw();
+    try {
+      // The version the form was filled from: someone else's change meanwhile gives a 409.
+      const saved = await api(`/shifts/${encodeURIComponent(shift.id)}`, { method: "PATCH",
+        body: { ...changes, version: shift.version } });
+      state.saving = false; state.editing = null;
+      const moved = "start" in changes || "end" in changes;
+      ctx.announce(t(moved && saved.confirmed ? "is_moved_ok" : "is_changed_ok", { when: when(saved) }));
+      // All again: a moved shift takes its new place in the list, more places move people up.
+      await load();
+      container.querySelector(`#shift-${saved.id} h3`)?.focus();
+    } catch (error) {
+      state.saving = false;
+      if (error.name === "AbortError") return;
+      if (error.status === 409) {
+        state.conflict = error; redraw();
+        editForm(shift.id)?.querySelector(".conflict")?.focus();
+      } else {
+        redraw();
+        showErrors(form, error);
+      }
+    }
+  }
+
+  /** After a 409: the shift as it is now, in the form (what was typed is dropped). */
+  async function reloadForEdit(id) {
+    state.saving = true; redraw();
+    try {
+      const fresh = await reloadShift(id);
+      state.conflict = null;
+      if (fresh.status !== "scheduled" || hasStarted(fresh)) state.editing = null;
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      state.conflict = error;
+    }
+    state.saving = false; redraw();
+    const form = editForm(id);
+    if (form && !state.conflict) {
+      resetForm(form);
+      ctx.announce(t("is_reloaded"));
+    }
+    (form?.querySelector(state.conflict ? ".conflict" : "h4") || container.querySelector(`#shift-${id} h3`))?.focus();
   }
 
   function cancelShift(shift) {
@@ -213,42 +362,79 @@ export function mountShifts(ctx, container, { item, kind, owner }) {
     }, `#shift-${shift.id} h3`);
   }
 
-  function addForm() {
-    return html`<form class="card shift-form" novalidate @submit=${addShift} aria-labelledby="is-add">
-      <h3 id="is-add">${t("is_add")}</h3>
-      <div class="row three">
+  /**
+   * The form to add a shift (`shift` null) or to change `shift`, filled with its values. Values are
+   * bound as the fields' defaults, so that `form.reset()` shows them (again).
+   */
+  function shiftForm(shift = null) {
+    const editing = Boolean(shift);
+    const p = editing ? `is-${shift.id}` : "is-new"; // ids unique on the page
+    const [startDate = "", startTime = ""] = editing ? toLocalInput(shift.start).split("T") : [];
+    const [endDate = "", endTime = ""] = editing ? toLocalInput(shift.end).split("T") : [];
+    const policy = editing ? shift.signup_policy : "open";
+    const taken = editing ? shift.confirmed : 0;
+    const busy = editing ? state.saving : state.adding;
+    const conflict = editing && state.conflict;
+    const heading = editing ? html`<h4 id=${`${p}-title`} tabindex="-1">${t("is_edit_title")}</h4>`
+      : html`<h3 id=${`${p}-title`}>${t("is_add")}</h3>`;
+    return html`<form class=${editing ? "shift-form editing" : "card shift-form"} novalidate aria-labelledby=${`${p}-title`}
+        @submit=${(event) => (editing ? saveShift(event, shift) : addShift(event))}>
+      ${heading}
+      ${taken ? html`<p class="hint">${t("is_edit_notify")}</p>` : nothing}
+      ${conflict ? html`<div class="notice error conflict" role="alert" tabindex="-1">
+          <p>${problemText(conflict)}</p>
+          <button type="button" ?disabled=${busy} @click=${() => reloadForEdit(shift.id)}>${t("is_reload")}</button></div>` : nothing}
+      <div class="row start-end">
         <fieldset data-field="start">
           <legend>${t("is_start")}</legend>
-          <div class="field"><label for="is-date">${t("is_date")}</label>
-            <input id="is-date" name="date" type="date" required></div>
-          <div class="field"><label for="is-start-time">${t("is_start_time")}</label>
-            <input id="is-start-time" name="start_time" type="time" required></div>
+          <div class="date-time">
+            <div class="field"><label for=${`${p}-start-date`}>${t("is_date")}</label>
+              <input id=${`${p}-start-date`} name="start_date" type="date" required .defaultValue=${startDate}
+                @input=${startDateChanged}></div>
+            <div class="field"><label for=${`${p}-start-time`}>${t("is_time")}</label>
+              <input id=${`${p}-start-time`} name="start_time" type="time" required .defaultValue=${startTime}></div>
+          </div>
         </fieldset>
-        <div class="field"><label for="is-end">${t("is_end")}</label>
-          <span class="hint" id="is-end-hint">${t("is_end_hint")}</span>
-          <input id="is-end" name="end" type="time" required aria-describedby="is-end-hint"></div>
-        <div class="field"><label for="is-places">${t("is_places")}</label>
-          <input id="is-places" name="places" type="number" min="1" step="1" inputmode="numeric" required></div>
+        <fieldset data-field="end">
+          <legend>${t("is_end")}</legend>
+          <div class="date-time">
+            <div class="field"><label for=${`${p}-end-date`}>${t("is_date")}</label>
+              <input id=${`${p}-end-date`} name="end_date" type="date" .defaultValue=${endDate}
+                aria-describedby=${`${p}-end-hint`}></div>
+            <div class="field"><label for=${`${p}-end-time`}>${t("is_time")}</label>
+              <input id=${`${p}-end-time`} name="end_time" type="time" required .defaultValue=${endTime}></div>
+          </div>
+        </fieldset>
       </div>
-      <div class="row">
-        <div class="field"><label for="is-place">${t("is_place")}</label>
-          <span class="hint" id="is-place-hint">${t("is_place_hint")}</span>
-          <input id="is-place" name="place_name" type="text" maxlength="200" aria-describedby="is-place-hint"></div>
-        <div class="field"><label for="is-policy">${t("is_policy")}</label>
-          <select id="is-policy" name="signup_policy">
-            <option value="open">${t("is_policy_open")}</option>
-            <option value="after_contact">${t("is_policy_contact")}</option>
+      <p class="hint date-hint" id=${`${p}-end-hint`}>${t("is_end_hint")}</p>
+      <div class="row three">
+        <div class="field"><label for=${`${p}-places`}>${t("is_places")}</label>
+          ${taken ? html`<span class="hint" id=${`${p}-places-hint`}>${t("is_places_taken", { n: taken })}
+            ${shift.waitlisted ? t("is_places_waiting") : nothing}</span>` : nothing}
+          <input id=${`${p}-places`} name="places" type="number" min="1" step="1" inputmode="numeric" required
+            .defaultValue=${editing ? String(shift.places) : ""} aria-describedby=${taken ? `${p}-places-hint` : nothing}></div>
+        <div class="field"><label for=${`${p}-place`}>${t("is_place")}</label>
+          <span class="hint" id=${`${p}-place-hint`}>${t("is_place_hint")}</span>
+          <input id=${`${p}-place`} name="place_name" type="text" maxlength="140" aria-describedby=${`${p}-place-hint`}
+            .defaultValue=${(editing && shift.place_name) || ""}></div>
+        <div class="field"><label for=${`${p}-policy`}>${t("is_policy")}</label>
+          <select id=${`${p}-policy`} name="signup_policy">
+            <option value="open" ?selected=${policy === "open"}>${t("is_policy_open")}</option>
+            <option value="after_contact" ?selected=${policy === "after_contact"}>${t("is_policy_contact")}</option>
           </select></div>
       </div>
       <div class="row">
-        <div class="field"><label for="is-note">${t("is_note")}</label>
-          <textarea id="is-note" name="note" rows="2" maxlength="2000"></textarea></div>
-        <div class="field"><label for="is-cutoff">${t("is_cutoff")}</label>
-          <span class="hint" id="is-cutoff-hint">${t("is_cutoff_hint")}</span>
-          <input id="is-cutoff" name="cancel_cutoff_hours" type="number" min="0" step="1" inputmode="numeric"
-            value="0" aria-describedby="is-cutoff-hint"></div>
+        <div class="field"><label for=${`${p}-note`}>${t("is_note")}</label>
+          <textarea id=${`${p}-note`} name="note" rows="2" maxlength="2000" .defaultValue=${(editing && shift.note) || ""}></textarea></div>
+        <div class="field"><label for=${`${p}-cutoff`}>${t("is_cutoff")}</label>
+          <span class="hint" id=${`${p}-cutoff-hint`}>${t("is_cutoff_hint")}</span>
+          <input id=${`${p}-cutoff`} name="cancel_cutoff_hours" type="number" min="0" step="1" inputmode="numeric"
+            .defaultValue=${String(editing ? shift.cancel_cutoff_hours : 0)} aria-describedby=${`${p}-cutoff-hint`}></div>
       </div>
-      <button type="submit" class="primary" ?disabled=${state.adding}>${t("is_add_button")}</button>
+      <div class="actions">
+        <button type="submit" class="primary" ?disabled=${busy}>${t(editing ? "is_save_changes" : "is_add_button")}</button>
+        ${editing ? html`<button type="button" @click=${() => stopEdit(shift.id)}>${t("cancel")}</button>` : nothing}
+      </div>
     </form>`;
   }
 
@@ -364,9 +550,14 @@ export function mountShifts(ctx, container, { item, kind, owner }) {
     if (!owner || shift.status === "cancelled") return nothing;
     const signups = state.signups.get(shift.id);
     const list = Array.isArray(signups) ? signups.filter((s) => ACTIVE.includes(s.status) || s.hours) : signups;
+    const busy = state.busy.has(shift.id);
     return html`
-      ${!hasStarted(shift) ? html`<div class="actions"><button type="button" class="danger" ?disabled=${state.busy.has(shift.id)}
-          aria-label=${t("is_cancel_shift_label", { when: when(shift) })} @click=${() => cancelShift(shift)}>${t("is_cancel_shift")}</button></div>` : nothing}
+      ${state.editing === shift.id ? shiftForm(shift) : !hasStarted(shift) ? html`<div class="actions">
+          <button type="button" class="edit-button" ?disabled=${busy} aria-label=${t("is_edit_label", { when: when(shift) })}
+            @click=${() => startEdit(shift)}>${t("is_edit")}</button>
+          <button type="button" class="danger" ?disabled=${busy}
+            aria-label=${t("is_cancel_shift_label", { when: when(shift) })} @click=${() => cancelShift(shift)}>${t("is_cancel_shift")}</button>
+        </div>` : nothing}
       <h4>${t("is_who")}</h4>
       ${signups === undefined ? loading() : signups instanceof Error ? errorBox(signups)
         : list.length ? html`<ul class="signup-list">${list.map((signup) => signupRow(shift, signup))}</ul>`
@@ -409,7 +600,7 @@ export function mountShifts(ctx, container, { item, kind, owner }) {
       ${state.error ? errorBox(state.error, { retry: load }) : state.shifts === null ? loading()
         : shifts.length ? html`<ul class="shift-list">${shifts.map(shiftView)}</ul>`
           : html`<p>${t(owner ? "is_none_owner" : "is_none")}</p>`}
-      ${owner && ["published", "paused"].includes(item.status) ? addForm() : nothing}
+      ${owner && ["published", "paused"].includes(item.status) ? shiftForm() : nothing}
     </section>`;
   }
 
