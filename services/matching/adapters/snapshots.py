@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from bson import Binary
@@ -73,11 +74,10 @@ class DirectorySnapshotStore:
         for old in self._files()[:-KEEP]:
             old.unlink(missing_ok=True)
         for temp in self.directory.glob(".snapshot-*.tmp"):
-            try:
+            # Another writer may rename or remove its temp file meanwhile.
+            with suppress(FileNotFoundError):
                 if time.time() - temp.stat().st_mtime > STALE_TEMP_S:
                     temp.unlink()
-            except FileNotFoundError:
-                pass
 
     def _fsync_directory(self) -> None:
         descriptor = os.open(self.directory, os.O_RDONLY)
