@@ -1,6 +1,6 @@
 # The platform's commands. `make run` and `make test` work on a fresh Debian machine with
-# Python 3.11: they install what is missing first (apt for Redis, Prometheus, Chromium, npm,
-# PostgreSQL, the DejaVu fonts and pdftotext;
+# Python 3.11: they install what is missing first (apt for Redis, Prometheus, Chromium and its
+# German locale, npm, PostgreSQL, the DejaVu fonts and pdftotext;
 # a venv with pinned packages; the pinned npm packages of the web client and the browser tests).
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -15,8 +15,10 @@ NPM_STAMPS := $(addsuffix /node_modules/.engage-installed,$(NPM_DIRS))
 # Debian packages: command (or file) that shows it is there -> package. PostgreSQL with PostGIS
 # is a peer of the matching engine in its benchmark (bench/peers/postgis.py) and its tests.
 # DejaVu is the font of the certificate PDF (services/profiles/domain/certificate.py) and of
-# Chromium's pages; pdftotext reads the PDF back in the tests.
+# Chromium's pages; pdftotext reads the PDF back in the tests. Debian's chromium ships only its
+# en-US locale: chromium-l10n brings German, so that date and time inputs show German formats.
 APT_NEEDS := redis-server:redis-server promtool:prometheus /usr/bin/chromium:chromium npm:npm \
+             /usr/lib/chromium/locales/de.pak:chromium-l10n \
              /usr/lib/postgresql/15/bin/pg_ctl:postgresql-15 \
              /usr/share/postgresql/15/extension/postgis.control:postgresql-15-postgis-3 \
              /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:fonts-dejavu-core \

@@ -4,6 +4,7 @@ match, restarted from a snapshot and (the baseline, same run) by a full replay.
 
     python bench/restart_bench.py --items 10000 --out bench/results/restart-10000.json
     python bench/restart_bench.py --items 100000 --store mongo   # snapshots in MongoDB
+    python bench/restart_bench.py --engine-only --items 100000 --cold-read --stored-pairs
 
 Starts its own local stack on free ports (broker, document stores; the matching worker is
 started and SIGKILLed by the benchmark itself), then:
@@ -313,13 +314,15 @@ async def benchmark(stack: LocalStack, args: argparse.Namespace) -> dict:
 def engine_only(args: argparse.Namespace) -> dict:
     """(`--engine-only`) The worker's state at N open items in this process, no stack: the
     engine's bulk load (the compute of a full replay), the snapshot's pause, encode, save and
-    load on a directory, its restore (decode + engine + open items), and the full reconcile's
-    compute (`matches_for` of every need, as a take-over without a snapshot does)."""
+    load on a directory (`--cold-read`: from the disk, not the page cache), its restore (decode
+    + engine + open items, each step timed, and the decode's parts once more), and the full
+    reconcile's compute (`matches_for` of every need, as a take-over without a snapshot does;
+    `--stored-pairs`: their fingerprints go into the snapshot, as on a live worker)."""
     import shutil
     import tempfile
 
-    from services.matching.domain.pairs import Side, owner_partition
-    from services.matching.engine import MatchingEngine
+    from services.matching.domain.pairs import Side, fingerprint, owner_partition, pair_key
+    from services.matching.engine import MatchingEngine, columns
     from services.matching.translate import to_item, to_tenant
     from services.matching.worker import snapshot as snapshots
     from services.matching.worker.processor import OpenItem
@@ -339,15 +342,37 @@ def engine_only(args: argparse.Namespace) -> dict:
     open_items = {d.id: OpenItem(Side(d.id, d.actor_id, d.tenant, d.title), d.kind,
                                  owner_partition(d.id, 6), d.updated_at) for d in datas}
     started = time.monotonic()
+    stored: dict[int, dict[str, str]] = {p: {} for p in range(6)}
+    pairs = 0
+    for d in datas:
+        if d.kind == "need":
+            found = engine.matches_for(d.id)
+            pairs += len(found)
+            if args.stored_pairs:
+                stored[owner_partition(d.id, 6)].update(
+                    (pair_key(m.offer_id, m.need_id), fingerprint(m)) for m in found)
+    reconcile_compute_s = time.monotonic() - started
+    log(f"[engine] matches_for of every need: {reconcile_compute_s:.1f} s, {pairs:,} pairs")
+    announced = None
+    if args.stored_pairs:
+        # a live worker owning every partition: its view of the stored pairs is in the snapshot
+        announced = snapshots.Announced(instance="bench", batch=1,
+                                        takes={p: f"t{p}" for p in stored}, stored=stored)
+    started = time.monotonic()
     state = snapshots.WorkerState(
         engine=engine.export_state(), items=list(open_items.values()), tenant_versions={},
         offsets={("items", p): 0 for p in range(6)}, partitions={"items": 6}, owner_partitions=6,
-        instance="bench", taken_at=datetime.now(timezone.utc))
+        instance="bench", taken_at=datetime.now(timezone.utc), announced=announced)
     pause_s = time.monotonic() - started
     started = time.monotonic()
     snapshot = snapshots.encode(state)
     encode_s = time.monotonic() - started
-    del state
+    raw_bytes = snapshot.meta.get("raw_bytes")
+    section_bytes: dict[str, int] = {}
+    for name, data in snapshot.sections.items():
+        group = ".".join(part for part in name.split(".") if not part.isdigit())
+        section_bytes[group] = section_bytes.get(group, 0) + len(data)
+    del state, stored, announced
     directory = Path(tempfile.mkdtemp(prefix="restart-engine-"))
     try:
         store = DirectorySnapshotStore(directory)
@@ -356,36 +381,69 @@ def engine_only(args: argparse.Namespace) -> dict:
         save_s = time.monotonic() - started
         size = snapshot.size
         del snapshot
+        if args.cold_read:
+            drop_page_cache()
         started = time.monotonic()
         loaded = asyncio.run(store.latest())
         load_file_s = time.monotonic() - started
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    # The restore as the worker does it (loading.py, _decode), each step timed.
+    steps = {}
+    cpu_started = time.process_time()
     started = time.monotonic()
     decoded = snapshots.decode(loaded)
-    del loaded
+    steps["decode"] = time.monotonic() - started
+    started = time.monotonic()
     restored = MatchingEngine.from_state(decoded.engine)
+    steps["engine_from_state"] = time.monotonic() - started
+    started = time.monotonic()
     rebuilt = {row[0]: OpenItem(Side(*row[:4]), row[4], row[5], row[6]) for row in decoded.items}
-    restore_s = time.monotonic() - started
+    steps["open_items"] = time.monotonic() - started
+    restore_s = sum(steps.values())
+    # CPU seconds of this process (all threads): less sensitive to a machine shared with others
+    restore_cpu_s = time.process_time() - cpu_started
+    del decoded
+    # The decode's parts, once more on the same bytes.
+    started = time.monotonic()
+    raw = snapshots._decompressed(loaded.sections)
+    steps["decode.decompress"] = time.monotonic() - started
+    started = time.monotonic()
+    prep_columns = snapshots._get_columns(raw, "engine.prep")
+    steps["decode.prepared_columns_read"] = time.monotonic() - started
+    started = time.monotonic()
+    columns.from_columns(prep_columns)
+    steps["decode.prepared_objects_built"] = time.monotonic() - started
+    del raw, prep_columns, loaded
     sample = random.Random(1).sample(sorted(open_items), min(2000, len(open_items)))
     assert all(restored.top_k(i) == engine.top_k(i) for i in sample) and len(rebuilt) == len(open_items)
-    log(f"[engine] snapshot {size / 1e6:.0f} MB: pause {pause_s:.2f} s, encode {encode_s:.1f} s, "
-        f"save {save_s:.1f} s, read {load_file_s:.1f} s, restore {restore_s:.1f} s")
-    started = time.monotonic()
-    pairs = sum(len(engine.matches_for(d.id)) for d in datas if d.kind == "need")
-    reconcile_compute_s = time.monotonic() - started
-    log(f"[engine] matches_for of every need: {reconcile_compute_s:.1f} s, {pairs:,} pairs")
+    assert all(restored.matches_for(i) == engine.matches_for(i) for i in sample[:200])
+    log(f"[engine] snapshot {size / 1e6:.0f} MB ({raw_bytes / 1e6:.0f} MB uncompressed): pause "
+        f"{pause_s:.2f} s, encode {encode_s:.1f} s, save {save_s:.1f} s, read {load_file_s:.1f} s"
+        f"{' (cold)' if args.cold_read else ''}, restore {restore_s:.1f} s "
+        f"({', '.join(f'{k} {v:.2f} s' for k, v in steps.items())})")
     return {
         "benchmark": "restart (engine only)", "items": args.items,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "format": snapshots.FORMAT_VERSION,
         "bulk_load_s": round(load_s, 2), "bulk_load_workers": args.load_workers,
-        "snapshot_bytes": size,
+        "stored_pairs_in_snapshot": pairs if args.stored_pairs else 0,
+        "snapshot_bytes": size, "snapshot_raw_bytes": raw_bytes, "section_bytes": section_bytes,
         "snapshot_pause_s": round(pause_s, 3), "snapshot_encode_s": round(encode_s, 2),
         "directory_save_s": round(save_s, 2), "directory_read_s": round(load_file_s, 2),
-        "restore_s": round(restore_s, 2), "pairs": pairs,
+        "cold_read": args.cold_read,
+        "restore_s": round(restore_s, 2), "restore_cpu_s": round(restore_cpu_s, 2),
+        "restore_steps_s": {name: round(seconds, 2) for name, seconds in steps.items()},
+        "pairs": pairs,
         "full_reconcile_matches_for_s": round(reconcile_compute_s, 1),
     }
+
+
+def drop_page_cache() -> None:
+    """(--cold-read, as root) The file must come from the disk, as after a node's restart."""
+    os.sync()
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
 
 def summary(result: dict) -> str:
@@ -407,6 +465,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="(--engine-only) processes for the bulk load (the worker uses 1)")
     parser.add_argument("--engine-only", action="store_true",
                         help="no stack: the snapshot's costs and a restore in this process")
+    parser.add_argument("--stored-pairs", action="store_true",
+                        help="(--engine-only) the snapshot also holds every pair's fingerprint, "
+                             "as a live worker's does")
+    parser.add_argument("--cold-read", action="store_true",
+                        help="(--engine-only, as root) drop the page cache before the read")
     args = parser.parse_args(argv)
     if args.engine_only:
         out = args.out or ROOT / "bench" / "results" / f"restart-engine-{args.items}.json"

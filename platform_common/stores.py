@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from elasticsearch import AsyncElasticsearch
 from pymongo import AsyncMongoClient, UpdateOne
@@ -28,16 +28,20 @@ WRITE_CHUNK = 1000
 
 
 async def save_newer(collection, rows: Sequence[tuple[str, Any, dict[str, Any]]], *,
-                     order_field: str) -> None:
+                     order_field: str, keep: Literal["newest", "earliest"] = "newest") -> None:
     """Store each (`_id`, order, fields) row unless the stored document's `order_field` is
     as new or newer: a read model fed by events that may come again or out of order.
+    `keep="earliest"` turns it round: a row is stored unless the stored one is as old or
+    older (e.g. when something first happened).
 
-    The newest row per id is inserted; where the id is taken, the document is updated on a
-    filter asking for an older order. Inserts cost the local store far less than upserts,
-    and most events of a growing platform are about entities new to the read model."""
+    The winning row per id is inserted; where the id is taken, the document is updated on a
+    filter asking for an older (newer) order. Inserts cost the local store far less than
+    upserts, and most events of a growing platform are about entities new to the read model."""
+    earliest = keep == "earliest"
     newest: dict[str, tuple[str, Any, dict[str, Any]]] = {}
     for row in rows:  # one operation per document: an unordered bulk may reorder them
-        if row[0] not in newest or row[1] > newest[row[0]][1]:
+        if row[0] not in newest or (row[1] < newest[row[0]][1] if earliest
+                                    else row[1] > newest[row[0]][1]):
             newest[row[0]] = row
     taken: list[tuple[str, Any, dict[str, Any]]] = []
     chunks = list(newest.values())
@@ -51,7 +55,8 @@ async def save_newer(collection, rows: Sequence[tuple[str, Any, dict[str, Any]]]
             if any(error["code"] != DUPLICATE_KEY for error in errors):
                 raise
             taken += [chunk[error["index"]] for error in errors]
-    updates = [UpdateOne({"_id": key, order_field: {"$lt": order}},
+    beaten = "$gt" if earliest else "$lt"
+    updates = [UpdateOne({"_id": key, order_field: {beaten: order}},
                          {"$set": {**fields, order_field: order}}) for key, order, fields in taken]
     for start in range(0, len(updates), WRITE_CHUNK):
         await collection.bulk_write(updates[start:start + WRITE_CHUNK], ordered=False)

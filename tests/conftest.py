@@ -9,9 +9,10 @@ import pytest
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that stream thousands of items run on a stack of their own (so that what they leave
-    behind slows no other test, and no other test's services slow them), and last: their
-    stack then starts when the session's services have gone quiet."""
+    """Tests that stream thousands of items run last, on a stack of their own (so that what they
+    leave behind slows no other test, and no other test's services slow them; their stack
+    starts when the session's services have gone quiet). The one exception, the Schemathesis
+    fuzzer, uses the session's stack: nothing after it uses that stack."""
     flooding = [item for item in items if item.get_closest_marker("floods_topics")]
     items[:] = [item for item in items if not item.get_closest_marker("floods_topics")] + flooding
 

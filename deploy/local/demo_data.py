@@ -370,6 +370,7 @@ def plan(geo: Geography, today: date) -> list[PlannedActor]:
     actors: list[PlannedActor] = []
     used_names: set[str] = set()
     for town in TOWNS:
+        first_of_town = len(actors)
         for index in range(max(town.size, len(PERSONA_ACTORS))):
             persona = PERSONA_ACTORS[index][0] if index < len(PERSONA_ACTORS) else None
             actor_type = PERSONA_ACTORS[index][1] if persona else \
@@ -381,7 +382,31 @@ def plan(geo: Geography, today: date) -> list[PlannedActor]:
             for template in rng.sample(fitting, min(count, len(fitting))):
                 actor.items.append(_plan_item(rng, geo, town, template, today))
             actors.append(actor)
+        volunteer, verein = actors[first_of_town], actors[first_of_town + 1]
+        need = next((item for item in verein.items if item["kind"] == "need"), None)
+        if need is not None:
+            volunteer.items.append(fitting_offer(need))
     return actors
+
+
+def fitting_offer(need: dict) -> dict:
+    """An offer of the town's volunteer persona that fits the Verein persona's first need, so
+    that whoever walks the demo sees a suggestion, its explanation and its notification on
+    both sides. Built from the need alone (no random draws: the rest of the plan stays)."""
+    return {
+        "kind": "offer", "title": "Ich packe mit an",
+        "description": "Ich habe Zeit und helfe gern in meiner Nähe mit, "
+                       "bei dem, was gerade gebraucht wird.",
+        "categories": list(need["categories"]), "skills": list(need["skills"]),
+        "requirements": list(need["requirements"]), "engagement": need["engagement"],
+        "location": {"lat": round(need["location"]["lat"] + 0.005, 5),
+                     "lon": need["location"]["lon"]},  # about 550 m north of the need
+        "place_name": need["place_name"], "radius_km": 15.0, "remote": False,
+        "schedule": {"dates": list(need["schedule"]["dates"]),
+                     "weekly": list(need["schedule"]["weekly"])},
+        "capacity": 1, "visibility": "region", "languages": list(need["languages"]),
+        "accessible": True,
+    }
 
 
 # ---- personas (dev sign-in) ------------------------------------------------------------------

@@ -19,7 +19,6 @@ per record.
 from __future__ import annotations
 
 import asyncio
-import traceback
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
@@ -30,14 +29,13 @@ from pydantic import BaseModel
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from platform_common.events import Envelope, read_event, utcnow
+from platform_common.kafka.dead_letter import dead_letter
 from platform_common.kafka.idempotency import ProcessedEvents
 from platform_common.kafka.producer import EventProducer
 from platform_common.kafka.security import kafka_client_options
-from platform_common.kafka.topics import dlq_topic
 from platform_common.observability.logging import get_logger
 from platform_common.observability.metrics import (
-    CONSUMER_LAG, EVENT_AGE_SECONDS, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_FAILED,
-    EVENTS_PROCESSED,
+    CONSUMER_LAG, EVENT_AGE_SECONDS, EVENTS_DUPLICATE, EVENTS_FAILED, EVENTS_PROCESSED,
 )
 from platform_common.observability.tracing import context_from_kafka_headers, tracer
 from platform_common.settings import CommonSettings
@@ -302,24 +300,5 @@ class EventConsumer:
         return ConsumedEvent(envelope, data, record.topic, record.partition, record.offset, key)
 
     async def _dead_letter(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
-        headers = list(record.headers or []) + [
-            ("dlq.error", str(error)[:2000].encode()),
-            ("dlq.error_type", error.__class__.__name__.encode()),
-            ("dlq.traceback", "".join(traceback.format_exception(error))[-4000:].encode()),
-            ("dlq.topic", record.topic.encode()),
-            ("dlq.partition", str(record.partition).encode()),
-            ("dlq.offset", str(record.offset).encode()),
-            ("dlq.attempts", str(attempts).encode()),
-            ("dlq.consumer_group", self.group_id.encode()),
-            ("dlq.failed_at", utcnow().isoformat().encode()),
-        ]
-        # Keep trying: dropping the message here would lose it, and the offset is committed after.
-        async for attempt in AsyncRetrying(wait=wait_exponential(0.2, max=5), reraise=True):
-            with attempt:
-                await self._producer.send_raw(
-                    dlq_topic(record.topic), record.value or b"",
-                    key=record.key.decode(errors="replace") if record.key else None,
-                    headers=headers)
-        EVENTS_DEAD_LETTERED.labels(self._settings.service_name, record.topic).inc()
-        log.error("event_dead_lettered", topic=record.topic, partition=record.partition,
-                  offset=record.offset, error=str(error)[:500], attempts=attempts)
+        await dead_letter(self._producer, record, error, service=self._settings.service_name,
+                          consumer_group=self.group_id, attempts=attempts)

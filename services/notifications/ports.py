@@ -88,25 +88,34 @@ class NotificationStore(Protocol):
         """Set these fields on these notifications."""
 
     async def open_windows(self, windows: list[str], now: datetime) -> dict[str, Notification]:
-        """Per window of `windows`: its newest lead whose window closes after `now`, if any."""
+        """Per window of `windows`: its newest unsealed lead whose window closes after `now`,
+        if any."""
 
-    async def join_window(self, lead_id: str, member_ids: list[str]) -> bool:
-        """Append `member_ids` to the lead's pairs, atomically, unless it is sealed or lists
-        one of them already; whether it did."""
+    async def join_windows(self, joins: dict[str, list[str]]) -> set[str]:
+        """Per lead id of `joins`: append its pair ids to the lead's pairs, atomically, unless
+        it is sealed or lists one of them already. The leads that list all of theirs after it
+        (any other was sealed)."""
+
+    async def leave_window(self, lead_id: str, member_ids: list[str]) -> None:
+        """Take these ids off the lead's pairs (listed, but found stored before under another
+        id)."""
 
     async def seal_windows(self, lead_ids: list[str]) -> list[Notification]:
-        """Take no more pairs into these leads; the leads as sealed, in the order asked for
-        (those gone left out)."""
+        """Take no more pairs into these leads and take them off the open and due windows
+        (`window` and `closes_at` removed); the leads as sealed, in the order asked for (those
+        gone left out)."""
 
     async def windows_due(self, *, now: datetime, limit: int) -> list[str]:
-        """Ids of the leads whose window closed at or before `now` and are not planned yet."""
+        """Ids of the leads whose `closes_at` is at or before `now`, oldest first."""
 
-    async def joining_before(self, before: datetime, *, limit: int) -> list[Notification]:
-        """Pairs stored but not in a lead since before `before` (a crash interrupted them)."""
+    async def begin_closing(self, lead_ids: list[str], *, at: datetime) -> str:
+        """Record that these leads are being sealed and told (so a crash before the end is
+        finished by the next window task); the record's id."""
 
-    async def claim_joining(self, notification_id: str, *, since: datetime,
-                            until: datetime) -> bool:
-        """Lease a half-joined pair for its repair (if `joining_since` is still `since`)."""
+    async def end_closing(self, closing_id: str) -> None: ...
+
+    async def stale_closings(self, *, before: datetime) -> list[tuple[str, list[str]]]:
+        """(id, lead ids) of the closings begun before `before` and not ended."""
 
 
 class DeliveryStore(Protocol):

@@ -67,8 +67,9 @@ class NotificationsSettings(CommonSettings, MongoSettings, RedisSettings):
     # Coalescing: new pairs for the same recipient and the same item within this many seconds
     # become one notification (one inbox entry, one mail, one webhook call); 0 turns it off
     # (one notification per pair and side, delivered at once). The window task looks for
-    # closed windows every coalesce_check_interval_s, and repairs pairs left half-joined by a
-    # crash after coalesce_repair_after_s.
+    # closed windows every coalesce_check_interval_s; a window whose listed pair is not stored
+    # waits for it up to coalesce_repair_after_s, and a closing a crash interrupted is finished
+    # after coalesce_repair_after_s.
     coalesce_window_s: float = Field(2.0, ge=0)
     coalesce_check_interval_s: float = Field(0.25, gt=0)
     coalesce_repair_after_s: float = Field(10.0, gt=0)

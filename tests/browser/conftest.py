@@ -11,7 +11,8 @@
   company, tenant_admin, operator), signed in in the browser; returns its identity.
 - `shoot(page, name)`: a screenshot of the viewport into docs/screenshots/<name>-<width>.png.
 - `check_axe(page)`: fails on any critical or serious axe-core violation, listing each.
-- `no_horizontal_overflow(page)`, `set_language(page, "en")`, `open_route(page, "#/search")`.
+- `no_horizontal_overflow(page)`, `too_small_targets(page)`, `set_language(page, "en")`,
+  `open_route(page, "#/search")`.
 """
 from __future__ import annotations
 
@@ -30,8 +31,12 @@ REPO_ROOT = HERE.parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync",
-                 # German browser UI: date and time inputs show 24-hour German formats.
+                 # German browser UI (on Linux the language comes from BROWSER_ENV instead)
                  "--lang=de-DE"]
+# The browser's own date and time fields follow its UI language, not the page's: German formats
+# (TT.MM.JJJJ, 24 hours) need LANGUAGE=de, which Chromium on Linux reads instead of --lang, and
+# Debian's chromium-l10n (without its de.pak Chromium falls back to en-US: MM/DD/YYYY, AM/PM).
+BROWSER_ENV = {**os.environ, "LANGUAGE": "de"}
 AXE_SCRIPT = HERE / "node_modules" / "axe-core" / "axe.min.js"
 # Every page the tests visit, to look at after a run (.data/ is ignored by git); `make
 # screenshots` copies the README tour's pictures from there into docs/screenshots.
@@ -82,7 +87,8 @@ def browser():
                     pytrace=False)
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              env=BROWSER_ENV)
     except Exception as error:
         playwright.stop()
         pytest.fail(f"Chromium at {CHROMIUM} did not start: {error}", pytrace=False)
@@ -376,6 +382,26 @@ def horizontal_overflow(page, settle_ms: int = 3_000) -> dict | None:
         return {width, scroll, wide};
     }""")
     return None if sizes["scroll"] <= sizes["width"] else sizes
+
+
+def too_small_targets(page, min_px: int = 44) -> list[str]:
+    """Controls in <main> narrower or lower than `min_px` (the app's minimum, WCAG 2.5.5): hard to
+    hit with a finger. Links in running text and checkboxes (their label is the target) do not
+    count."""
+    return page.evaluate("""(min) => {
+        const small = [];
+        for (const el of document.querySelectorAll("main button:not(.link-button), main select, " +
+                "main textarea, main summary, main input:not([type=checkbox]):not([type=radio])")) {
+            const box = el.getBoundingClientRect();
+            if (!box.width || !box.height || el.closest(".visually-hidden")) continue;  // not shown
+            if (box.width < min - 0.5 || box.height < min - 0.5) {
+                const name = (el.getAttribute("aria-label") || el.innerText || el.name || "").trim();
+                small.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${name.slice(0, 40)}" ` +
+                           `${Math.round(box.width)}x${Math.round(box.height)}`);
+            }
+        }
+        return small;
+    }""", min_px)
 
 
 @pytest.fixture

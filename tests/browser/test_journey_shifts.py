@@ -6,6 +6,10 @@ shift, confirms the hours the volunteer proposed (and issues a certificate); the
 them on "Meine Stunden" and downloads the certificate (a PDF). Last, the Verein adds a date over
 night, which the volunteer's calendar marks on both days.
 
+The pages the Verein and the volunteer use (the dates with the add and change forms, who is
+coming, the sign-up, the calendar, the hours) are also looked at on a phone (375 px) as the
+journey reaches them, and the browser's own date and time fields show German formats.
+
 The shift has to start in the future to be signed up for and to have started for its hours:
 a test cannot wait days, so after the sign-ups the shift is moved into the past in the store
 (as test_journey_pause ages a need)."""
@@ -21,18 +25,57 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SLOW_MS, open_route
+from tests.browser.conftest import SLOW_MS, open_route, too_small_targets
 from tests.support.api import item_body, unique
 
 pytestmark = pytest.mark.browser
 BOTTROP = {"lat": 51.5236, "lon": 6.9285}
 BERLIN = ZoneInfo("Europe/Berlin")
+PHONE_UPRIGHT = {"width": 375, "height": 812}
 
 
 def date_groups(form):
     """The "Beginn" and "Ende" groups (a date and a time each) of a form for a date."""
     return (form.get_by_role("group", name="Beginn", exact=True),
             form.get_by_role("group", name="Ende", exact=True))
+
+
+@pytest.fixture
+def on_a_phone(check_axe, no_horizontal_overflow, shoot):
+    """`on_a_phone(page, "shift-signed-up", part)`: the page as it is now, on a phone held
+    upright: nothing sticks out sideways, every control is big enough to tap, axe passes; a
+    screenshot with `part` at the top (<name>-375.png); then back to the page's own size."""
+
+    def check(page, name: str, part) -> None:
+        size = page.viewport_size
+        page.set_viewport_size(PHONE_UPRIGHT)
+        page.wait_for_function("(width) => window.innerWidth === width", arg=PHONE_UPRIGHT["width"])
+        where = f"{name} at {PHONE_UPRIGHT['width']} px"
+        no_horizontal_overflow(page, where)
+        small = too_small_targets(page)
+        assert not small, f"{where}: controls too small to tap: {small}"
+        check_axe(page, where)
+        part.evaluate("(element) => element.scrollIntoView({block: 'start'})")
+        shoot(page, name)
+        page.set_viewport_size(size)
+
+    return check
+
+
+def shown_parts(page, selector: str) -> list[tuple[str, int]]:
+    """What Chromium shows inside a date or time input, part by part (its spin buttons, in order):
+    name and value, e.g. [("Tag", 5), ("Monat", 12), ("Baujahr", 2026)] (sic). They are not in the
+    DOM; the accessibility tree has them."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        parts = cdp.send("Accessibility.queryAXTree", {"nodeId": node, "role": "spinbutton"})["nodes"]
+        # Chromium names each part twice ("Tag Tag").
+        return [(part["name"]["value"].split()[0], part.get("value", {}).get("value"))
+                for part in parts]
+    finally:
+        cdp.detach()
 
 
 def reload(page) -> None:
@@ -43,7 +86,7 @@ def reload(page) -> None:
 
 
 def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
-        new_page, people, api, stack, sign_in, check_axe, shoot, gateway_url, tmp_path):
+        new_page, people, api, stack, sign_in, check_axe, shoot, on_a_phone, gateway_url, tmp_path):
     tenant = people.tenant("Bottrop", BOTTROP)
     verein = people.person("association", tenant, location=BOTTROP)
     volunteer = people.person("volunteer", tenant, location=BOTTROP)
@@ -68,6 +111,12 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
     start_group.get_by_label("Datum").fill(day.isoformat())
     expect(end_group.get_by_label("Datum")).to_have_value(day.isoformat())  # the same day at first
     start_group.get_by_label("Uhrzeit").fill("10:00")
+    # The browser's own fields show them the German way: day first, 24 hours (chromium-l10n)
+    date_parts = shown_parts(org_page, "#is-new-start-date")
+    assert [value for _, value in date_parts] == [day.day, day.month, day.year] \
+        and [name for name, _ in date_parts[:2]] == ["Tag", "Monat"], \
+        f"the date field does not read TT.MM.JJJJ ({date_parts}): is Debian's chromium-l10n installed?"
+    assert shown_parts(org_page, "#is-new-start-time") == [("Stunden", 10), ("Minuten", 0)]
     end_group.get_by_label("Uhrzeit").fill("09:00")  # before the start: refused before sending
     form.get_by_label("Plätze").fill("2")
     form.get_by_label("Ort (optional)").fill("Gemeindehaus St. Cyriakus")
@@ -78,6 +127,7 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
     expect(form.locator(".error-summary")).to_be_focused()
     check_axe(org_page, "the add-a-date form with an error")
     shoot(org_page, "shift-form-error")
+    on_a_phone(org_page, "shift-form-error", form)
     assert api.http.get(f"/needs/{need_id}/shifts").json()["items"] == [], \
         "a refused date is not stored"
 
@@ -111,6 +161,7 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
     expect(card.get_by_role("button", name=re.compile(r"^Abmelden von"))).to_be_visible()
     check_axe(page, "the need with a date (volunteer, signed up)")
     shoot(page, "shift-signed-up")
+    on_a_phone(page, "shift-signed-up", card)
 
     # ---- ... and finds it in the calendar view --------------------------------------
     navigation = page.get_by_role("navigation", name="Hauptnavigation")
@@ -143,6 +194,7 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
     assert title in ics.text.replace("\r\n ", "")
     check_axe(page, "#/me/engagements")
     shoot(page, "me-engagements")
+    on_a_phone(page, "me-engagements", page.locator("main h1"))
 
     # a new secret link: the old one stops working
     page.get_by_role("button", name="Neuen Link erzeugen").click()
@@ -194,6 +246,7 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
     expect(rows.filter(has_text=volunteer.name)).to_contain_text("Angemeldet")
     expect(rows.filter(has_text=third.name)).to_contain_text("Warteliste Platz 1")
     expect(org_page.locator("li.shift")).to_contain_text("ausgebucht")
+    on_a_phone(org_page, "shift-who-is-coming", org_page.locator("li.shift"))
     org_page.get_by_role("button", name=f"{other.name} entfernen").click()
     reason = org_page.get_by_label(f"Grund für {other.name} (wird mitgeteilt)")
     expect(reason).to_be_focused()
@@ -235,6 +288,7 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
         "Bereits angemeldet: 2. Weniger Plätze sind nicht möglich.")
     check_axe(org_page, "the change-a-date form with an error")
     shoot(org_page, "shift-form-edit")
+    on_a_phone(org_page, "shift-form-edit", edit)
     places.fill("2")
     # someone else changes the date meanwhile: saving is refused, the current state can be loaded
     current = api.http.get(f"/shifts/{shift['id']}").json()
@@ -295,6 +349,7 @@ def test_a_volunteer_signs_up_for_a_shift_cancels_and_gets_a_certificate(
         "Vorgeschlagen: 3 Stunden", timeout=SLOW_MS)
     hours = org_page.get_by_label(f"Stunden von {volunteer.name}")
     expect(hours).to_have_value("3", timeout=SLOW_MS)
+    on_a_phone(org_page, "shift-hours-to-confirm", rows.filter(has_text=volunteer.name))
     hours.fill("2.5")
     org_page.get_by_role("button", name=f"Stunden bestätigen: {volunteer.name}").click()
     expect(org_page.locator(".hours-done")).to_have_text("Bestätigt: 2,5 Stunden", timeout=SLOW_MS)

@@ -57,6 +57,26 @@ def alive(pid: int) -> bool:
         return stat.read().split()[2] != "Z"
 
 
+def persona(gateway: str, tenant: str, kind: str) -> dict:
+    personas = httpx.get(f"{gateway}/api/v1/auth/personas", timeout=10).json()["items"]
+    return next(p for p in personas if p["tenant"] == tenant and p["kind"] == kind)
+
+
+def verein_suggestions(gateway: str, tenant: str) -> list[dict]:
+    """The suggestions of the needs of `tenant`'s Verein persona, as the Verein."""
+    verein = persona(gateway, tenant, "association")
+    token = httpx.post(f"{gateway}/api/v1/auth/dev-token", timeout=10, json={
+        key: verein[key] for key in ("sub", "tenant", "roles")}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    own = httpx.get(f"{gateway}/api/v1/me/export", headers=headers, timeout=10).json()
+    found = []
+    for need in own["profiles"]["needs"]:
+        answer = httpx.get(f"{gateway}/api/v1/needs/{need['id']}/matches", headers=headers,
+                           timeout=10)
+        found += answer.json()["items"] if answer.status_code == 200 else []
+    return found
+
+
 def test_make_run_starts_everything_and_ctrl_c_leaves_nothing(tmp_path):
     data_dir, log = tmp_path / "data", tmp_path / "run.log"
     supervisor = start_supervisor(data_dir, log)
@@ -82,6 +102,14 @@ def test_make_run_starts_everything_and_ctrl_c_leaves_nothing(tmp_path):
             "kind": "need", "lat": 50.9375, "lon": 6.9603, "radius_km": 25}).json().get("items"),
             timeout_s=60, message="demo needs near Köln in search")
         assert all(item["distance_km"] <= 25 for item in found)
+
+        # Whoever walks the demo as Köln's Verein sees its first need matched with the
+        # volunteer persona's offer (demo_data.fitting_offer), explained.
+        suggestions = eventually_sync(lambda: verein_suggestions(gateway, "koeln"),
+                                      timeout_s=60, message="a suggestion for the Verein's need")
+        volunteer = persona(gateway, "koeln", "volunteer")
+        assert any(s["offer"]["actor_id"] == volunteer["actor_id"] and s["reasons"]
+                   for s in suggestions)
     finally:
         code = stop_with_ctrl_c(supervisor)
     assert code == 0

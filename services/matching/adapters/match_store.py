@@ -22,6 +22,19 @@ from platform_common.events import utcnow
 WRITE_CHUNK = 1000
 DUPLICATE_KEY = 11000
 STALE_INSTANCE_AGE = timedelta(days=7)
+# A take-over reads a partition's found pairs in pages of about PAGE_PAIRS: in one query, the
+# 256k pairs of 30k open items kept the single-threaded local store busy so long that the
+# driver's heartbeat failed and the read was retried forever. A page is a range of pair keys
+# within the partition, answered from the `partition_found` index. It costs on every pair write,
+# but without it the local store answers each page by a collection scan (measured: a range of
+# `_id` with the partition beside it). Pair keys begin with the offer's UUID, whose leading
+# hex digits spread them evenly over the KEY_SPACE of their first KEY_DIGITS digits; so the
+# next range's width follows from how full the last one was.
+PAGE_PAIRS = 5000
+KEY_DIGITS = 6
+KEY_SPACE = 16 ** KEY_DIGITS
+FIRST_RANGE = KEY_SPACE // 256
+LOWEST_KEY, HIGHEST_KEY = "", "\U0010ffff"
 
 
 class MongoMatchStore:
@@ -37,11 +50,14 @@ class MongoMatchStore:
                                           ("score", DESCENDING)], name="offer_matches")
         await self._matches.create_index([("need_id", ASCENDING), ("state", ASCENDING),
                                           ("score", DESCENDING)], name="need_matches")
-        # One index serves both takeover queries (a partition's pairs, its unfinished
-        # batches): every index costs on each of the many pair writes.
+        # The take-over's: a partition's unfinished batches and the pairs written since a
+        # snapshot (one index for both), its found pairs by key ranges. Every index costs on
+        # each of the many pair writes.
         await self._matches.create_index([("need_partition", ASCENDING),
                                           ("batch.instance", ASCENDING), ("batch.n", ASCENDING)],
                                          name="partition_batch")
+        await self._matches.create_index([("need_partition", ASCENDING), ("state", ASCENDING),
+                                          ("_id", ASCENDING)], name="partition_found")
 
     # ---- worker -----------------------------------------------------------------------------
     async def register_instance(self, instance: str) -> None:
@@ -99,14 +115,22 @@ class MongoMatchStore:
                                          "batch.n": {"$gt": batch}}).to_list(None)
 
     async def found_fingerprints(self, partitions: Iterable[int]) -> dict[int, dict[str, str]]:
-        """Per partition: pair key -> fingerprint of every stored pair in state "found"."""
-        wanted = list(partitions)
-        result: dict[int, dict[str, str]] = {p: {} for p in wanted}
-        cursor = self._matches.find({"need_partition": {"$in": wanted}, "state": "found"},
-                                    projection={"fingerprint": 1, "need_partition": 1})
-        async for doc in cursor:
-            result[doc["need_partition"]][doc["_id"]] = doc["fingerprint"]
-        return result
+        """Per partition: pair key -> fingerprint of every stored pair in state "found" (read
+        in pages, see PAGE_PAIRS)."""
+        return {partition: await self._found_in(partition) for partition in partitions}
+
+    async def _found_in(self, partition: int) -> dict[str, str]:
+        found: dict[str, str] = {}
+        start, width = 0, FIRST_RANGE
+        while start < KEY_SPACE:
+            end = min(start + width, KEY_SPACE)
+            page = await self._matches.find(found_page_filter(partition, start, end),
+                                            projection={"fingerprint": 1}).to_list(None)
+            found.update((doc["_id"], doc["fingerprint"]) for doc in page)
+            start = end
+            # Aim at PAGE_PAIRS, but grow at most 16-fold: a sparse stretch says little.
+            width = max(1, min(width * 16, width * PAGE_PAIRS // max(1, len(page))))
+        return found
 
     async def uncommitted(self, partitions: Iterable[int], *,
                           partition_count: int) -> list[dict[str, Any]]:
@@ -158,6 +182,21 @@ class MongoMatchStore:
                 async for doc in self._matches.find({field: {"$in": chunk}}):
                     found[doc["_id"]] = doc
         return [found[key] for key in sorted(found)]
+
+
+def found_page_filter(partition: int, start: int, end: int) -> dict[str, Any]:
+    """The found pairs of `partition` whose keys lie in [start, end) of the KEY_SPACE; the
+    first range also holds every key below it, the last every key above (the ranges cover
+    every string, so keys that are no UUID are read too)."""
+    keys: dict[str, str] = {}
+    if start > 0:
+        keys["$gte"] = f"{start:0{KEY_DIGITS}x}"
+    if end < KEY_SPACE:
+        keys["$lt"] = f"{end:0{KEY_DIGITS}x}"
+    query: dict[str, Any] = {"need_partition": partition, "state": "found"}
+    if keys:
+        query["_id"] = keys
+    return query
 
 
 def _older_than(moment: datetime | None, limit: datetime) -> bool:

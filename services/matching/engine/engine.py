@@ -149,9 +149,10 @@ class EngineState:
 
     `parameters`: what the engine was built with (k, buffer size, grid, tombstone bounds);
     `arrays`: the numpy state (index row templates, buffers, the reverse index in CSR form,
-    every bucket's rows concatenated); `objects`: the Python structures (prepared items,
-    slot and tenant tables, interned bits, the version ledger). Plain data: how it is written
-    to bytes is the caller's business (services/matching/worker/snapshot.py)."""
+    every bucket's members as (slot, position) pairs); `objects`: the Python structures
+    (prepared items, slot and tenant tables, interned bits, the version ledger). Plain data:
+    how it is written to bytes is the caller's business (services/matching/worker/snapshot.py;
+    `engine/columns.py` stores the prepared items)."""
 
     parameters: dict
     arrays: dict[str, np.ndarray]
@@ -523,8 +524,12 @@ class MatchingEngine:
             keys = list(buckets)
             arrays[f"{name}_keys"] = np.array(keys, np.int64)
             arrays[f"{name}_n"] = np.array([buckets[key].n for key in keys], np.int64)
-            parts = [buckets[key].data[: buckets[key].n] for key in keys]
-            arrays[f"{name}_rows"] = np.concatenate(parts) if parts else np.zeros((0, _NB))
+            # A bucket row is a copy of its item's row template with the bucket's position in
+            # the item's bucket list (thresholds are written to both): (slot, position) is
+            # enough to rebuild it, a tenth of its bytes.
+            parts = [buckets[key].data[: buckets[key].n, C_SLOT:C_POS + 1] for key in keys]
+            members = np.concatenate(parts) if parts else np.zeros((0, 2))
+            arrays[f"{name}_members"] = members.astype(np.int32)
         ledger = self._ledger
         objects = {
             "tenants": list(self._tenants._infos.values()),
@@ -579,7 +584,9 @@ class MatchingEngine:
         engine._rev = rev
         engine._cb, engine._cgroups, engine._vb = {}, {}, {}
         for name, spatial in (("cb", True), ("vb", False)):
-            rows = arrays[f"{name}_rows"]
+            members = arrays[f"{name}_members"]
+            rows = engine._row[members[:, 0], :_NB]
+            rows[:, C_POS] = members[:, 1]
             start = 0
             for key, n in zip(arrays[f"{name}_keys"].tolist(), arrays[f"{name}_n"].tolist()):
                 bucket = Bucket(_NB, 1)

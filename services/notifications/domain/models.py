@@ -96,15 +96,15 @@ class Notification(Model):
     pair: str | None = None
     withdrawn: bool = False
     # Coalescing (match notifications with COALESCE_WINDOW_S > 0): every pair of a recipient's
-    # item found within the window joins one "lead" notification, the inbox entry and the
-    # source of the window's deliveries. `group_id`: the lead this pair belongs to (the lead's
-    # own id on the lead); `joining_since`: set while the pair is stored but not yet in a lead
-    # (a crash there is repaired by the window task).
+    # item found within the window is listed by one "lead" notification, the inbox entry and
+    # the source of the window's deliveries. `group_id`: the lead this pair belongs to (the
+    # lead's own id on the lead). A lead lists a pair before the pair is stored.
     group_id: str | None = None
-    joining_since: datetime | None = None
-    # On a lead only: "<actor_id>:<item_id>", its pairs (itself first, in the order they
-    # joined), when the window closes (None once its deliveries are planned) and whether it
-    # takes no more pairs.
+    # On a lead only: "<actor_id>:<item_id>" and when the window closes, both only while it
+    # is open (removed when it is sealed, so the sparse indexes on them hold the open windows
+    # only; `closes_at` comes back for a moment when the window waits for a listed pair still
+    # being stored); its pairs (itself first, in the order they joined) and whether it takes
+    # no more pairs.
     window: str | None = None
     member_ids: list[str] = Field(default_factory=list)
     closes_at: datetime | None = None

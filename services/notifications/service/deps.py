@@ -40,6 +40,10 @@ class Deps:
     send_queue: SendQueue | None = None
     # Set when deliveries became due early; the process's retry task waits on it.
     retry_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # The batches of several partitions are handled side by side; their pairs are placed in
+    # coalescing windows one batch at a time, so that two pairs of one item that came through
+    # two partitions find the same window (coalescing.store_pairs).
+    window_placement: asyncio.Lock = field(default_factory=asyncio.Lock)
     rate_limit: RateLimit = field(init=False)
 
     def __post_init__(self) -> None:

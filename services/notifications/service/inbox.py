@@ -42,8 +42,13 @@ async def inbox_views(deps: Deps, notifications: list[Notification]) -> list[dic
     wanted = [member_id for n in notifications if len(n.member_ids) > 1
               for member_id in n.member_ids]
     members = {m.id: m for m in await deps.notifications.get_many(wanted)} if wanted else {}
-    return [coalesced_view(n, [members[i] for i in n.member_ids if i in members])
-            if len(n.member_ids) > 1 else notification_view(n) for n in notifications]
+    views = []
+    for notification in notifications:
+        # Stored pairs only: a lead may list a pair that a crash kept from being stored.
+        pairs = [members[i] for i in notification.member_ids if i in members]
+        views.append(coalesced_view(notification, pairs) if len(pairs) > 1
+                     else notification_view(notification))
+    return views
 
 
 def delivery_view(delivery: Delivery) -> dict[str, Any]:

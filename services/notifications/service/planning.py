@@ -65,12 +65,14 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
         notification = Notification(id=_ordered_id(now), created_at=now, in_inbox=plan.inbox,
                                     **draft.model_dump())
         planned.append(Planned(notification, Loaded(own, [notification], recipient), plan))
-    # Pairs of a coalescing window are placed in their windows before they are stored, and
-    # joined after (service/coalescing.py).
+    # The pairs of a coalescing window are stored in their windows (service/coalescing.py),
+    # the others as they are.
     coalescing_pairs = [(item.notification, item.plan.inbox) for item in planned
                         if coalescing.coalesces(deps, item.notification)]
-    placed = await coalescing.place(deps=deps, members=coalescing_pairs)
-    inserted = await deps.notifications.insert_many([p.notification for p in planned])
+    inserted = await deps.notifications.insert_many(
+        [p.notification for p in planned if not coalescing.coalesces(deps, p.notification)])
+    if coalescing_pairs:
+        inserted |= await coalescing.store_pairs(deps=deps, pairs=coalescing_pairs)
     # Seen before (a redelivery, a second instance): only the deliveries a crash may have left
     # unclaimed are still to do, for the stored notification.
     seen_keys = [p.notification.dedupe_key for p in planned if p.notification.id not in inserted]
@@ -85,10 +87,7 @@ async def notify_many(*, deps: Deps, drafts: list[NotificationDraft]) -> list[No
                 continue
             item.notification, item.loaded.notifications = earlier, [earlier]
         stored.setdefault(item.notification.id, item)
-    # A pair of a coalescing window is delivered with its window when the window closes; one
-    # seen before is in a window already, or its repair is due.
-    await coalescing.join_placed(deps=deps, placed=placed, inserted=inserted,
-                                 stored=coalescing_pairs)
+    # A pair of a coalescing window is delivered with its window when the window closes.
     await _deliver(deps=deps, stored=[item for item in stored.values()
                                       if not coalescing.coalesces(deps, item.notification)])
     return [item.notification for item in stored.values()]
@@ -236,22 +235,48 @@ def _new_delivery(deps: Deps, item: Planned, *, channel: str,
 
 
 async def close_windows(*, deps: Deps, limit: int = 500) -> dict[str, int]:
-    """The window task (every `coalesce_check_interval_s`): repair half-joined pairs, then seal
-    every window that has closed and plan its deliveries once."""
-    repaired = await coalescing.repair_joining(deps=deps)
-    store = deps.notifications
-    due = await store.windows_due(now=deps.clock(), limit=limit)
-    # Sealed in one go, then read: a lead planned meanwhile (another instance) has no
-    # `closes_at` any more.
-    leads = [lead for lead in (await store.seal_windows(due) if due else [])
-             if lead.closes_at is not None]
-    if leads:
-        members = {n.id: n for n in await store.get_many(
-            [member for lead in leads for member in (lead.member_ids or [lead.id])])}
-        await plan_windows(deps=deps, windows=[
-            (lead, [members[i] for i in (lead.member_ids or [lead.id]) if i in members])
-            for lead in leads])
-        await store.update_many([lead.id for lead in leads], closes_at=None)
-        for lead in leads:
-            coalescing.WINDOW_PAIRS.observe(len(lead.member_ids or [lead.id]))
-    return {"closed": len(leads), "repaired": repaired}
+    """The window task (every `coalesce_check_interval_s`): seal every window that has closed
+    and plan its deliveries once. The closing is on record while it runs, so that one a crash
+    interrupted is finished here after `coalesce_repair_after_s`."""
+    store, now = deps.notifications, deps.clock()
+    resumed = 0
+    before = now - timedelta(seconds=deps.settings.coalesce_repair_after_s)
+    for closing_id, lead_ids in await store.stale_closings(before=before):
+        await _close(deps, lead_ids)
+        await store.end_closing(closing_id)
+        resumed += 1
+    due = await store.windows_due(now=now, limit=limit)
+    if not due:
+        return {"closed": 0, "waiting": 0, "resumed": resumed}
+    closing_id = await store.begin_closing(due, at=now)
+    closed, waiting = await _close(deps, due)
+    await store.end_closing(closing_id)
+    return {"closed": closed, "waiting": waiting, "resumed": resumed}
+
+
+async def _close(deps: Deps, lead_ids: list[str]) -> tuple[int, int]:
+    """Seal these leads and plan the deliveries of those whose listed pairs are all stored
+    (or given up on: listed `coalesce_repair_after_s` after the window closed and still not
+    stored, because the process died before storing them or they were stored before under
+    another id). The others wait a moment: their pairs are on the way. (told, waiting)"""
+    store, now, settings = deps.notifications, deps.clock(), deps.settings
+    leads = await store.seal_windows(lead_ids)
+    members = {n.id: n for n in await store.get_many(
+        [member for lead in leads for member in lead.member_ids if member != lead.id])}
+    ready: list[tuple[Notification, list[Notification]]] = []
+    waiting: list[str] = []
+    give_up = timedelta(seconds=settings.coalesce_window_s + settings.coalesce_repair_after_s)
+    for lead in leads:
+        pairs = [lead] + [members[i] for i in lead.member_ids if i in members]
+        if len(pairs) < len(set(lead.member_ids) | {lead.id}) and now < lead.created_at + give_up:
+            waiting.append(lead.id)
+        else:
+            ready.append((lead, pairs))
+    if waiting:  # due again at the next run of the window task
+        await store.update_many(waiting, closes_at=now + timedelta(
+            seconds=settings.coalesce_check_interval_s))
+    if ready:
+        await plan_windows(deps=deps, windows=ready)
+        for _, pairs in ready:
+            coalescing.WINDOW_PAIRS.observe(len(pairs))
+    return len(ready), len(waiting)

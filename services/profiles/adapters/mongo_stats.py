@@ -5,7 +5,8 @@ service; the relay consumes the `matches` topic and keeps here what the statisti
 - `match_stats`: one document per pair ever found (`_id` "<offer_id>:<need_id>"), written once
   with the time it was first found, both tenants and the categories of both items;
 - `first_matches`: per item, its tenant, publishing time, categories and the time of its first
-  match (`$min`, so a redelivered or late event changes nothing).
+  match (the earliest is kept, so a redelivered or late event changes nothing; an item's first
+  match is inserted, later ones update only an earlier time: `platform_common.stores.save_newer`).
 Both writes are idempotent, so at-least-once delivery needs no event-id bookkeeping.
 Every query below has its index (see ensure_indexes).
 """
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.errors import BulkWriteError
 
 from platform_common.events.models import MatchData
+from platform_common.stores import save_newer
 from services.profiles.domain.stats import Fact, FirstMatch
 
 
@@ -41,7 +43,8 @@ class MongoStats:
     # ---- from the matches topic ----------------------------------------------------------
     async def record_matches_found(self, found: list[tuple[MatchData, datetime]]) -> None:
         """A batch in three round trips: the items' categories, the new pairs, the items'
-        first-match times (skipped for items whose first match is known to be earlier)."""
+        first-match times (skipped for items whose first match is known to be earlier; an
+        item seen again costs a fourth)."""
         ids = list(dict.fromkeys(i for match, _ in found for i in (match.offer.id, match.need.id)))
         items = {doc["_id"]: doc async for doc in self._db.items.find(
             {"_id": {"$in": ids}}, projection={"categories": 1, "tenant": 1, "created_at": 1})}
@@ -65,17 +68,13 @@ class MongoStats:
         except BulkWriteError as exc:  # pairs found before: the first time counts
             if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
                 raise
-        updates = [UpdateOne(
-            {"_id": item_id},
-            {"$min": {"matched_at": at},
-             "$setOnInsert": {"tenant": items[item_id]["tenant"],
-                              "published_at": items[item_id]["created_at"],
-                              "categories": items[item_id].get("categories", [])}},
-            upsert=True)
+        await save_newer(self._db.first_matches, [
+            (item_id, at, {"tenant": items[item_id]["tenant"],
+                           "published_at": items[item_id]["created_at"],
+                           "categories": items[item_id].get("categories", [])})
             for item_id, at in first.items()
-            if item_id not in self._first_known or at < self._first_known[item_id]]
-        if updates:
-            await self._db.first_matches.bulk_write(updates, ordered=False)
+            if item_id not in self._first_known or at < self._first_known[item_id]],
+            order_field="matched_at", keep="earliest")
         for item_id, at in first.items():
             self._first_known[item_id] = min(at, self._first_known.get(item_id, at))
         while len(self._first_known) > FIRST_MATCH_CACHE:

@@ -191,25 +191,38 @@ class NotificationStoreContract:
         assert {key: lead_.id for key, lead_ in found.items()} == {
             window: lead.id, other_window: newer.id}
         assert await notifications.open_windows([window], at(2)) == {}  # closed by then
-        assert await notifications.join_window(lead.id, [pair.id]) is True
-        assert await notifications.join_window(lead.id, [pair.id]) is False  # listed already
+        assert await notifications.join_windows({lead.id: [pair.id, late.id]}) == {lead.id}
+        assert await notifications.join_windows({}) == set()
+        await notifications.leave_window(lead.id, [late.id])  # stored before, under another id
+        [listed] = await notifications.get_many([lead.id])
+        assert listed.member_ids == [lead.id, pair.id]
         assert await notifications.windows_due(now=at(1), limit=10) == []
         assert await notifications.windows_due(now=at(2), limit=10) == [lead.id]
         [sealed] = await notifications.seal_windows([new_id("missing"), lead.id])
         assert sealed.id == lead.id and sealed.sealed is True
         assert sealed.member_ids == [lead.id, pair.id]
-        assert await notifications.join_window(lead.id, [late.id]) is False
-        await notifications.update_many([lead.id, older.id, newer.id], closes_at=None)
-        assert await notifications.windows_due(now=at(10), limit=10) == []
+        # Sealed: neither open nor due any more, and it takes no more pairs.
+        assert (sealed.window, sealed.closes_at) == (None, None)
+        assert await notifications.windows_due(now=at(10), limit=10) == [older.id, newer.id]
+        # Sealed: not joined, while an open lead in the same call is.
+        assert await notifications.join_windows(
+            {lead.id: [late.id], newer.id: [late.id]}) == {newer.id}
+        [after] = await notifications.get_many([lead.id])
+        assert after.member_ids == [lead.id, pair.id]
+        # A sealed window that waits for a pair on its way is due again, but not open.
+        await notifications.update_many([lead.id], closes_at=at(5))
+        assert await notifications.windows_due(now=at(5), limit=1) == [older.id]
+        assert lead.id in await notifications.windows_due(now=at(5), limit=10)
+        await notifications.update_many([lead.id], window=window)
+        assert await notifications.open_windows([window], at(4)) == {}
 
-    async def test_half_joined_pairs_are_found_and_leased_once(self, notifications):
-        actor = new_id("actor")
-        stale, fresh, joined = (notification(actor) for _ in range(3))
-        await notifications.insert_many([stale, fresh, joined])
-        await notifications.update_many([stale.id], joining_since=at(1))
-        await notifications.update_many([fresh.id], joining_since=at(9))
-        found = await notifications.joining_before(at(5), limit=10)
-        assert ids(found) == [stale.id] and found[0].joining_since == at(1)
-        assert await notifications.claim_joining(stale.id, since=at(1), until=at(5)) is True
-        assert await notifications.claim_joining(stale.id, since=at(1), until=at(6)) is False
-        assert await notifications.joining_before(at(5), limit=10) == []
+    async def test_a_closing_is_on_record_until_it_ends(self, notifications):
+        leads = [new_id("lead"), new_id("lead")]
+        closing = await notifications.begin_closing(leads, at=at(1))
+        other = await notifications.begin_closing([new_id("lead")], at=at(3))
+        assert await notifications.stale_closings(before=at(1)) == []
+        assert await notifications.stale_closings(before=at(2)) == [(closing, leads)]
+        await notifications.end_closing(closing)
+        await notifications.end_closing(closing)  # ending twice is harmless
+        assert [c for c, _ in await notifications.stale_closings(before=at(9))] == [other]
+        await notifications.end_closing(other)

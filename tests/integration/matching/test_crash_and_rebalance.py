@@ -194,21 +194,21 @@ async def inbox_entries(matching_stack, stream: Stream) -> dict[tuple[str, str],
 async def test_a_killed_worker_restarts_to_exactly_the_oracles_match_set(
         matching_stack, producer, match_log, matching_db):
     created_before = await notifications_created(matching_stack)
-    stream = build_stream(4000, seed=5)
+    stream = build_stream(3000, seed=5)  # 3,000 keeps the suite within its time (4,000 before)
     await publish_tenants(producer, stream)
     events = stream.events
     first, second = len(events) * 2 // 5, len(events) * 7 // 10
 
     await publish_all(producer, events[:first])
     # Kill it in the middle of its work: once part of the first share is announced.
-    await wait_until_announced(match_log, stream, 800)
+    await wait_until_announced(match_log, stream, 400)  # of about 600 in the first share
     matching_stack.kill("matching-worker")
     await publish_all(producer, events[first:second])
     await asyncio.to_thread(matching_stack.start_service, "matching-worker", timeout_s=120)
     await publish_all(producer, events[second:])
 
     expected = await asyncio.to_thread(stream.oracle_pairs)
-    assert len(expected) > 5000  # a realistic share of items found partners (6,623)
+    assert len(expected) > 3000  # a realistic share of items found partners (3,911)
     story = await wait_for_outcome(match_log, matching_db, stream, expected)
     assert story["pairs"] >= len(expected)
 

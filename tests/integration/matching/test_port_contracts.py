@@ -10,11 +10,13 @@ import pytest
 from platform_common.stores import mongo_client
 from services.matching.adapters.directory import MongoDirectory
 from services.matching.adapters import snapshots as snapshot_adapters
+from services.matching.adapters import match_store
 from services.matching.adapters.match_store import MongoMatchStore
 from services.matching.adapters.snapshots import MongoSnapshotStore
 from tests.contract.ports.matching_directory import DirectoryContract
-from tests.contract.ports.matching_match_store import MatchStoreContract
+from tests.contract.ports.matching_match_store import MatchStoreContract, unique
 from tests.contract.ports.matching_snapshots import SnapshotStoreContract, snapshot
+from tests.unit.matching.fakes import pair_doc
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +41,32 @@ class TestMongoMatchStore(MatchStoreContract):
         store = MongoMatchStore(db)
         await store.ensure_indexes()
         return store
+
+    async def test_found_fingerprints_are_read_in_pages_each_answered_from_an_index(
+            self, store, monkeypatch):
+        """A take-over's read of many stored pairs is split into ranges of pair keys (one
+        query for all kept the local store too busy to answer the driver's heartbeat)."""
+        monkeypatch.setattr(match_store, "PAGE_PAIRS", 20)
+        pages = []
+        page_filter = match_store.found_page_filter
+
+        def recorded(partition, start, end):
+            pages.append((start, end))
+            return page_filter(partition, start, end)
+        monkeypatch.setattr(match_store, "found_page_filter", recorded)
+        partition = 7000 + uuid.uuid4().int % 100000
+        offers = [str(uuid.uuid4()) for _ in range(150)]
+        offers += ["-before-every-uuid", "offer-after-every-uuid"]  # keys outside the hex range
+        docs = [pair_doc(offer, unique("n"), partition=partition) for offer in offers]
+        others = [pair_doc(str(uuid.uuid4()), unique("n"), partition=partition, state="withdrawn"),
+                  pair_doc(str(uuid.uuid4()), unique("n"), partition=partition + 1)]
+        await store.write(docs + others, new_keys={d["_id"] for d in docs + others})
+
+        found = await store.found_fingerprints([partition])
+        assert found == {partition: {d["_id"]: d["fingerprint"] for d in docs}}
+        assert len(pages) > len(docs) // 20
+        plan = await store._matches.find(page_filter(partition, 4096, 8192)).explain()
+        assert "IXSCAN" in str(plan) and "partition_found" in str(plan)
 
 
 class TestMongoDirectory(DirectoryContract):

@@ -68,6 +68,8 @@ SERVICE_METRICS = {
     "match_latency_seconds": "Histogram",
     "notifications_sent_total": "Counter",
     "notifications_failed_total": "Counter",
+    "matching_snapshot_age_seconds": "Gauge",
+    "matching_snapshots_total": "Counter",
 }
 # Series made by Prometheus itself and by kube-state-metrics.
 EXTERNAL_METRICS = {
@@ -641,6 +643,18 @@ def test_alert_rules_parse_and_name_known_metrics():
         if "for" in rule:
             assert re.fullmatch(r"\d+[smh]", rule["for"])
     assert REQUIRED_ALERT_METRICS <= used, REQUIRED_ALERT_METRICS - used
+
+
+def test_snapshot_alert_waits_three_deployed_snapshot_intervals():
+    """EngageMatchingSnapshotStale fires at 3 x the worker's snapshot interval as deployed: a
+    changed interval without the rule would page too early, or far too late."""
+    env = env_of(BASE_DEPLOYMENTS["matching-worker"])
+    assert env["MATCHING_SNAPSHOT_STORE"]["value"] != "none"
+    interval = float(env["MATCHING_SNAPSHOT_INTERVAL_S"]["value"])
+    rule, = [rule for rule in _rules() if rule["alert"] == "EngageMatchingSnapshotStale"]
+    threshold = re.search(r"matching_snapshot_age_seconds\{[^}]*\}\s*>\s*(\d+)", rule["expr"])
+    assert threshold and float(threshold.group(1)) == 3 * interval, rule["expr"]
+    assert f"{interval:g} s interval" in rule["annotations"]["description"]
 
 
 def test_dashboard_is_valid_and_shows_every_signal():

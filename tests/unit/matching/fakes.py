@@ -154,7 +154,7 @@ def pair_doc(offer_id: str, need_id: str, *, score: float = 0.5, state: str = "f
              partition: int = 0, batch: tuple[str, int] | None = None,
              offer_actor: str = "a-offer", need_actor: str = "a-need",
              offer_tenant: str = "t", need_tenant: str = "t") -> dict[str, Any]:
-    """A stored pair as the worker writes it (services/matching/worker/processor.py)."""
+    """A stored pair as the worker writes it (services/matching/worker/announcer.py)."""
     doc = {
         "_id": f"{offer_id}:{need_id}", "offer_id": offer_id, "need_id": need_id,
         "need_partition": partition, "state": state, "score": score,

@@ -173,3 +173,60 @@ async def test_an_item_closed_while_loading_stays_closed_and_no_version_map_grow
         assert [(e.type, key) for e, key in publisher.published] == [("match.found", "o1:n1")]
     finally:
         await worker.stop()
+
+
+class DeadLetters(RecordingPublisher):
+    def __init__(self):
+        super().__init__()
+        self.dead = []
+
+    async def send_raw(self, topic, value, *, key=None, headers=None) -> None:
+        self.dead.append((topic, value, dict(headers or ())))
+
+
+class GroupOfOthers(Group):
+    """Every partition goes to other members."""
+
+    async def start(self, partitions: int, *, on_assigned, on_revoked) -> None:
+        self.joined_with, self.callbacks, self.running = partitions, (on_assigned, on_revoked), True
+        await on_assigned(set())
+
+
+async def test_only_the_owner_of_a_records_partition_dead_letters_it(no_process_kill):
+    tenant = TenantData(id="koeln", name="Köln", center={"lat": 50.94, "lon": 6.96}, version=1)
+    start = [record(0, make_event("tenant.created", tenant="koeln", subject="koeln", source="t",
+                                  data=tenant))]
+    workers = []
+    for group in (Group(), GroupOfOthers()):
+        feed = ListFeed(list(start))
+        worker = MatchingWorker(settings=WorkerSettings(matching_partitions=PARTITIONS),
+                                engine=MatchingEngine(k=10), feed=feed, store=MemoryMatchStore(),
+                                producer=DeadLetters(), group=group, items_topic="items")
+        await worker.start()
+        workers.append((worker, feed))
+    try:
+        async def ready():
+            while not all(worker.ready for worker, _ in workers):
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(ready(), timeout=10)
+        garbage = FeedRecord("items", 0, 1, b"o9", b"not an event", (("traceparent", b"x"),))
+        polls = []
+        for _worker, feed in workers:
+            feed.records = [garbage]
+            polls.append(feed.polls)
+
+        async def applied():  # read, then the next poll: the step that applied it is over
+            while any(feed.records or feed.polls < before + 2
+                      for (_, feed), before in zip(workers, polls)):
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(applied(), timeout=10)
+        (owner, _), (other, _) = workers
+        (topic, value, headers), = owner.producer.dead
+        assert (topic, value) == ("items.dlq", b"not an event")
+        assert headers["traceparent"] == b"x" and headers["dlq.offset"] == b"1"
+        assert headers["dlq.consumer_group"] == b"matching-worker"
+        assert headers["dlq.error_type"]
+        assert other.producer.dead == []
+    finally:
+        for worker, _ in workers:
+            await worker.stop()

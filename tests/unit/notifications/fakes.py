@@ -4,7 +4,10 @@ order, expiring counters): tests/contract/ports/notifications_*.py holds the sui
 against both (test_port_contracts.py here and in tests/integration/notifications)."""
 from __future__ import annotations
 
+import asyncio
+
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from services.notifications.domain.erasure import mentioned_actors
@@ -112,6 +115,7 @@ class PreferenceStore:
 class Notifications:
     def __init__(self):
         self.items: dict[str, Notification] = {}
+        self.closings: dict[str, tuple[list[str], datetime]] = {}
 
     async def insert_many(self, notifications):
         inserted = set()
@@ -179,20 +183,30 @@ class Notifications:
     async def open_windows(self, windows, now):
         newest = {}
         for n in self.items.values():
-            if n.window in windows and n.closes_at is not None and n.closes_at > now and (
-                    n.window not in newest or n.closes_at > newest[n.window].closes_at):
+            if n.window in windows and n.closes_at is not None and n.closes_at > now \
+                    and not n.sealed and (n.window not in newest
+                                          or n.closes_at > newest[n.window].closes_at):
                 newest[n.window] = _copy(n)
+        # The answer travels back: batches handled side by side interleave here.
+        await asyncio.sleep(0)
         return newest
 
-    async def join_window(self, lead_id, member_ids):
+    async def join_windows(self, joins):
+        for lead_id, member_ids in joins.items():
+            lead = self.items.get(lead_id)
+            if lead is not None and not lead.sealed and not set(member_ids) & set(lead.member_ids):
+                await self.update_many([lead_id], member_ids=[*lead.member_ids, *member_ids])
+        return {lead_id for lead_id, member_ids in joins.items() if lead_id in self.items
+                and set(member_ids) <= set(self.items[lead_id].member_ids)}
+
+    async def leave_window(self, lead_id, member_ids):
         lead = self.items.get(lead_id)
-        if lead is None or lead.sealed or set(member_ids) & set(lead.member_ids):
-            return False
-        await self.update_many([lead_id], member_ids=[*lead.member_ids, *member_ids])
-        return True
+        if lead is not None:
+            await self.update_many([lead_id], member_ids=[
+                i for i in lead.member_ids if i not in member_ids])
 
     async def seal_windows(self, lead_ids):
-        await self.update_many(lead_ids, sealed=True)
+        await self.update_many(lead_ids, sealed=True, window=None, closes_at=None)
         return await self.get_many(lead_ids)
 
     async def windows_due(self, *, now, limit):
@@ -201,18 +215,17 @@ class Notifications:
                      key=lambda n: (n.closes_at, n.id))
         return [n.id for n in due[:limit]]
 
-    async def joining_before(self, before, *, limit):
-        stale = sorted((n for n in self.items.values()
-                        if n.joining_since is not None and n.joining_since < before),
-                       key=lambda n: (n.joining_since, n.id))
-        return [_copy(n) for n in stale[:limit]]
+    async def begin_closing(self, lead_ids, *, at):
+        closing_id = uuid.uuid4().hex
+        self.closings[closing_id] = (list(lead_ids), at)
+        return closing_id
 
-    async def claim_joining(self, notification_id, *, since, until):
-        found = self.items.get(notification_id)
-        if found is None or found.joining_since != since:
-            return False
-        await self.update_many([notification_id], joining_since=until)
-        return True
+    async def end_closing(self, closing_id):
+        self.closings.pop(closing_id, None)
+
+    async def stale_closings(self, *, before):
+        return [(closing_id, lead_ids) for closing_id, (lead_ids, at) in self.closings.items()
+                if at < before]
 
 
 class Deliveries:

@@ -4,6 +4,7 @@ are neither lost nor told twice, also when a crash interrupts a window.
 (tests/integration/notifications/test_coalescing.py runs them on the real stack.)"""
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -52,7 +53,8 @@ async def test_a_burst_for_one_item_is_one_notification_and_one_mail_listing_eve
     deps = await setup()
     await burst(deps, [("o1", "n1"), ("o2", "n1"), ("o3", "n1")])
     assert deps.mailer.sent == [], "nothing goes out while the window is open"
-    assert await close(deps) == {"closed": 4, "repaired": 0}  # club's need, helper's 3 offers
+    assert await close(deps) == {"closed": 4, "waiting": 0, "resumed": 0}  # club's need,
+    # the helper's 3 offers
 
     [mail] = mails_to(deps, "club@example.org")
     assert mail.subject == "3 neue Vorschläge für „Fahrer“"
@@ -93,7 +95,7 @@ async def test_pairs_of_separate_batches_within_the_window_join_it():
     await burst(deps, [("o1", "n1")], prefix="a")
     deps.clock.advance(seconds=1)
     await burst(deps, [("o2", "n1")], prefix="b")
-    assert await service.close_windows(deps=deps) == {"closed": 0, "repaired": 0}
+    assert await service.close_windows(deps=deps) == {"closed": 0, "waiting": 0, "resumed": 0}
     deps.clock.advance(seconds=1.5)  # the window closes 2 s after its first pair
     await service.close_windows(deps=deps)
     [mail] = mails_to(deps, "club@example.org")
@@ -142,74 +144,90 @@ async def test_redelivered_events_neither_list_a_pair_again_nor_mail_again():
     assert len([n for n in deps.notifications.items.values() if n.actor_id == "club"]) == 2
 
 
+async def crash_while_closing(deps, port, method: str) -> None:
+    """The window task dies (a SIGKILL, say) when it calls `port.method`."""
+    original = getattr(port, method)
+
+    async def killed(*args, **kwargs):
+        raise ConnectionError("killed")
+
+    setattr(port, method, killed)
+    with pytest.raises(ConnectionError):
+        await close(deps)
+    setattr(port, method, original)
+
+
+async def test_a_crash_between_sealing_and_telling_a_window_is_finished_later_once():
+    deps = await setup()
+    await burst(deps, [("o1", "n1"), ("o2", "n1")])
+    # The windows are sealed, so no longer due: only the closing on record recalls them.
+    await crash_while_closing(deps, deps.deliveries, "claim_many")
+    assert await service.close_windows(deps=deps) == {"closed": 0, "waiting": 0, "resumed": 0}
+    assert mails_to(deps, "club@example.org") == []
+    deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s + 0.001)
+    assert (await service.close_windows(deps=deps))["resumed"] == 1
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject.startswith("2 neue Vorschläge")
+    assert deps.notifications.closings == {}
+
+
 async def test_a_window_planned_again_after_a_crash_sends_nothing_twice():
     deps = await setup()
     await burst(deps, [("o1", "n1"), ("o2", "n1")])
-    update_many = deps.notifications.update_many
-
-    async def crash_before_the_window_is_marked_planned(ids, **fields):
-        if "closes_at" in fields and fields["closes_at"] is None:
-            raise ConnectionError("killed")
-        await update_many(ids, **fields)
-
-    deps.notifications.update_many = crash_before_the_window_is_marked_planned
-    with pytest.raises(ConnectionError):
-        await close(deps)
-    deps.notifications.update_many = update_many
-    await service.close_windows(deps=deps)  # the restarted process plans it again
+    await crash_while_closing(deps, deps.notifications, "end_closing")
+    deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s + 0.001)
+    assert (await service.close_windows(deps=deps))["resumed"] == 1  # planned again
     assert len(mails_to(deps, "club@example.org")) == 1
-    assert await service.close_windows(deps=deps) == {"closed": 0, "repaired": 0}
+    assert await service.close_windows(deps=deps) == {"closed": 0, "waiting": 0, "resumed": 0}
 
 
-async def test_a_pair_left_half_joined_by_a_crash_is_repaired_and_told_once():
+async def test_a_window_waits_for_a_listed_pair_that_is_still_being_stored():
     deps = await setup()
     await burst(deps, [("o1", "n1")], prefix="a")  # an open window for the club's need
-    join_window = deps.notifications.join_window
+    insert_many = deps.notifications.insert_many
 
-    async def crash_while_joining(lead_id, member_ids):
-        raise ConnectionError("killed")
+    async def window_task_runs_before_the_pair_is_stored(notifications):
+        if any(n.group_id != n.id for n in notifications):  # the pairs joining windows
+            deps.clock.advance(seconds=WINDOW_S + 0.001)
+            assert (await service.close_windows(deps=deps))["waiting"] == 1
+        return await insert_many(notifications)
 
-    deps.notifications.join_window = crash_while_joining
-    with pytest.raises(ConnectionError):
-        await burst(deps, [("o2", "n1")], prefix="b")
-    deps.notifications.join_window = join_window
-    # The event comes again (its offset was not committed): stored before, not joined twice.
-    await burst(deps, [("o2", "n1")], prefix="b")
-    await close(deps)  # the first window goes out with its one pair
-    deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s)
-    outcome = await service.close_windows(deps=deps)
-    # The club's pair, stored to join the open window; the helper's pair led a new window of
-    # its own, stored with it, so there was nothing of it to repair.
-    assert outcome["repaired"] == 1
+    deps.notifications.insert_many = window_task_runs_before_the_pair_is_stored
+    await burst(deps, [("o2", "n1")], prefix="b")  # joins, then is stored
+    deps.notifications.insert_many = insert_many
+    assert mails_to(deps, "club@example.org") == [], "not told without the pair on its way"
     await close(deps)
-    subjects = [m.subject for m in mails_to(deps, "club@example.org")]
-    assert subjects == ["Neuer Treffer für Ihren Bedarf „Fahrer“"] * 2, "each pair once"
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject.startswith("2 neue Vorschläge")
+
+
+async def test_a_pair_listed_but_not_stored_before_a_crash_is_told_once_with_its_event_again():
+    deps = await setup()
+    await burst(deps, [("o1", "n1")], prefix="a")  # an open window for the club's need
+    insert_many = deps.notifications.insert_many
+
+    async def crash_before_the_joining_pairs_are_stored(notifications):
+        if any(n.group_id != n.id for n in notifications):
+            raise ConnectionError("killed")
+        return await insert_many(notifications)
+
+    deps.notifications.insert_many = crash_before_the_joining_pairs_are_stored
+    with pytest.raises(ConnectionError):
+        await burst(deps, [("o2", "n1")], prefix="b")  # listed by the club's window, not stored
+    deps.notifications.insert_many = insert_many
+    # The event comes again (its offset was not committed): the pair joins under a new id.
+    await burst(deps, [("o2", "n1")], prefix="b")
+    assert (await close(deps))["waiting"] == 1, "the window waits for the pair never stored"
+    deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s)
+    assert (await service.close_windows(deps=deps))["closed"] == 1
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject == "2 neue Vorschläge für „Fahrer“", "each pair once"
     told = [i for d in deps.deliveries.by_channel("email") if d.actor_id == "club"
             for i in d.notification_ids]
     assert len(told) == len(set(told)) == 2
-
-
-async def test_a_pair_joined_before_the_crash_is_found_covered_not_joined_again():
-    deps = await setup()
-    update_many = deps.notifications.update_many
-
-    async def crash_after_joining(ids, **fields):
-        if fields == {"joining_since": None}:
-            raise ConnectionError("killed")
-        await update_many(ids, **fields)
-
-    await burst(deps, [("o1", "n1")], prefix="a")
-    deps.notifications.update_many = crash_after_joining
-    with pytest.raises(ConnectionError):
-        await burst(deps, [("o2", "n1")], prefix="b")
-    deps.notifications.update_many = update_many
-    deps.clock.advance(seconds=deps.settings.coalesce_repair_after_s + 1)
-    # The club's pair had joined (its lead lists it): only found covered, not joined again.
-    # The helper's pair led a window of its own, stored with it: nothing to repair.
-    assert (await service.close_windows(deps=deps))["repaired"] == 0
-    assert all(n.joining_since is None for n in deps.notifications.items.values())
-    [mail] = mails_to(deps, "club@example.org")
-    assert mail.subject.startswith("2 neue Vorschläge")
+    assert {deps.notifications.items[i].pair for i in told} == {"o1:n1", "o2:n1"}
+    [entry] = await inbox(deps, "club")  # the id never stored is not among its pairs
+    assert [pair["offer_id"] for pair in entry["data"]["pairs"]] == ["o1", "o2"]
 
 
 async def test_a_withdrawn_pair_leaves_the_window_the_others_are_still_told():
@@ -272,26 +290,24 @@ async def test_an_english_recipient_gets_the_window_in_english():
     assert "2 offers match your need “Fahrer”." in mail.text and "<ul>" in mail.html
 
 
-async def test_a_pair_whose_window_is_sealed_while_it_is_stored_leads_a_new_one():
+async def test_a_pair_whose_window_closes_before_it_joins_leads_a_new_one():
     deps = await setup()
     await burst(deps, [("o1", "n1")], prefix="a")  # an open window for the club's need
-    insert_many = deps.notifications.insert_many
+    join_windows = deps.notifications.join_windows
 
-    async def window_closes_meanwhile(notifications):
-        # Another instance's window task seals the club's window between the look at the open
-        # windows and the join.
-        open_leads = [n.id for n in deps.notifications.items.values()
-                      if n.actor_id == "club" and n.closes_at is not None]
-        await deps.notifications.seal_windows(open_leads)
-        return await insert_many(notifications)
+    async def window_closes_meanwhile(joins):
+        # Another instance's window task closes the club's window between the look at the
+        # open windows and the join.
+        deps.clock.advance(seconds=WINDOW_S + 0.001)
+        await service.close_windows(deps=deps)
+        return await join_windows(joins)
 
-    deps.notifications.insert_many = window_closes_meanwhile
+    deps.notifications.join_windows = window_closes_meanwhile
     await burst(deps, [("o2", "n1")], prefix="b")
-    deps.notifications.insert_many = insert_many
+    deps.notifications.join_windows = join_windows
     await close(deps)
     subjects = [m.subject for m in mails_to(deps, "club@example.org")]
     assert subjects == ["Neuer Treffer für Ihren Bedarf „Fahrer“"] * 2, "each pair once"
-    assert all(n.joining_since is None for n in deps.notifications.items.values())
     assert len(await inbox(deps, "club")) == 2
 
 
@@ -323,7 +339,6 @@ async def test_a_new_pair_behind_a_redelivered_one_is_told_when_no_window_is_ope
     told = [deps.notifications.items[i].pair for d in deps.deliveries.by_channel("email")
             if d.actor_id == "club" for i in d.notification_ids]
     assert told == ["o1:n1", "o2:n1"]
-    assert all(n.joining_since is None for n in deps.notifications.items.values())
 
 
 def metric(name: str, **labels: str) -> float:
@@ -358,3 +373,16 @@ async def test_metrics_count_the_pairs_placed_in_windows_and_the_windows_told():
                      "up_to_3": 4}
     [mail] = mails_to(deps, "club@example.org")
     assert mail.subject.startswith("3 neue Vorschläge")
+
+
+async def test_pairs_of_one_item_from_two_partitions_handled_side_by_side_share_one_window():
+    """Match events are keyed by pair, so a new need's pairs come through several partitions,
+    whose batches the consumer handles side by side: they must still find one window."""
+    deps = await setup()
+    await asyncio.gather(burst(deps, [("o1", "n1")], prefix="a"),
+                         burst(deps, [("o2", "n1")], prefix="b"))
+    await close(deps)
+    [mail] = mails_to(deps, "club@example.org")
+    assert mail.subject == "2 neue Vorschläge für „Fahrer“"
+    [entry] = await inbox(deps, "club")
+    assert sorted(pair["offer_id"] for pair in entry["data"]["pairs"]) == ["o1", "o2"]

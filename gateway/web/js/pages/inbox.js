@@ -128,11 +128,12 @@ export async function render(ctx) {
       <a href="#/${kind}s/${encodeURIComponent(id)}" @click=${() => followed(note)}>${text || t(kind)}</a>`;
   }
 
-  function reasonsView(note) {
-    const data = note.data || {};
-    const reasons = Array.isArray(data.reasons) ? data.reasons : [];
+  // One pair: its fit, both items, whether it is still current, and why it was suggested.
+  // A coalesced notification (several new pairs of one item) lists each of its pairs so.
+  function reasonsView(pair, note) {
+    const reasons = Array.isArray(pair.reasons) ? pair.reasons : [];
     if (!reasons.length) return nothing;
-    const total = pct(data.score);
+    const total = pct(pair.score);
     return html`<details class="reasons">
       <summary>${t("ib_why")}</summary>
       <ul class="reason-list">
@@ -146,23 +147,31 @@ export async function render(ctx) {
     </details>`;
   }
 
-  function matchView(note) {
-    const data = note.data || {};
-    const role = data.role === "offer" ? "offer" : "need";
+  function pairView(pair, note) {
+    const role = pair.role === "offer" ? "offer" : "need";
     const other = role === "offer" ? "need" : "offer";
-    const ownId = data.item_id || data[`${role}_id`];
-    const ownTitle = data[`${role}_title`];
-    const counterpart = data.counterpart || {};
-    const otherId = counterpart.id || data[`${other}_id`];
-    const otherTitle = counterpart.title || data[`${other}_title`];
+    const ownId = pair.item_id || pair[`${role}_id`];
+    const ownTitle = pair[`${role}_title`];
+    const counterpart = pair.counterpart || {};
+    const otherId = counterpart.id || pair[`${other}_id`];
+    const otherTitle = counterpart.title || pair[`${other}_title`];
     return html`
-      ${data.score != null ? html`<p class="fit"><strong>${t("ib_fit", { pct: pct(data.score) })}</strong></p>` : nothing}
+      ${pair.score != null ? html`<p class="fit"><strong>${t("ib_fit", { pct: pct(pair.score) })}</strong></p>` : nothing}
       <dl class="pairs">
         <dt>${t("ib_suggestion")}</dt><dd>${itemLink(other, otherId, otherTitle, note)}</dd>
         <dt>${t("ib_your_item")}</dt><dd>${itemLink(role, ownId, ownTitle, note)}</dd>
       </dl>
-      ${note.withdrawn ? html`<p class="notice warn">${t("ib_withdrawn")}</p>` : nothing}
-      ${reasonsView(note)}`;
+      ${pair.withdrawn || note.withdrawn ? html`<p class="notice warn">${t("ib_withdrawn")}</p>` : nothing}
+      ${reasonsView(pair, note)}`;
+  }
+
+  function matchView(note) {
+    const data = note.data || {};
+    const pairs = Array.isArray(data.pairs) && data.pairs.length > 1 ? data.pairs : null;
+    if (!pairs) return pairView(data, note);
+    return html`<ol class="coalesced-pairs">
+      ${pairs.map((pair) => html`<li>${pairView(pair, note)}</li>`)}
+    </ol>`;
   }
 
   function contactView(note) {
