@@ -82,7 +82,7 @@ class Announced:
 class WorkerState:
     """What a snapshot holds, in memory: captured by the worker, or read back by `decode`.
 
-    `items`: the worker's open items (processor.OpenItem) when captured (a shallow copy: they
+    `items`: the worker's open items (replica.OpenItem) when captured (a shallow copy: they
     are replaced, never changed), `ItemRow`s when decoded."""
 
     engine: EngineState
