@@ -63,7 +63,7 @@ class Announcement:
 
 
 class PublishFailed(Exception):
-    pass
+    """Some sends of a chunk were not acknowledged; the chunk's failed sends are tried again."""
 
 
 class Announcer:

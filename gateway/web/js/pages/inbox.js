@@ -130,7 +130,7 @@ export async function render(ctx) {
 
   // One pair: its fit, both items, whether it is still current, and why it was suggested.
   // A coalesced notification (several new pairs of one item) lists each of its pairs so.
-  function reasonsView(pair, note) {
+  function reasonsView(pair) {
     const reasons = Array.isArray(pair.reasons) ? pair.reasons : [];
     if (!reasons.length) return nothing;
     const total = pct(pair.score);
@@ -162,7 +162,7 @@ export async function render(ctx) {
         <dt>${t("ib_your_item")}</dt><dd>${itemLink(role, ownId, ownTitle, note)}</dd>
       </dl>
       ${pair.withdrawn || note.withdrawn ? html`<p class="notice warn">${t("ib_withdrawn")}</p>` : nothing}
-      ${reasonsView(pair, note)}`;
+      ${reasonsView(pair)}`;
   }
 
   function matchView(note) {
