@@ -22,7 +22,7 @@ import yaml
 from deploy.local.stack import DEFAULT_PORTS, SERVICES
 from platform_common.events import ALL_TOPICS
 from platform_common.kafka.topics import dlq_topic
-from tests.unit.deploy.test_rendered_manifests import objects, render, unhashed
+from tests.unit.deploy.test_rendered_manifests import WORKLOAD_KINDS, objects, render, unhashed, workloads
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -128,8 +128,8 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 ALL_DEPLOYMENTS = [(path, doc) for path, doc in manifests(BASE, K8S / "components")
-                   if doc["kind"] == "Deployment"]
-BASE_DEPLOYMENTS = by_name("Deployment", BASE)
+                   if doc["kind"] in WORKLOAD_KINDS]
+BASE_DEPLOYMENTS = {name: doc for kind in WORKLOAD_KINDS for name, doc in by_name(kind, BASE).items()}
 
 
 def container(deployment: dict) -> dict:
@@ -238,6 +238,31 @@ def test_matching_worker_has_a_writable_working_directory():
     assert "emptyDir" in volumes[mounts[c["workingDir"]]]
 
 
+@pytest.mark.parametrize("overlay", ["production", "dev"])
+def test_matching_worker_snapshots_outlive_the_pod(overlay):
+    """A rolling update or a rescheduled pod restores the snapshot instead of replaying the whole
+    topic: the snapshot directory lies on a per-replica PersistentVolumeClaim, not an emptyDir."""
+    worker = objects(overlay, "StatefulSet")["matching-worker"]
+    assert "matching-worker" not in objects(overlay, "Deployment")
+    c = container(worker)
+    env = {item["name"]: item.get("value") for item in c["env"]}
+    assert env["MATCHING_SNAPSHOT_STORE"] == "directory"
+    mount, = [m for m in c["volumeMounts"]
+              if env["MATCHING_SNAPSHOT_DIR"].startswith(m["mountPath"].rstrip("/") + "/")]
+    pod_volumes = {v["name"] for v in worker["spec"]["template"]["spec"]["volumes"]}
+    assert mount["name"] not in pod_volumes, "a pod volume (emptyDir) dies with the pod"
+    claim, = [t for t in worker["spec"]["volumeClaimTemplates"] if t["metadata"]["name"] == mount["name"]]
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"]["requests"]["storage"]
+    # Scaling down or deleting keeps the volumes: a replica that comes back restores.
+    assert worker["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    # The governing Service exists and is headless.
+    service = objects(overlay, "Service")[worker["spec"]["serviceName"]]
+    assert service["spec"]["clusterIP"] == "None"
+    # The non-root user can write to the volume.
+    assert worker["spec"]["template"]["spec"]["securityContext"]["fsGroup"] == UID
+
+
 # ---- configuration and secrets -----------------------------------------------------------------
 def test_configmap_has_every_setting_with_in_cluster_urls():
     config = read_env_file(BASE / "config.env")
@@ -267,7 +292,7 @@ def _pod_environment(overlay: str, process: str) -> dict[str, str]:
     else what an operator would create (production)."""
     from platform_common.service_identity import format_public_keys, new_private_key, public_key_of
 
-    deployment = objects(overlay, "Deployment")[process]
+    deployment = workloads(overlay)[process]
     c = container(deployment)
     configmaps = objects(overlay, "ConfigMap")
     secrets = {unhashed(name): doc for name, doc in objects(overlay, "Secret").items()}

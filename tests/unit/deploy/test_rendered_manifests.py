@@ -65,6 +65,15 @@ def objects(overlay: str, kind: str) -> dict[str, dict]:
     return {doc["metadata"]["name"]: doc for doc in render(overlay) if doc["kind"] == kind}
 
 
+# The processes run as Deployments, the matching worker as a StatefulSet (its snapshot volume).
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+
+
+def workloads(overlay: str) -> dict[str, dict]:
+    """Every process's pod owner, Deployment or StatefulSet, by name."""
+    return {name: doc for kind in WORKLOAD_KINDS for name, doc in objects(overlay, kind).items()}
+
+
 def container(deployment: dict) -> dict:
     containers = deployment["spec"]["template"]["spec"]["containers"]
     assert len(containers) == 1
@@ -273,7 +282,7 @@ def _code_uses() -> dict[str, dict[str, set[str]]]:
 def test_one_kafka_user_per_kafka_process_with_acls_for_its_own_topics_and_group():
     users = objects("production", "KafkaUser")
     kafka, = objects("production", "Kafka").values()
-    deployments = objects("production", "Deployment")
+    deployments = workloads("production")
     assert set(users) == {f"kafka-{name}" for name in KAFKA_CLIENTS}
     every_topic = {doc["spec"]["topicName"] for doc in objects("production", "KafkaTopic").values()}
     for name, uses in _code_uses().items():
@@ -315,7 +324,7 @@ def test_one_kafka_user_per_kafka_process_with_acls_for_its_own_topics_and_group
 def test_kafka_clients_trust_the_cluster_ca_and_others_get_no_kafka_credentials(overlay):
     kafka, = objects(overlay, "Kafka").values()
     config = configmap(overlay)
-    for name, deployment in objects(overlay, "Deployment").items():
+    for name, deployment in workloads(overlay).items():
         if name not in PROCESSES:
             continue
         c = container(deployment)
@@ -336,7 +345,7 @@ def test_kafka_clients_trust_the_cluster_ca_and_others_get_no_kafka_credentials(
 # ---- Redis and Elasticsearch: TLS, password, CA ------------------------------------------------
 def test_production_redis_uses_tls_a_password_and_a_ca_and_elasticsearch_a_ca():
     config = configmap("production")
-    deployments = objects("production", "Deployment")
+    deployments = workloads("production")
     assert config["REDIS_URL"].startswith("rediss://")
     assert "@" not in config["REDIS_URL"], "the password comes from a Secret, not the ConfigMap"
     assert config["ELASTICSEARCH_URL"].startswith("https://")
@@ -415,7 +424,7 @@ def test_every_process_has_an_egress_policy_allowing_only_what_it_uses(overlay):
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_metrics_only_on_the_metrics_port_which_nothing_routes(overlay):
-    deployments = objects(overlay, "Deployment")
+    deployments = workloads(overlay)
     services = objects(overlay, "Service")
     for name in PROCESSES:
         c = container(deployments[name])
@@ -450,7 +459,7 @@ def test_gateway_trusts_only_configured_proxies():
 def test_service_keys_come_from_a_secret_one_private_key_per_process():
     for overlay in OVERLAYS:
         for name in PROCESSES:
-            env = env_of(objects(overlay, "Deployment")[name])
+            env = env_of(workloads(overlay)[name])
             signing = env["SERVICE_SIGNING_KEY"]["valueFrom"]["secretKeyRef"]
             assert (unhashed(signing["name"]), signing["key"]) == ("engage-service-keys", name)
             public = env["SERVICE_PUBLIC_KEYS"]["valueFrom"]["secretKeyRef"]
