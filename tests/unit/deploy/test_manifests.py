@@ -238,6 +238,16 @@ def test_matching_worker_has_a_writable_working_directory():
     assert "emptyDir" in volumes[mounts[c["workingDir"]]]
 
 
+def test_production_matching_worker_has_the_memory_of_its_stated_capacity():
+    """services/matching/README.md states 1M open items per worker at a 4 GiB limit; the
+    production overlay gives it that (the base's 2 GiB suits the dev overlay's demo data)."""
+    capacity = (REPO / "services" / "matching" / "README.md").read_text()
+    assert "limit of 4 GiB" in capacity
+    resources = container(objects("production", "StatefulSet")["matching-worker"])["resources"]
+    assert resources["limits"]["memory"] == "4Gi"
+    assert resources["requests"]["memory"] == "3Gi"
+
+
 @pytest.mark.parametrize("overlay", ["production", "dev"])
 def test_matching_worker_snapshots_outlive_the_pod(overlay):
     """A rolling update or a rescheduled pod restores the snapshot instead of replaying the whole
